@@ -1,0 +1,367 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/commands"
+)
+
+// Replies the adapter gives when a handler could not.
+const (
+	genericErrorText = "Something went wrong on our side, and nothing was changed. Please try again in a moment."
+	unknownRouteText = "I don't know that one (it may be from an older version of Kindred). Type `/` to see what I can do."
+	stoppingText     = "Kindred is restarting right now. Please try again in a minute."
+)
+
+// responder is the part of discordgo's Session the adapter answers with.
+type responder interface {
+	InteractionRespond(i *discordgo.Interaction, resp *discordgo.InteractionResponse, options ...discordgo.RequestOption) error
+	InteractionResponseEdit(i *discordgo.Interaction, edit *discordgo.WebhookEdit, options ...discordgo.RequestOption) (*discordgo.Message, error)
+	InteractionResponseDelete(i *discordgo.Interaction, options ...discordgo.RequestOption) error
+	FollowupMessageCreate(i *discordgo.Interaction, wait bool, data *discordgo.WebhookParams, options ...discordgo.RequestOption) (*discordgo.Message, error)
+}
+
+// adapter is the one place that turns Discord interactions into handler
+// calls and handler results into Discord replies. It recovers panics,
+// defers when a handler is slow, maps errors to ephemeral messages and
+// keeps every reply from pinging anyone unless the handler says so.
+type adapter struct {
+	router  *commands.Router
+	log     *slog.Logger
+	metrics *metrics
+
+	// deferAfter is how long a handler may take before the adapter
+	// acknowledges the interaction itself; Discord allows 3 s in all.
+	deferAfter time.Duration
+	// handlerTimeout bounds a handler's work; the interaction token lives 15 minutes.
+	handlerTimeout time.Duration
+
+	base     context.Context // cancelled only when the handlers' grace period is over
+	stopping atomic.Bool
+	inflight sync.WaitGroup
+}
+
+func newAdapter(base context.Context, router *commands.Router, log *slog.Logger, m *metrics) *adapter {
+	return &adapter{
+		router:         router,
+		log:            log,
+		metrics:        m,
+		deferAfter:     2 * time.Second,
+		handlerTimeout: 10 * time.Minute,
+		base:           base,
+	}
+}
+
+// stop makes new interactions get a polite "restarting" answer and waits
+// up to grace for running handlers. It reports whether they all finished.
+func (a *adapter) stop(grace time.Duration) bool {
+	a.stopping.Store(true)
+	done := make(chan struct{})
+	go func() {
+		a.inflight.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return true
+	case <-time.After(grace):
+		return false
+	}
+}
+
+// onInteraction is registered with discordgo, which calls it on its own
+// goroutine per event and has no recover of its own.
+func (a *adapter) onInteraction(s *discordgo.Session, ev *discordgo.InteractionCreate) {
+	if ev == nil || ev.Interaction == nil {
+		a.log.Warn("malformed interaction: no payload")
+		return
+	}
+	a.handle(s, ev.Interaction)
+}
+
+type result struct {
+	resp *commands.Response
+	err  error
+}
+
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
+
+func (a *adapter) handle(s responder, i *discordgo.Interaction) {
+	received := time.Now()
+	a.inflight.Add(1)
+	defer a.inflight.Done()
+	defer func() {
+		// A panic here (outside the handler) would kill the whole process.
+		if v := recover(); v != nil {
+			a.log.Error("panic while answering an interaction", "interaction", i.ID, "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+
+	req, err := buildRequest(i)
+	if err != nil {
+		a.log.Warn("malformed interaction", "interaction", i.ID, "type", int(i.Type), "err", err)
+		a.metrics.count("", "", outcomeMalformed)
+		if i.Type != discordgo.InteractionApplicationCommandAutocomplete && i.ID != "" && i.Token != "" {
+			a.send(s, i, immediateReply(commands.Ephemeral(genericErrorText), true))
+		}
+		return
+	}
+	kind := req.Kind.String()
+	route := a.router.Find(req.Kind, req.Route)
+	routeName := req.Route
+	if route != nil {
+		routeName = route.Name
+	}
+	log := a.log.With("route", routeName, "kind", kind, "interaction", i.ID, "guild", req.GuildID)
+
+	if a.stopping.Load() {
+		a.metrics.count(routeName, kind, outcomeShuttingDown)
+		if req.Kind == commands.KindAutocomplete {
+			a.send(s, i, autocompleteReply(nil))
+		} else {
+			a.send(s, i, immediateReply(commands.Ephemeral(stoppingText), true))
+		}
+		return
+	}
+	if route == nil {
+		log.Warn("no handler for interaction")
+		a.metrics.count(routeName, kind, outcomeUnknownRoute)
+		if req.Kind == commands.KindAutocomplete {
+			a.send(s, i, autocompleteReply(nil))
+		} else {
+			a.send(s, i, immediateReply(commands.Ephemeral(unknownRouteText), true))
+		}
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(a.base, a.handlerTimeout)
+	defer cancel()
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				done <- result{err: &panicError{value: v, stack: debug.Stack()}}
+			}
+		}()
+		resp, err := route.Handler(ctx, req)
+		done <- result{resp: resp, err: err}
+	}()
+
+	timer := time.NewTimer(a.deferAfter)
+	defer timer.Stop()
+	var r result
+	deferred := false
+	select {
+	case r = <-done:
+	case <-timer.C:
+		if req.Kind == commands.KindAutocomplete {
+			// Autocomplete can't be deferred; a late answer is simply dropped by Discord.
+			r = <-done
+			break
+		}
+		deferred = true
+		ack := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
+		if req.Kind == commands.KindComponent {
+			ack.Type = discordgo.InteractionResponseDeferredMessageUpdate
+		} else if !route.Public {
+			ack.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
+		}
+		if err := s.InteractionRespond(i, ack); err != nil {
+			log.Error("could not defer interaction", "err", err)
+		}
+		a.metrics.observe(kind, time.Since(received))
+		r = <-done
+	}
+
+	outcome := a.outcome(log, r)
+	resp := r.resp
+	if r.err != nil {
+		resp = commands.Ephemeral(genericErrorText)
+		if ue, ok := commands.AsUserError(r.err); ok {
+			resp = commands.Ephemeral(ue.Message)
+		}
+	}
+	if resp == nil {
+		log.Error("handler returned neither a response nor an error")
+		outcome, resp = outcomeError, commands.Ephemeral(genericErrorText)
+	}
+
+	var sendErr error
+	if deferred {
+		sendErr = a.finishDeferred(s, i, req.Kind, route, resp)
+	} else {
+		sendErr = a.send(s, i, a.reply(req.Kind, route, resp))
+		a.metrics.observe(kind, time.Since(received))
+	}
+	if sendErr != nil {
+		outcome = outcomeSendFailed
+	}
+	a.metrics.count(routeName, kind, outcome)
+}
+
+// outcome logs what went wrong, if anything, and names it for metrics.
+// User errors are expected and logged at debug only; their text may echo
+// what a member typed, so it is not logged.
+func (a *adapter) outcome(log *slog.Logger, r result) string {
+	var p *panicError
+	switch {
+	case r.err == nil:
+		return outcomeOK
+	case errors.As(r.err, &p):
+		log.Error("handler panicked", "panic", fmt.Sprint(p.value), "stack", string(p.stack))
+		return outcomePanic
+	default:
+		if _, ok := commands.AsUserError(r.err); ok {
+			log.Debug("user error")
+			return outcomeUserError
+		}
+		log.Error("handler failed", "err", r.err)
+		return outcomeError
+	}
+}
+
+// reply turns a response into an immediate interaction callback.
+func (a *adapter) reply(kind commands.Kind, route *commands.Route, resp *commands.Response) *discordgo.InteractionResponse {
+	switch {
+	case kind == commands.KindAutocomplete:
+		return autocompleteReply(resp.Choices)
+	case resp.Modal != nil:
+		return &discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseModal,
+			Data: &discordgo.InteractionResponseData{CustomID: resp.Modal.CustomID, Title: resp.Modal.Title, Components: resp.Modal.Components},
+		}
+	case kind == commands.KindComponent && resp.Update:
+		r := immediateReply(resp, false)
+		r.Type = discordgo.InteractionResponseUpdateMessage
+		r.Data.Flags = 0
+		return r
+	default:
+		return immediateReply(resp, ephemeral(route, resp))
+	}
+}
+
+// finishDeferred sends a slow handler's result after the adapter has
+// already acknowledged the interaction.
+func (a *adapter) finishDeferred(s responder, i *discordgo.Interaction, kind commands.Kind, route *commands.Route, resp *commands.Response) error {
+	if resp.Modal != nil {
+		// A modal must be the first answer; after a deferral it can't be shown.
+		a.log.Error("handler opened a modal too late to show it", "route", route.Name)
+		resp = commands.Ephemeral(genericErrorText)
+	}
+	wantEphemeral := ephemeral(route, resp)
+	switch {
+	case kind == commands.KindComponent && resp.Update:
+		_, err := s.InteractionResponseEdit(i, webhookEdit(resp))
+		return a.logSend(err, i)
+	case kind == commands.KindComponent:
+		// The acknowledgement left the clicked message as it was; answer in a new one.
+		return a.followup(s, i, resp, wantEphemeral)
+	case wantEphemeral == !route.Public:
+		// The deferral's visibility matches the answer's: fill it in.
+		_, err := s.InteractionResponseEdit(i, webhookEdit(resp))
+		return a.logSend(err, i)
+	default:
+		// A public deferral that must end in a private answer (an error, say):
+		// remove the "thinking…" placeholder and answer privately.
+		if err := s.InteractionResponseDelete(i); err != nil {
+			a.logSend(err, i)
+		}
+		return a.followup(s, i, resp, wantEphemeral)
+	}
+}
+
+func (a *adapter) followup(s responder, i *discordgo.Interaction, resp *commands.Response, eph bool) error {
+	params := &discordgo.WebhookParams{
+		Content:         resp.Content,
+		Embeds:          resp.Embeds,
+		Components:      resp.Components,
+		Files:           resp.Files,
+		AllowedMentions: allowedMentions(resp),
+	}
+	if eph {
+		params.Flags = discordgo.MessageFlagsEphemeral
+	}
+	_, err := s.FollowupMessageCreate(i, true, params)
+	return a.logSend(err, i)
+}
+
+func (a *adapter) send(s responder, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+	return a.logSend(s.InteractionRespond(i, r), i)
+}
+
+func (a *adapter) logSend(err error, i *discordgo.Interaction) error {
+	if err != nil {
+		a.log.Error("could not answer interaction", "interaction", i.ID, "err", err)
+	}
+	return err
+}
+
+// ephemeral decides visibility: only Public routes may answer publicly,
+// and even they answer privately when the response asks to.
+func ephemeral(route *commands.Route, resp *commands.Response) bool {
+	return !route.Public || resp.Ephemeral
+}
+
+func immediateReply(resp *commands.Response, eph bool) *discordgo.InteractionResponse {
+	data := &discordgo.InteractionResponseData{
+		Content:         resp.Content,
+		Embeds:          resp.Embeds,
+		Components:      resp.Components,
+		Files:           resp.Files,
+		AllowedMentions: allowedMentions(resp),
+	}
+	if eph {
+		data.Flags = discordgo.MessageFlagsEphemeral
+	}
+	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data}
+}
+
+func autocompleteReply(choices []*discordgo.ApplicationCommandOptionChoice) *discordgo.InteractionResponse {
+	if choices == nil {
+		choices = []*discordgo.ApplicationCommandOptionChoice{}
+	}
+	return &discordgo.InteractionResponse{
+		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+		Data: &discordgo.InteractionResponseData{Choices: choices},
+	}
+}
+
+func webhookEdit(resp *commands.Response) *discordgo.WebhookEdit {
+	content, embeds, components := resp.Content, resp.Embeds, resp.Components
+	if embeds == nil {
+		embeds = []*discordgo.MessageEmbed{}
+	}
+	if components == nil {
+		components = []discordgo.MessageComponent{}
+	}
+	return &discordgo.WebhookEdit{
+		Content:         &content,
+		Embeds:          &embeds,
+		Components:      &components,
+		Files:           resp.Files,
+		AllowedMentions: allowedMentions(resp),
+	}
+}
+
+// allowedMentions is "no one" unless the handler deliberately chose whom
+// the message may ping.
+func allowedMentions(resp *commands.Response) *discordgo.MessageAllowedMentions {
+	if resp.AllowedMentions != nil {
+		return resp.AllowedMentions
+	}
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+}

@@ -1,0 +1,129 @@
+package bot
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestLoadConfigDefaultsWithoutFile(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "config.yaml")
+	cfg, err := LoadConfig(missing, false, env(map[string]string{TokenEnv: "tok"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig()
+	want.Discord.Token = "tok"
+	if cfg != want {
+		t.Errorf("config = %+v, want %+v", cfg, want)
+	}
+}
+
+func TestLoadConfigFileAndEnvironment(t *testing.T) {
+	path := writeConfig(t, `
+discord:
+  token: from-file
+  api_url: http://127.0.0.1:9999
+  dev_guild_id: "123456789012345678"
+database:
+  path: /var/lib/kindred/kindred.db
+http:
+  listen: ""
+log:
+  level: debug
+  format: json
+privacy:
+  checkin_retention_days: 30
+`)
+	cfg, err := LoadConfig(path, true, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Discord.Token != "from-file" || cfg.HTTP.Listen != "" || cfg.Privacy.CheckinRetentionDays != 30 ||
+		cfg.Log.Format != "json" || cfg.Discord.DevGuildID != "123456789012345678" || cfg.Database.Path != "/var/lib/kindred/kindred.db" {
+		t.Errorf("config = %+v", cfg)
+	}
+	cfg, err = LoadConfig(path, true, env(map[string]string{TokenEnv: "from-env"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Discord.Token != "from-env" {
+		t.Errorf("the environment must override the file's token, got %q", cfg.Discord.Token)
+	}
+}
+
+func TestLoadConfigErrors(t *testing.T) {
+	token := env(map[string]string{TokenEnv: "tok"})
+	tests := []struct {
+		name     string
+		body     string // "" with explicit: file missing
+		explicit bool
+		getenv   func(string) string
+		want     string
+	}{
+		{"no token", "log:\n  level: info\n", true, env(nil), "no Discord bot token"},
+		{"missing explicit file", "", true, token, "does not exist"},
+		{"unknown key", "discord:\n  tokn: x\n", true, token, "unknown key tokn"},
+		{"unknown section", "metrics:\n  on: true\n", true, token, "unknown key metrics"},
+		{"not yaml", "discord: [unclosed\n", true, token, "config"},
+		{"wrong type", "privacy:\n  checkin_retention_days: forever\n", true, token, "cannot unmarshal"},
+		{"bad level", "log:\n  level: loud\n", true, token, "log.level"},
+		{"bad format", "log:\n  format: xml\n", true, token, "log.format"},
+		{"bad api url", "discord:\n  api_url: discord.example\n", true, token, "discord.api_url"},
+		{"bad guild id", "discord:\n  dev_guild_id: my-server\n", true, token, "discord.dev_guild_id"},
+		{"bad listen", "http:\n  listen: localhost\n", true, token, "http.listen"},
+		{"negative retention", "privacy:\n  checkin_retention_days: -1\n", true, token, "checkin_retention_days"},
+		{"empty database path", "database:\n  path: \"\"\n", true, token, "database.path"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "absent.yaml")
+			if tt.body != "" {
+				path = writeConfig(t, tt.body)
+			}
+			_, err := LoadConfig(path, tt.explicit, tt.getenv)
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want a ConfigError", err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %q, want it to mention %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("err spans lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestLoadConfigUnreadableFile(t *testing.T) {
+	dir := t.TempDir() // a directory can't be read as a file, even by root
+	_, err := LoadConfig(dir, true, env(map[string]string{TokenEnv: "tok"}))
+	if err == nil || !strings.Contains(err.Error(), "cannot read config file") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// The token must never appear in what Validate reports.
+func TestConfigErrorsDoNotLeakToken(t *testing.T) {
+	path := writeConfig(t, "log:\n  level: loud\n")
+	_, err := LoadConfig(path, true, env(map[string]string{TokenEnv: "very-secret-token"}))
+	if err == nil || strings.Contains(err.Error(), "very-secret-token") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,243 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/commands"
+	"github.com/kindred-bot/kindred/storage"
+)
+
+// Intents are what Kindred asks the gateway for: guild structure only.
+// No privileged intent (members, presences, message content) is needed,
+// because every member action arrives as an interaction.
+const Intents = discordgo.IntentsGuilds
+
+// shutdownGrace is how long running handlers may take to finish on SIGTERM.
+const shutdownGrace = 10 * time.Second
+
+// StartupError is a problem that stops Kindred before it serves anyone:
+// the process should print it as one line and exit with status 2.
+type StartupError struct{ Msg string }
+
+func (e *StartupError) Error() string { return e.Msg }
+
+func startupErrorf(format string, args ...any) error {
+	return &StartupError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// Options are what the caller of Run may change; the zero value is right
+// for production.
+type Options struct {
+	// LogOutput receives the process log (default os.Stderr).
+	LogOutput io.Writer
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Started, when set, is called once Kindred is connected and serving,
+	// with the address /healthz and /metrics listen on ("" when disabled).
+	Started func(httpAddr string)
+}
+
+// Run runs Kindred until ctx is cancelled, then shuts down gracefully and
+// returns nil. Problems before serving are *StartupError.
+func Run(ctx context.Context, cfg Config, opts Options) error {
+	if opts.LogOutput == nil {
+		opts.LogOutput = os.Stderr
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	log := NewLogger(opts.LogOutput, cfg.Log)
+
+	db, err := storage.Open(ctx, cfg.Database.Path)
+	if err != nil {
+		return startupErrorf("database %s: %v", cfg.Database.Path, err)
+	}
+	defer db.Close()
+
+	session, err := newSession(cfg)
+	if err != nil {
+		return startupErrorf("discord: %v", err)
+	}
+	me, err := session.User("@me")
+	if err != nil {
+		return startupErrorf("%s", describeTokenError(err))
+	}
+	log.Info("token accepted", "bot", me.Username, "id", me.ID)
+
+	env := commands.Env{
+		DB:                   db,
+		Log:                  log,
+		Now:                  opts.Now,
+		Version:              Version(),
+		CheckinRetentionDays: cfg.Privacy.CheckinRetentionDays,
+	}
+	router := commands.NewRouter(commands.Features(env)...)
+	connected := func() bool {
+		session.RLock()
+		defer session.RUnlock()
+		return session.DataReady
+	}
+	m := newMetrics(connected)
+
+	// Handlers keep their context through the grace period, so a running
+	// handler finishes its write instead of failing half-way.
+	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelHandlers()
+	a := newAdapter(handlerCtx, router, log, m)
+	session.AddHandler(a.onInteraction)
+
+	var httpAddr string
+	var srv *http.Server
+	if cfg.HTTP.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+		if err != nil {
+			return startupErrorf("http.listen %s: %v", cfg.HTTP.Listen, err)
+		}
+		httpAddr = ln.Addr().String()
+		srv = &http.Server{Handler: httpHandler(db, connected, m), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("http server stopped", "err", err)
+			}
+		}()
+		defer srv.Close()
+	}
+
+	if err := session.Open(); err != nil {
+		return startupErrorf("discord gateway: %v", err)
+	}
+	appID := me.ID
+	session.State.RLock()
+	if app := session.State.Ready.Application; app != nil && app.ID != "" {
+		appID = app.ID
+	}
+	session.State.RUnlock()
+	changed, err := syncCommands(session, appID, cfg.Discord.DevGuildID, router.Definitions())
+	if err != nil {
+		session.Close()
+		return startupErrorf("%v", err)
+	}
+	scope := "global"
+	if cfg.Discord.DevGuildID != "" {
+		scope = "guild " + cfg.Discord.DevGuildID
+	}
+	log.Info("kindred is serving", "commands", len(router.Definitions()), "registered", changed, "scope", scope, "http", httpAddr)
+	if opts.Started != nil {
+		opts.Started(httpAddr)
+	}
+
+	<-ctx.Done()
+	log.Info("shutting down: finishing running handlers", "grace", shutdownGrace)
+	if !a.stop(shutdownGrace) {
+		log.Warn("some handlers did not finish in time")
+	}
+	cancelHandlers()
+	if err := session.Close(); err != nil {
+		log.Warn("closing gateway", "err", err)
+	}
+	if srv != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		srv.Shutdown(shutdownCtx)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func newSession(cfg Config) (*discordgo.Session, error) {
+	session, err := discordgo.New("Bot " + cfg.Discord.Token)
+	if err != nil {
+		return nil, err
+	}
+	client, err := restClient(cfg.Discord.APIURL)
+	if err != nil {
+		return nil, err
+	}
+	session.Client = client
+	session.Identify.Intents = Intents
+	session.StateEnabled = true
+	// A 429 is waited out and retried by discordgo itself.
+	session.ShouldRetryOnRateLimit = true
+	return session, nil
+}
+
+// describeTokenError words the answer of the token check for an operator.
+func describeTokenError(err error) string {
+	var rest *discordgo.RESTError
+	if errors.As(err, &rest) && rest.Response != nil {
+		switch rest.Response.StatusCode {
+		case http.StatusUnauthorized:
+			return "Discord rejected the bot token (401 Unauthorized): copy it again from the Developer Portal's Bot page into " + TokenEnv
+		case http.StatusForbidden:
+			return "Discord refused the bot token (403 Forbidden)"
+		}
+		return fmt.Sprintf("checking the bot token: Discord answered %s", rest.Response.Status)
+	}
+	return "checking the bot token: cannot reach Discord: " + err.Error()
+}
+
+// NewLogger builds the process logger from the log settings.
+func NewLogger(w io.Writer, c LogConfig) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Version is the module version Kindred was built as, or "development build".
+func Version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "development build"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "development build " + s.Value[:12]
+		}
+	}
+	return "development build"
+}
+
+func httpHandler(db *storage.DB, connected func() bool, m *metrics) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		var problems []string
+		if !connected() {
+			problems = append(problems, "gateway not connected")
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := db.Ping(ctx); err != nil {
+			problems = append(problems, "database not answering")
+		}
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if len(problems) > 0 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, strings.Join(problems, "; "))
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("GET /metrics", metricsHandler(m))
+	return mux
+}

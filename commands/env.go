@@ -1,0 +1,43 @@
+package commands
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/kindred-bot/kindred/storage"
+)
+
+// Env is everything a feature needs from the process. Tests build one with
+// a real database and a pinned clock.
+type Env struct {
+	DB  *storage.DB
+	Log *slog.Logger
+	Now func() time.Time
+
+	// Version is the running build, shown by /kindred about.
+	Version string
+	// CheckinRetentionDays is privacy.checkin_retention_days; 0 keeps check-ins.
+	CheckinRetentionDays int
+}
+
+// Features returns every feature of Kindred, ready to register.
+func Features(env Env) []Feature {
+	return []Feature{
+		&Kindred{env: env},
+		&Resources{env: env},
+		&Preferences{env: env},
+	}
+}
+
+// Discord limits Kindred relies on.
+const (
+	maxMessageContent   = 2000 // characters in a message's content
+	maxChoices          = 25   // autocomplete choices
+	maxChoiceLength     = 100  // characters in a choice's name or value
+	maxEmbedDescription = 4096 // characters in an embed's description
+)
+
+// Colours for embeds: calm, readable on light and dark themes.
+const (
+	colourCalm = 0x5B8DEF
+)

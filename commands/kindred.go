@@ -1,0 +1,221 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/internal/zones"
+	"github.com/kindred-bot/kindred/storage"
+)
+
+// maxResourcesText keeps a server's own resources within one message, with
+// room for the words Kindred puts around them.
+const maxResourcesText = 1800
+
+// resetResources is the resources_text value that goes back to the built-in list.
+const resetResources = "default"
+
+var kindredCommand = &discordgo.ApplicationCommand{
+	Name:        "kindred",
+	Description: "Kindred's settings for this server, and what it is",
+	Options: []*discordgo.ApplicationCommandOption{
+		{
+			Type:        discordgo.ApplicationCommandOptionSubCommand,
+			Name:        "setup",
+			Description: "Server settings (Manage Server). With no options, shows them.",
+			Options: []*discordgo.ApplicationCommandOption{
+				{
+					Type:         discordgo.ApplicationCommandOptionChannel,
+					Name:         "modlog_channel",
+					Description:  "Where reports, warnings and problems are logged for moderators",
+					ChannelTypes: []discordgo.ChannelType{discordgo.ChannelTypeGuildText},
+				},
+				{Type: discordgo.ApplicationCommandOptionRole, Name: "moderator_role", Description: "Members with this role can warn and see reports"},
+				{Type: discordgo.ApplicationCommandOptionRole, Name: "facilitator_role", Description: "Members with this role run groups, meetings and pairing"},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "timezone", Description: "The server's default timezone, e.g. Europe/Berlin", Autocomplete: true},
+				{
+					Type:        discordgo.ApplicationCommandOptionString,
+					Name:        "resources_text",
+					Description: "Your own crisis and support resources for /resources (\"default\" restores the built-in list)",
+					MaxLength:   maxResourcesText,
+				},
+			},
+		},
+		{
+			Type:        discordgo.ApplicationCommandOptionSubCommand,
+			Name:        "about",
+			Description: "What Kindred is, what it stores and how to take your data back",
+		},
+	},
+}
+
+// Kindred is /kindred: the server's settings and the bot's own description.
+type Kindred struct {
+	env Env
+}
+
+func (f *Kindred) Register(r *Router) {
+	r.Define(kindredCommand)
+	r.Command("kindred/setup", f.setup)
+	r.Autocomplete("kindred/setup", timezoneAutocomplete)
+	r.Command("kindred/about", f.about)
+}
+
+// setup stores the server's settings; only members who can manage the
+// server may run it.
+func (f *Kindred) setup(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Server settings can only be changed inside a server.")
+	}
+	if !req.HasPermission(discordgo.PermissionManageGuild) {
+		return nil, UserErrorf("Only members with the **Manage Server** permission can change Kindred's settings. `/kindred about` tells you what Kindred does.")
+	}
+	var u storage.GuildSettingsUpdate
+	changed := false
+	if ch, err := req.Channel("modlog_channel"); err != nil {
+		return nil, err
+	} else if ch != nil {
+		if ch.Type != discordgo.ChannelTypeGuildText {
+			return nil, UserErrorf("The mod-log needs to be a text channel, for example `#mod-log`.")
+		}
+		u.ModlogChannelID, changed = &ch.ID, true
+	}
+	for option, field := range map[string]**string{"moderator_role": &u.ModeratorRoleID, "facilitator_role": &u.FacilitatorRoleID} {
+		role, err := req.Role(option)
+		if err != nil {
+			return nil, err
+		}
+		if role == nil {
+			continue
+		}
+		if role.ID == req.GuildID {
+			return nil, UserErrorf("`%s` can't be @everyone: pick a role that only some members hold.", option)
+		}
+		*field, changed = &role.ID, true
+	}
+	if req.Has("timezone") {
+		name, _, err := lookupZone(req.String("timezone"))
+		if err != nil {
+			return nil, err
+		}
+		u.Timezone, changed = &name, true
+	}
+	if req.Has("resources_text") {
+		text := strings.TrimSpace(req.String("resources_text"))
+		if n := len([]rune(text)); n > maxResourcesText {
+			return nil, UserErrorf("Resources text can be up to %d characters; yours has %d. Link to a longer page if you need more room.", maxResourcesText, n)
+		}
+		if text == "" || strings.EqualFold(text, resetResources) {
+			text = ""
+		}
+		u.ResourcesText, changed = &text, true
+	}
+
+	var s storage.GuildSettings
+	var err error
+	if changed {
+		s, err = f.env.DB.UpdateGuildSettings(ctx, req.GuildID, u, f.env.Now())
+	} else {
+		s, err = f.env.DB.GuildSettings(ctx, req.GuildID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	title := "Kindred's settings for this server"
+	if changed {
+		title = "Saved. Kindred's settings for this server"
+	}
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{settingsEmbed(title, s)}}, nil
+}
+
+func settingsEmbed(title string, s storage.GuildSettings) *discordgo.MessageEmbed {
+	orNot := func(v, format, unset string) string {
+		if v == "" {
+			return unset
+		}
+		return fmt.Sprintf(format, v)
+	}
+	resources := "Kindred's built-in list"
+	if s.ResourcesText != "" {
+		resources = fmt.Sprintf("your own text (%d characters)", len([]rune(s.ResourcesText)))
+	}
+	return &discordgo.MessageEmbed{
+		Title: title,
+		Color: colourCalm,
+		Fields: []*discordgo.MessageEmbedField{
+			{Name: "Mod-log channel", Value: orNot(s.ModlogChannelID, "<#%s>", "not set: reports can't be delivered until it is"), Inline: false},
+			{Name: "Moderator role", Value: orNot(s.ModeratorRoleID, "<@&%s>", "not set (members with Moderate Members still count)")},
+			{Name: "Facilitator role", Value: orNot(s.FacilitatorRoleID, "<@&%s>", "not set (members with Manage Events still count)")},
+			{Name: "Default timezone", Value: orNot(s.Timezone, "%s", "UTC (not set)")},
+			{Name: "/resources shows", Value: resources},
+		},
+		Footer: &discordgo.MessageEmbedFooter{Text: "Change any of these with /kindred setup and the option's name."},
+	}
+}
+
+func (f *Kindred) about(ctx context.Context, req *Request) (*Response, error) {
+	retention := "kept until you delete them"
+	if d := f.env.CheckinRetentionDays; d > 0 {
+		retention = fmt.Sprintf("deleted automatically after %d days", d)
+	}
+	version := f.env.Version
+	if version == "" {
+		version = "development build"
+	}
+	text := strings.Join([]string{
+		"Kindred helps peer support groups meet, check in and look out for each other. It is peer support, not therapy: `/resources` lists crisis lines and other help.",
+		"",
+		"**What Kindred stores**",
+		"• Your preferences (timezone, quiet hours, whether you get DMs), wherever you use Kindred.",
+		"• Per server: the groups you joined, your meeting RSVPs and attendance, your check-ins and notes (" + retention + "), your buddy settings and pairings, and the server's settings.",
+		"• Moderation records: warnings and reports. These are kept when you delete your data, because they protect the community.",
+		"",
+		"**Private by default.** Your check-ins, streaks and history are shown only to you. Nothing you type is logged.",
+		"",
+		"**Your data:** `/mydata export` sends you everything Kindred stores about you; `/mydata delete` erases it.",
+	}, "\n")
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
+		Title:       "About Kindred",
+		Description: text,
+		Color:       colourCalm,
+		Footer:      &discordgo.MessageEmbedFooter{Text: "Kindred " + version},
+	}}}, nil
+}
+
+// lookupZone reads a timezone a member typed, or explains what works.
+func lookupZone(typed string) (string, *time.Location, error) {
+	name, loc, ok := zones.Lookup(strings.TrimSpace(typed))
+	if ok {
+		return name, loc, nil
+	}
+	example := "Europe/Berlin"
+	if suggestions := zones.Suggest(typed, 3); len(suggestions) > 0 {
+		return "", nil, UserErrorf("I don't know the timezone `%s`. Did you mean %s? Pick one from the list as you type.",
+			echo(typed, 60), "`"+strings.Join(suggestions, "`, `")+"`")
+	}
+	return "", nil, UserErrorf("I don't know the timezone `%s`. Timezones look like `%s` or `America/New_York`; pick one from the list as you type.", echo(typed, 60), example)
+}
+
+// timezoneAutocomplete offers IANA names for whichever timezone option is focused.
+func timezoneAutocomplete(ctx context.Context, req *Request) (*Response, error) {
+	names := zones.Match(req.FocusedValue(), maxChoices)
+	choices := make([]*discordgo.ApplicationCommandOptionChoice, 0, len(names))
+	for _, n := range names {
+		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: n, Value: n})
+	}
+	return Choices(choices), nil
+}
+
+// echo prepares something a member typed to be shown back inside `code`
+// marks: at most n characters, on one line, with no backticks to break out.
+func echo(s string, n int) string {
+	s = strings.NewReplacer("`", "'", "\n", " ", "\r", " ").Replace(strings.TrimSpace(s))
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}

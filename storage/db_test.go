@@ -1,0 +1,249 @@
+package storage_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/kindred-bot/kindred/storage"
+	"github.com/kindred-bot/kindred/storage/storagetest"
+)
+
+var t0 = time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
+
+func TestOpenMigratesFreshDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fresh.db")
+	db, err := storage.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if got := schemaVersion(t, path); got != storage.SchemaVersion() {
+		t.Errorf("schema version = %d, want %d", got, storage.SchemaVersion())
+	}
+	if storage.SchemaVersion() < 1 {
+		t.Errorf("no migrations embedded")
+	}
+}
+
+func TestOpenKeepsExistingData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "existing.db")
+	db, err := storage.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetTimezone(ctx, "u1", "Europe/Berlin", t0); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	db, err = storage.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	p, err := db.Preferences(ctx, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Timezone != "Europe/Berlin" {
+		t.Errorf("timezone after reopen = %q", p.Timezone)
+	}
+	if got := countMigrations(t, path); got != storage.SchemaVersion() {
+		t.Errorf("schema_migrations rows = %d, want %d (each migration recorded once)", got, storage.SchemaVersion())
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "newer.db")
+	db, err := storage.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)`); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	_, err = storage.Open(ctx, path)
+	if !errors.Is(err, storage.ErrSchemaTooNew) {
+		t.Fatalf("Open = %v, want ErrSchemaTooNew", err)
+	}
+}
+
+func TestOpenRefusesUnusablePaths(t *testing.T) {
+	dir := t.TempDir()
+	readOnly := filepath.Join(dir, "ro")
+	if err := os.Mkdir(readOnly, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"missing directory": filepath.Join(dir, "nope", "kindred.db"),
+		"a directory":       dir,
+		"memory":            ":memory:",
+	}
+	if os.Geteuid() != 0 { // root writes anywhere
+		cases["read-only directory"] = filepath.Join(readOnly, "kindred.db")
+	}
+	for name, path := range cases {
+		t.Run(name, func(t *testing.T) {
+			db, err := storage.Open(context.Background(), path)
+			if err == nil {
+				db.Close()
+				t.Fatalf("Open(%q) succeeded", path)
+			}
+		})
+	}
+}
+
+func TestGuildSettingsRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	s, err := db.GuildSettings(ctx, "g1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.UpdatedAt.IsZero() || s.GuildID != "g1" {
+		t.Fatalf("unset settings = %+v", s)
+	}
+	mod, tz := "r-mod", "Europe/Berlin"
+	if _, err := db.UpdateGuildSettings(ctx, "g1", storage.GuildSettingsUpdate{ModeratorRoleID: &mod, Timezone: &tz}, t0); err != nil {
+		t.Fatal(err)
+	}
+	log := "c-log"
+	got, err := db.UpdateGuildSettings(ctx, "g1", storage.GuildSettingsUpdate{ModlogChannelID: &log}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := storage.GuildSettings{GuildID: "g1", ModlogChannelID: log, ModeratorRoleID: mod, Timezone: tz, UpdatedAt: t0}
+	if got != want {
+		t.Errorf("after partial update = %+v, want %+v", got, want)
+	}
+	if read, _ := db.GuildSettings(ctx, "g1"); read != want {
+		t.Errorf("read back = %+v, want %+v", read, want)
+	}
+	if other, _ := db.GuildSettings(ctx, "g2"); other.ModeratorRoleID != "" {
+		t.Errorf("settings leaked to another server: %+v", other)
+	}
+}
+
+func TestPreferencesRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	p, err := db.Preferences(ctx, "u1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.DMsEnabled || p.QuietHours != nil || p.Timezone != "" {
+		t.Fatalf("defaults = %+v", p)
+	}
+	if _, err := db.SetQuietHours(ctx, "u1", &storage.QuietHours{Start: 22 * 60, End: 8 * 60}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetDMsEnabled(ctx, "u1", false, t0); err != nil {
+		t.Fatal(err)
+	}
+	p, _ = db.Preferences(ctx, "u1")
+	if p.DMsEnabled || p.QuietHours == nil || *p.QuietHours != (storage.QuietHours{Start: 1320, End: 480}) {
+		t.Fatalf("after updates = %+v", p)
+	}
+	if _, err := db.SetQuietHours(ctx, "u1", nil, t0); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ = db.Preferences(ctx, "u1"); p.QuietHours != nil || p.DMsEnabled {
+		t.Fatalf("quiet hours off = %+v", p)
+	}
+}
+
+func TestQuietHoursContains(t *testing.T) {
+	overnight := storage.QuietHours{Start: 22 * 60, End: 8 * 60}
+	daytime := storage.QuietHours{Start: 13 * 60, End: 14 * 60}
+	tests := []struct {
+		q    storage.QuietHours
+		m    int
+		want bool
+	}{
+		{overnight, 23 * 60, true},
+		{overnight, 0, true},
+		{overnight, 7*60 + 59, true},
+		{overnight, 8 * 60, false},
+		{overnight, 12 * 60, false},
+		{overnight, 22 * 60, true},
+		{daytime, 13*60 + 30, true},
+		{daytime, 14 * 60, false},
+		{daytime, 12 * 60, false},
+	}
+	for _, tt := range tests {
+		if got := tt.q.Contains(tt.m); got != tt.want {
+			t.Errorf("%+v.Contains(%d) = %v, want %v", tt.q, tt.m, got, tt.want)
+		}
+	}
+}
+
+// Concurrent writers must queue on the one write connection, never fail with SQLITE_BUSY.
+func TestConcurrentWritesDoNotFail(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			user := string(rune('a' + i%26))
+			if _, err := db.SetDMsEnabled(ctx, user, i%2 == 0, t0); err != nil {
+				errs <- err
+			}
+			if _, err := db.Preferences(ctx, user); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
+
+func schemaVersion(t *testing.T, path string) int {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var v int
+	if err := raw.QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func countMigrations(t *testing.T, path string) int {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var n int
+	if err := raw.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
