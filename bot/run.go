@@ -133,6 +133,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if cfg.Discord.DevGuildID != "" {
 		scope = "guild " + cfg.Discord.DevGuildID
 	}
+	log.Info("invite Kindred to a server with", "url", InviteURL(appID))
 	log.Info("kindred is serving", "commands", len(router.Definitions()), "registered", changed, "scope", scope, "http", httpAddr)
 	if opts.Started != nil {
 		opts.Started(httpAddr)
