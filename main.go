@@ -9,11 +9,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
 	_ "time/tzdata" // timezones must not depend on the host having them
+
+	"github.com/bwmarrin/discordgo"
 
 	"github.com/kindred-bot/kindred/bot"
 )
@@ -45,7 +48,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		fmt.Fprintln(stderr, "kindred:", err)
 		return 2
 	}
-	err = bot.Run(ctx, cfg, bot.Options{LogOutput: stderr})
+	log := bot.NewLogger(stderr, cfg.Log)
+	slog.SetDefault(log)
+	discordgo.Logger = bot.DiscordgoLogger(log)
+	err = bot.Run(ctx, cfg, bot.Options{Logger: log})
 	var startup *bot.StartupError
 	switch {
 	case err == nil:

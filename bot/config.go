@@ -120,10 +120,15 @@ func decodeConfig(data []byte, cfg *Config) error {
 		for i, e := range typeErr.Errors {
 			msgs[i] = unknownField.ReplaceAllString(e, "unknown key $1 (config.example.yaml lists every key)")
 		}
-		return errors.New(strings.Join(msgs, "; "))
+		return errors.New(oneLine(strings.Join(msgs, "; ")))
 	default:
-		return errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
+		return errors.New(oneLine(strings.TrimPrefix(err.Error(), "yaml: ")))
 	}
+}
+
+// oneLine keeps a startup error on the one line operators and supervisors read.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // unknownField matches yaml's wording for a key the Config has no field for.

@@ -127,3 +127,19 @@ func TestConfigErrorsDoNotLeakToken(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func FuzzDecodeConfig(f *testing.F) {
+	for _, seed := range []string{"", "discord:\n  token: x\n", "log: [", "privacy:\n  checkin_retention_days: 9999999999999999999\n", "a: &a [*a, *a]\n"} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg := DefaultConfig()
+		if err := decodeConfig(data, &cfg); err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("config error spans lines: %q", err)
+			}
+			return
+		}
+		cfg.Validate() // must not panic whatever was decoded
+	})
+}

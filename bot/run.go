@@ -40,7 +40,9 @@ func startupErrorf(format string, args ...any) error {
 // Options are what the caller of Run may change; the zero value is right
 // for production.
 type Options struct {
-	// LogOutput receives the process log (default os.Stderr).
+	// Logger is the process log; when nil, one is built from the config's
+	// log settings, writing to LogOutput (default os.Stderr).
+	Logger    *slog.Logger
 	LogOutput io.Writer
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -58,7 +60,10 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	log := NewLogger(opts.LogOutput, cfg.Log)
+	log := opts.Logger
+	if log == nil {
+		log = NewLogger(opts.LogOutput, cfg.Log)
+	}
 
 	db, err := storage.Open(ctx, cfg.Database.Path)
 	if err != nil {
@@ -187,6 +192,24 @@ func describeTokenError(err error) string {
 		return fmt.Sprintf("checking the bot token: Discord answered %s", rest.Response.Status)
 	}
 	return "checking the bot token: cannot reach Discord: " + err.Error()
+}
+
+// DiscordgoLogger forwards discordgo's own log lines (reconnects, gateway
+// errors) to log. discordgo keeps its logger in a package variable, so only
+// main should install it, once.
+func DiscordgoLogger(log *slog.Logger) func(level, caller int, format string, a ...any) {
+	return func(level, caller int, format string, a ...any) {
+		l := slog.LevelInfo
+		switch level {
+		case discordgo.LogError:
+			l = slog.LevelError
+		case discordgo.LogWarning:
+			l = slog.LevelWarn
+		case discordgo.LogDebug:
+			l = slog.LevelDebug
+		}
+		log.Log(context.Background(), l, fmt.Sprintf(format, a...), "source", "discordgo")
+	}
 }
 
 // NewLogger builds the process logger from the log settings.

@@ -25,13 +25,20 @@ func (t rewriteHost) RoundTrip(req *http.Request) (*http.Response, error) {
 // restClient is the HTTP client for Discord's REST API, rewritten to
 // apiURL when one is configured.
 func restClient(apiURL string) (*http.Client, error) {
-	var transport http.RoundTripper = http.DefaultTransport.(*http.Transport).Clone()
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	// Replies to a burst of interactions go out together. Keep a bounded set
+	// of connections and reuse them: dialling one per reply costs more than
+	// the reply, and a burst of dials can overflow the peer's accept queue.
+	base.MaxConnsPerHost = 64
+	base.MaxIdleConns = 64
+	base.MaxIdleConnsPerHost = 64
+	var transport http.RoundTripper = base
 	if apiURL != "" {
-		base, err := url.Parse(apiURL)
+		target, err := url.Parse(apiURL)
 		if err != nil {
 			return nil, err
 		}
-		transport = rewriteHost{base: base, next: transport}
+		transport = rewriteHost{base: target, next: transport}
 	}
 	return &http.Client{Transport: transport, Timeout: 20 * time.Second}, nil
 }

@@ -158,7 +158,7 @@ func settingsEmbed(title string, s storage.GuildSettings) *discordgo.MessageEmbe
 }
 
 func (f *Kindred) about(ctx context.Context, req *Request) (*Response, error) {
-	retention := "kept until you delete them"
+	retention := "kept with no automatic deletion"
 	if d := f.env.CheckinRetentionDays; d > 0 {
 		retention = fmt.Sprintf("deleted automatically after %d days", d)
 	}
@@ -170,13 +170,11 @@ func (f *Kindred) about(ctx context.Context, req *Request) (*Response, error) {
 		"Kindred helps peer support groups meet, check in and look out for each other. It is peer support, not therapy: `/resources` lists crisis lines and other help.",
 		"",
 		"**What Kindred stores**",
-		"• Your preferences (timezone, quiet hours, whether you get DMs), wherever you use Kindred.",
-		"• Per server: the groups you joined, your meeting RSVPs and attendance, your check-ins and notes (" + retention + "), your buddy settings and pairings, and the server's settings.",
-		"• Moderation records: warnings and reports. These are kept when you delete your data, because they protect the community.",
+		"• Your preferences (timezone, quiet hours, whether you get DMs), wherever you use Kindred, until you change them.",
+		"• Each server's settings (mod-log channel, moderator and facilitator roles, default timezone, resources text).",
+		"• Check-ins, when members make them, are " + retention + ".",
 		"",
-		"**Private by default.** Your check-ins, streaks and history are shown only to you. Nothing you type is logged.",
-		"",
-		"**Your data:** `/mydata export` sends you everything Kindred stores about you; `/mydata delete` erases it.",
+		"**Private by default.** Anything personal is shown only to you, and nothing you type is written to Kindred's logs.",
 	}, "\n")
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title:       "About Kindred",

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -42,6 +43,12 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	path  string
+
+	// settings caches GuildSettings by guild id: they are read on nearly
+	// every interaction and change only through UpdateGuildSettings. This
+	// process is the database's only writer; a shared database (several
+	// processes) must drop or invalidate this cache.
+	settings sync.Map
 }
 
 // Open opens (creating if needed) the SQLite database at path and brings

@@ -32,7 +32,16 @@ type GuildSettingsUpdate struct {
 // GuildSettings returns the server's settings, or empty ones (with GuildID
 // set) when it never ran setup.
 func (db *DB) GuildSettings(ctx context.Context, guildID string) (GuildSettings, error) {
-	return guildSettings(ctx, db.read, guildID)
+	if s, ok := db.settings.Load(guildID); ok {
+		return s.(GuildSettings), nil
+	}
+	s, err := guildSettings(ctx, db.read, guildID)
+	if err != nil {
+		return GuildSettings{}, err
+	}
+	// LoadOrStore: an update that committed meanwhile has stored newer settings.
+	actual, _ := db.settings.LoadOrStore(guildID, s)
+	return actual.(GuildSettings), nil
 }
 
 type queryer interface {
@@ -94,5 +103,9 @@ func (db *DB) UpdateGuildSettings(ctx context.Context, guildID string, u GuildSe
 		guildID, s.ModlogChannelID, s.ModeratorRoleID, s.FacilitatorRoleID, s.Timezone, s.ResourcesText, now.Unix()); err != nil {
 		return GuildSettings{}, fmt.Errorf("save guild settings: %w", err)
 	}
-	return s, tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return GuildSettings{}, err
+	}
+	db.settings.Store(guildID, s)
+	return s, nil
 }

@@ -1,0 +1,25 @@
+// Package fakediscord is an in-process stand-in for the Discord API, built
+// for Kindred's tests.
+//
+// A Server speaks enough of Discord's REST API (under /api/v9) and of the
+// gateway websocket that an unmodified discordgo session can log in, receive
+// guilds, register application commands, answer interactions, post messages,
+// open DMs and threads and moderate members, without noticing that it is not
+// talking to discord.com.
+//
+// Tests describe the world with AddGuild, drive it as a member would with
+// Interact, Autocomplete, Click, SubmitModal and MessageCommand, and look at
+// what the bot did through Reply, Messages, Requests and the model getters.
+// Gateway trouble (reconnect requests, invalid sessions, dropped connections)
+// and REST failures (FailNext) can be injected.
+//
+// The fake enforces the rules Discord enforces and that a bot can get wrong:
+// authentication, privileged intents, the 3 second interaction deadline,
+// double acknowledgements, message and command validation, and role
+// hierarchy for role changes and moderation.
+//
+// Adding a REST endpoint means writing a handler (see the routes_*.go files)
+// and listing it in routeTable. Handlers run while the server lock is held,
+// so they can read and change the model freely; they buffer their response
+// and queue gateway events, which are sent after the lock is released.
+package fakediscord

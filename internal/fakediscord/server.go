@@ -1,0 +1,255 @@
+package fakediscord
+
+import (
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+)
+
+// Options configure a Server. The zero value is usable.
+type Options struct {
+	// Token is the valid bot token, without the "Bot " prefix.
+	// Default "fake-bot-token".
+	Token string
+	// HeartbeatInterval is announced in HELLO. Default 41250ms.
+	HeartbeatInterval time.Duration
+	// InteractionDeadline is how long after an INTERACTION_CREATE was written
+	// the initial callback is accepted; later ones get 404 Unknown
+	// interaction (10062). Default 3s, like Discord.
+	InteractionDeadline time.Duration
+	// BotUsername is the bot user's name. Default "Kindred".
+	BotUsername string
+}
+
+const (
+	defaultToken               = "fake-bot-token"
+	defaultHeartbeatInterval   = 41250 * time.Millisecond
+	defaultInteractionDeadline = 3 * time.Second
+	defaultBotUsername         = "Kindred"
+
+	// waitTimeout bounds the helpers that wait for the bot (Interact & co).
+	waitTimeout = 10 * time.Second
+
+	// discordEpoch is the first millisecond of 2015, the snowflake epoch.
+	discordEpoch = 1420070400000
+)
+
+// Server is a fake Discord API server. Create it with New and stop it with
+// Close. All methods are safe for concurrent use.
+type Server struct {
+	opts    Options
+	botUser discordgo.User
+	baseURL string
+	ln      net.Listener
+	httpSrv *http.Server
+	routes  []route
+	ids     idGen
+
+	closeOnce sync.Once
+	closed    chan struct{}
+	conns     sync.WaitGroup // gateway connection goroutines
+
+	// mu guards everything below. REST handlers run with it held.
+	mu       sync.Mutex
+	changed  chan struct{} // closed and replaced on every state change
+	shutdown bool
+
+	// The guild model.
+	guilds     map[string]*guildState
+	guildOrder []string
+	users      map[string]*discordgo.User
+	channels   map[string]*channelState // guild channels, threads and DMs
+	dmChannels map[string]string        // user id → DM channel id
+	dmBlocked  map[string]bool
+
+	// Messages posted in channels (by the bot, or injected by tests).
+	messages  map[string]*messageState // by message id
+	botPosts  map[string][]string      // channel id → ids of bot messages, in order
+	msgCursor map[string]int           // channel id → bot messages handed out by WaitMessage
+
+	commands      map[string][]*discordgo.ApplicationCommand // guild id ("" = global) → commands
+	commandWrites int
+
+	requests []Request
+	faults   []fault
+
+	interactions map[string]*Pending // by interaction id
+	tokens       map[string]*Pending // by interaction token
+	modals       map[string]*modalRecord
+
+	// The gateway.
+	identifies []discordgo.Identify
+	resumes    int
+	sessions   map[string]*gwSession
+	gwConns    map[*gwConn]struct{}
+}
+
+// New starts a fake Discord server on 127.0.0.1 with a random port.
+// Close it when done (before that, close any discordgo session using it, or
+// the session will try to reconnect forever).
+func New(opts Options) *Server {
+	if opts.Token == "" {
+		opts.Token = defaultToken
+	}
+	if opts.HeartbeatInterval <= 0 {
+		opts.HeartbeatInterval = defaultHeartbeatInterval
+	}
+	if opts.InteractionDeadline <= 0 {
+		opts.InteractionDeadline = defaultInteractionDeadline
+	}
+	if opts.BotUsername == "" {
+		opts.BotUsername = defaultBotUsername
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic("fakediscord: cannot listen on 127.0.0.1: " + err.Error())
+	}
+
+	s := &Server{
+		opts:         opts,
+		ln:           ln,
+		baseURL:      "http://" + ln.Addr().String(),
+		closed:       make(chan struct{}),
+		changed:      make(chan struct{}),
+		guilds:       map[string]*guildState{},
+		users:        map[string]*discordgo.User{},
+		channels:     map[string]*channelState{},
+		dmChannels:   map[string]string{},
+		dmBlocked:    map[string]bool{},
+		messages:     map[string]*messageState{},
+		botPosts:     map[string][]string{},
+		msgCursor:    map[string]int{},
+		commands:     map[string][]*discordgo.ApplicationCommand{},
+		interactions: map[string]*Pending{},
+		tokens:       map[string]*Pending{},
+		modals:       map[string]*modalRecord{},
+		sessions:     map[string]*gwSession{},
+		gwConns:      map[*gwConn]struct{}{},
+	}
+	s.botUser = discordgo.User{
+		ID:            s.ids.next(),
+		Username:      opts.BotUsername,
+		Discriminator: "0",
+		Bot:           true,
+		Verified:      true,
+	}
+	s.users[s.botUser.ID] = &s.botUser
+	s.routes = compileRoutes(s.routeTable())
+	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go s.httpSrv.Serve(ln) //nolint:errcheck // returns http.ErrServerClosed on Close
+	return s
+}
+
+// URL is the server's base URL, "http://127.0.0.1:PORT". REST lives under
+// URL()+"/api/v9", the gateway at ws://127.0.0.1:PORT/gateway.
+func (s *Server) URL() string { return s.baseURL }
+
+// GatewayURL is what GET /api/v9/gateway answers.
+func (s *Server) GatewayURL() string { return "ws://" + s.ln.Addr().String() + "/gateway" }
+
+// Token is the valid bot token (without "Bot ").
+func (s *Server) Token() string { return s.opts.Token }
+
+// AppID is the application id; it equals the bot user id.
+func (s *Server) AppID() string { return s.botUser.ID }
+
+// BotUserID is the bot user's id.
+func (s *Server) BotUserID() string { return s.botUser.ID }
+
+// BotUser returns a copy of the bot user.
+func (s *Server) BotUser() *discordgo.User {
+	u := s.botUser
+	return &u
+}
+
+// Close stops the server: the listener, every gateway connection and the
+// goroutines serving them. Helpers still waiting return early.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.shutdown = true
+		conns := make([]*gwConn, 0, len(s.gwConns))
+		for c := range s.gwConns {
+			conns = append(conns, c)
+		}
+		s.notifyLocked()
+		s.mu.Unlock()
+
+		close(s.closed)
+		_ = s.httpSrv.Close()
+		for _, c := range conns {
+			_ = c.ws.Close()
+		}
+		s.conns.Wait()
+	})
+}
+
+// notifyLocked wakes every goroutine blocked in waitUntil. Call it with s.mu
+// held after changing state that someone may wait for.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// waitUntil blocks until cond, evaluated with s.mu held, reports true, the
+// timeout passes or the server is closed. It reports whether cond held.
+func (s *Server) waitUntil(timeout time.Duration, cond func() bool) bool {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		s.mu.Lock()
+		ok := cond()
+		changed := s.changed
+		s.mu.Unlock()
+		if ok {
+			return true
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return cond()
+		case <-s.closed:
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return cond()
+		}
+	}
+}
+
+// idGen hands out increasing snowflakes.
+type idGen struct {
+	mu   sync.Mutex
+	last uint64
+}
+
+func (g *idGen) next() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	id := uint64(time.Now().UnixMilli()-discordEpoch) << 22
+	if id <= g.last {
+		id = g.last + 1
+	}
+	g.last = id
+	return strconv.FormatUint(id, 10)
+}
+
+// NewID returns a fresh snowflake, larger than every id handed out before.
+// Handy for building guild models.
+func (s *Server) NewID() string { return s.ids.next() }
+
+// snowflakeTime is the creation time encoded in a snowflake, or now if the
+// id is not a number.
+func snowflakeTime(id string) time.Time {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return time.Now().UTC()
+	}
+	return time.UnixMilli(int64(n>>22) + discordEpoch).UTC()
+}

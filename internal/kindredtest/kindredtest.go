@@ -1,0 +1,162 @@
+// Package kindredtest starts the real Kindred process against
+// internal/fakediscord, with a small server to act in, for end-to-end
+// tests.
+package kindredtest
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/bot"
+	"github.com/kindred-bot/kindred/internal/fakediscord"
+)
+
+// The test server's ids.
+const (
+	GuildID       = "810000000000000001"
+	GeneralID     = "810000000000000010" // a text channel
+	ModlogID      = "810000000000000011"
+	VoiceID       = "810000000000000012"
+	ModRoleID     = "810000000000000020"
+	FacilitatorID = "810000000000000021"
+	OwnerID       = "820000000000000001" // owns the server
+	AdminID       = "820000000000000002" // Manage Server through a role
+	ModeratorID   = "820000000000000003" // holds the moderator role
+	AliceID       = "820000000000000004" // an ordinary member
+	BobID         = "820000000000000005" // another ordinary member
+	adminRoleID   = "810000000000000022"
+)
+
+// Harness is a running Kindred and the fake Discord it talks to.
+type Harness struct {
+	Fake     *fakediscord.Server
+	DBPath   string
+	HTTPAddr string
+	Logs     *SyncBuffer
+
+	cfg    bot.Config
+	cancel context.CancelFunc
+	done   chan error
+}
+
+// Options adjust the harness; the zero value is the usual setup.
+type Options struct {
+	Fake fakediscord.Options
+	// Configure changes the bot's config before it starts.
+	Configure func(*bot.Config)
+}
+
+// Start runs Kindred against a new fake Discord and waits until it serves.
+// Both stop when the test ends.
+func Start(t testing.TB, opts Options) *Harness {
+	t.Helper()
+	fake := fakediscord.New(opts.Fake)
+	t.Cleanup(fake.Close)
+	fake.AddGuild(Server())
+
+	cfg := bot.DefaultConfig()
+	cfg.Discord.Token = fake.Token()
+	cfg.Discord.APIURL = fake.URL()
+	cfg.Database.Path = filepath.Join(t.TempDir(), "kindred.db")
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	cfg.Log.Level = "debug" // tests read the most a log could ever say
+	if opts.Configure != nil {
+		opts.Configure(&cfg)
+	}
+	h := &Harness{Fake: fake, DBPath: cfg.Database.Path, Logs: &SyncBuffer{}, cfg: cfg}
+	h.start(t)
+	t.Cleanup(func() { h.Stop(t) })
+	return h
+}
+
+// Server is the fake guild every harness starts with.
+func Server() fakediscord.Guild {
+	return fakediscord.Guild{
+		ID: GuildID, Name: "Harbour", OwnerID: OwnerID,
+		Channels: []fakediscord.Channel{
+			{ID: GeneralID, Name: "general"},
+			{ID: ModlogID, Name: "mod-log"},
+			{ID: VoiceID, Name: "Meeting room", Type: discordgo.ChannelTypeGuildVoice},
+		},
+		Roles: []fakediscord.Role{
+			{ID: adminRoleID, Name: "Admin", Permissions: discordgo.PermissionManageGuild, Position: 5},
+			{ID: ModRoleID, Name: "Moderators", Position: 4},
+			{ID: FacilitatorID, Name: "Facilitators", Position: 3},
+		},
+		Members: []fakediscord.Member{
+			{User: fakediscord.User{ID: OwnerID, Username: "owner"}},
+			{User: fakediscord.User{ID: AdminID, Username: "admin"}, Roles: []string{adminRoleID}},
+			{User: fakediscord.User{ID: ModeratorID, Username: "mod"}, Roles: []string{ModRoleID}},
+			{User: fakediscord.User{ID: AliceID, Username: "alice"}},
+			{User: fakediscord.User{ID: BobID, Username: "bob"}},
+		},
+	}
+}
+
+func (h *Harness) start(t testing.TB) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan string, 1)
+	h.cancel, h.done = cancel, make(chan error, 1)
+	go func() {
+		h.done <- bot.Run(ctx, h.cfg, bot.Options{LogOutput: h.Logs, Started: func(addr string) { started <- addr }})
+	}()
+	select {
+	case h.HTTPAddr = <-started:
+	case err := <-h.done:
+		t.Fatalf("kindred did not start: %v\nlog:\n%s", err, h.Logs)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("kindred did not start within 15 s\nlog:\n%s", h.Logs)
+	}
+}
+
+// Stop shuts Kindred down as SIGTERM would and returns what Run returned.
+// Stopping twice is harmless.
+func (h *Harness) Stop(t testing.TB) error {
+	t.Helper()
+	if h.cancel == nil {
+		return nil
+	}
+	h.cancel()
+	h.cancel = nil
+	select {
+	case err := <-h.done:
+		return err
+	case <-time.After(20 * time.Second):
+		t.Fatalf("kindred did not stop within 20 s")
+		return nil
+	}
+}
+
+// Restart stops Kindred and starts it again on the same database and fake.
+func (h *Harness) Restart(t testing.TB) {
+	t.Helper()
+	if err := h.Stop(t); err != nil {
+		t.Fatalf("stop: %v", err)
+	}
+	h.start(t)
+}
+
+// SyncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
