@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -45,8 +44,10 @@ type adapter struct {
 	// handlerTimeout bounds a handler's work; the interaction token lives 15 minutes.
 	handlerTimeout time.Duration
 
-	base     context.Context // cancelled only when the handlers' grace period is over
-	stopping atomic.Bool
+	base context.Context // cancelled only when the handlers' grace period is over
+
+	mu       sync.Mutex // guards stopping against inflight.Add, as WaitGroup requires
+	stopping bool
 	inflight sync.WaitGroup
 }
 
@@ -64,7 +65,9 @@ func newAdapter(base context.Context, router *commands.Router, log *slog.Logger,
 // stop makes new interactions get a polite "restarting" answer and waits
 // up to grace for running handlers. It reports whether they all finished.
 func (a *adapter) stop(grace time.Duration) bool {
-	a.stopping.Store(true)
+	a.mu.Lock()
+	a.stopping = true
+	a.mu.Unlock()
 	done := make(chan struct{})
 	go func() {
 		a.inflight.Wait()
@@ -76,6 +79,17 @@ func (a *adapter) stop(grace time.Duration) bool {
 	case <-time.After(grace):
 		return false
 	}
+}
+
+// begin counts an interaction as running, unless Kindred is stopping.
+func (a *adapter) begin() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopping {
+		return false
+	}
+	a.inflight.Add(1)
+	return true
 }
 
 // onInteraction is registered with discordgo, which calls it on its own
@@ -102,8 +116,6 @@ func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
 
 func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 	received := time.Now()
-	a.inflight.Add(1)
-	defer a.inflight.Done()
 	defer func() {
 		// A panic here (outside the handler) would kill the whole process.
 		if v := recover(); v != nil {
@@ -122,13 +134,13 @@ func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 	}
 	kind := req.Kind.String()
 	route := a.router.Find(req.Kind, req.Route)
-	routeName := req.Route
+	routeName := "unknown" // a fixed label: custom ids would make metrics unbounded
 	if route != nil {
 		routeName = route.Name
 	}
 	log := a.log.With("route", routeName, "kind", kind, "interaction", i.ID, "guild", req.GuildID)
 
-	if a.stopping.Load() {
+	if !a.begin() {
 		a.metrics.count(routeName, kind, outcomeShuttingDown)
 		if req.Kind == commands.KindAutocomplete {
 			a.send(s, i, autocompleteReply(nil))
@@ -137,8 +149,9 @@ func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 		}
 		return
 	}
+	defer a.inflight.Done()
 	if route == nil {
-		log.Warn("no handler for interaction")
+		log.Warn("no handler for interaction", "name", req.Route)
 		a.metrics.count(routeName, kind, outcomeUnknownRoute)
 		if req.Kind == commands.KindAutocomplete {
 			a.send(s, i, autocompleteReply(nil))

@@ -20,7 +20,10 @@ const (
 )
 
 // probe is a feature whose handlers misbehave on purpose.
-type probe struct{ slow time.Duration }
+type probe struct {
+	slow    time.Duration
+	started chan struct{} // when set, slow handlers signal here as they begin
+}
 
 func (p probe) Register(r *commands.Router) {
 	sub := func(name string) *discordgo.ApplicationCommandOption {
@@ -34,6 +37,9 @@ func (p probe) Register(r *commands.Router) {
 	}
 	sleep := func(h commands.Handler) commands.Handler {
 		return func(ctx context.Context, req *commands.Request) (*commands.Response, error) {
+			if p.started != nil {
+				p.started <- struct{}{}
+			}
 			time.Sleep(p.slow)
 			return h(ctx, req)
 		}
@@ -62,6 +68,11 @@ func (p probe) Register(r *commands.Router) {
 }
 
 func startAdapter(t *testing.T, deferAfter time.Duration, features ...commands.Feature) *fakediscord.Server {
+	fake, _ := startAdapterWith(t, deferAfter, features...)
+	return fake
+}
+
+func startAdapterWith(t *testing.T, deferAfter time.Duration, features ...commands.Feature) (*fakediscord.Server, *adapter) {
 	t.Helper()
 	fake := fakediscord.New(fakediscord.Options{})
 	t.Cleanup(fake.Close)
@@ -85,7 +96,7 @@ func startAdapter(t *testing.T, deferAfter time.Duration, features ...commands.F
 	if _, err := syncCommands(session, fake.AppID(), "", router.Definitions()); err != nil {
 		t.Fatal(err)
 	}
-	return fake
+	return fake, a
 }
 
 // testWriter sends the adapter's log to the test's log.
@@ -188,5 +199,33 @@ func TestAdapterAllowsNoMentionsByDefault(t *testing.T) {
 	am := r.Data.AllowedMentions
 	if am == nil || len(am.Parse) != 0 || len(am.Users) != 0 || len(am.Roles) != 0 || am.RepliedUser {
 		t.Errorf("allowed mentions = %+v, want none", am)
+	}
+}
+
+// On shutdown, running handlers finish and new interactions are told to
+// come back in a minute.
+func TestAdapterStopFinishesRunningHandlers(t *testing.T) {
+	t.Parallel()
+	started := make(chan struct{}, 1)
+	fake, a := startAdapterWith(t, 2*time.Second, probe{slow: 500 * time.Millisecond, started: started})
+	ic, err := fake.BuildCommand(testGuild, testMember, "/probe slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, err := fake.Start(ic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	if !a.stop(5 * time.Second) {
+		t.Fatal("stop did not wait for the running handler")
+	}
+	reply, err := running.Wait(5 * time.Second)
+	if err != nil || reply.Data.Content != "worth the wait" {
+		t.Fatalf("running handler's reply = %v, %v", reply, err)
+	}
+	late := fake.Interact(t, testGuild, testMember, "/probe ok")
+	if !late.Ephemeral() || late.Data.Content != stoppingText {
+		t.Errorf("interaction after stop = %q", late.Data.Content)
 	}
 }
