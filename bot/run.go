@@ -85,6 +85,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		DB:                   db,
 		Log:                  log,
 		Now:                  opts.Now,
+		Discord:              session,
 		Version:              Version(),
 		CheckinRetentionDays: cfg.Privacy.CheckinRetentionDays,
 	}

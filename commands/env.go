@@ -10,9 +10,10 @@ import (
 // Env is everything a feature needs from the process. Tests build one with
 // a real database and a pinned clock.
 type Env struct {
-	DB  *storage.DB
-	Log *slog.Logger
-	Now func() time.Time
+	DB      *storage.DB
+	Log     *slog.Logger
+	Now     func() time.Time
+	Discord Discord
 
 	// Version is the running build, shown by /kindred about.
 	Version string

@@ -1,0 +1,17 @@
+package commands
+
+import (
+	"github.com/bwmarrin/discordgo"
+)
+
+// Discord is the part of Discord's API that features call outside an
+// interaction's own reply: posting announcements, DMs, roles, threads and
+// moderation actions. *discordgo.Session satisfies it; handler tests use a
+// recording stand-in.
+type Discord interface {
+	ChannelMessageSendComplex(channelID string, data *discordgo.MessageSend, options ...discordgo.RequestOption) (*discordgo.Message, error)
+	ChannelMessageEditComplex(m *discordgo.MessageEdit, options ...discordgo.RequestOption) (*discordgo.Message, error)
+	UserChannelCreate(recipientID string, options ...discordgo.RequestOption) (*discordgo.Channel, error)
+	GuildMemberRoleAdd(guildID, userID, roleID string, options ...discordgo.RequestOption) error
+	GuildMemberRoleRemove(guildID, userID, roleID string, options ...discordgo.RequestOption) error
+}
