@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		DB:                   db,
 		Log:                  log,
 		Now:                  opts.Now,
-		Discord:              session,
+		Discord:              newLimitedDiscord(session),
 		Version:              Version(),
 		CheckinRetentionDays: cfg.Privacy.CheckinRetentionDays,
 	}

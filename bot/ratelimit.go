@@ -1,0 +1,101 @@
+package bot
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/commands"
+)
+
+// Discord allows a bot 50 requests per second across all routes. Kindred's
+// own sends (reminders, DMs, roles) stay under it with a token bucket, so
+// a burst of reminders is spread out instead of collecting 429s; the
+// per-route limits are left to discordgo, which reads Discord's bucket
+// headers. Interaction replies don't count toward the global limit and
+// don't pass through here.
+const (
+	globalRequestsPerSecond = 45 // headroom under Discord's 50
+	globalBurst             = 5  // burst + rate stays ≤ 50 in any one-second window
+)
+
+// tokenBucket hands out one token per request at a steady rate.
+type tokenBucket struct {
+	mu     sync.Mutex
+	rate   float64 // tokens per second
+	burst  float64
+	tokens float64
+	last   time.Time
+}
+
+func newTokenBucket(perSecond, burst int) *tokenBucket {
+	return &tokenBucket{rate: float64(perSecond), burst: float64(burst), tokens: float64(burst), last: time.Now()}
+}
+
+// wait blocks until a token is available or ctx ends.
+func (b *tokenBucket) wait(ctx context.Context) error {
+	for {
+		b.mu.Lock()
+		now := time.Now()
+		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+		b.last = now
+		if b.tokens >= 1 {
+			b.tokens--
+			b.mu.Unlock()
+			return nil
+		}
+		delay := time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+		b.mu.Unlock()
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// limitedDiscord passes every call through the global token bucket.
+type limitedDiscord struct {
+	next   commands.Discord
+	bucket *tokenBucket
+}
+
+func newLimitedDiscord(next commands.Discord) *limitedDiscord {
+	return &limitedDiscord{next: next, bucket: newTokenBucket(globalRequestsPerSecond, globalBurst)}
+}
+
+// take waits for a token. The calls carry no context of their own, so a
+// request waits as long as it must; the bucket never waits more than a
+// fraction of a second per queued request.
+func (d *limitedDiscord) take() {
+	_ = d.bucket.wait(context.Background())
+}
+
+func (d *limitedDiscord) ChannelMessageSendComplex(channelID string, data *discordgo.MessageSend, options ...discordgo.RequestOption) (*discordgo.Message, error) {
+	d.take()
+	return d.next.ChannelMessageSendComplex(channelID, data, options...)
+}
+
+func (d *limitedDiscord) ChannelMessageEditComplex(m *discordgo.MessageEdit, options ...discordgo.RequestOption) (*discordgo.Message, error) {
+	d.take()
+	return d.next.ChannelMessageEditComplex(m, options...)
+}
+
+func (d *limitedDiscord) UserChannelCreate(recipientID string, options ...discordgo.RequestOption) (*discordgo.Channel, error) {
+	d.take()
+	return d.next.UserChannelCreate(recipientID, options...)
+}
+
+func (d *limitedDiscord) GuildMemberRoleAdd(guildID, userID, roleID string, options ...discordgo.RequestOption) error {
+	d.take()
+	return d.next.GuildMemberRoleAdd(guildID, userID, roleID, options...)
+}
+
+func (d *limitedDiscord) GuildMemberRoleRemove(guildID, userID, roleID string, options ...discordgo.RequestOption) error {
+	d.take()
+	return d.next.GuildMemberRoleRemove(guildID, userID, roleID, options...)
+}
