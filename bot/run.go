@@ -16,6 +16,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/kindred-bot/kindred/commands"
+	"github.com/kindred-bot/kindred/scheduler"
 	"github.com/kindred-bot/kindred/storage"
 )
 
@@ -49,6 +50,12 @@ type Options struct {
 	// Started, when set, is called once Kindred is connected and serving,
 	// with the address /healthz and /metrics listen on ("" when disabled).
 	Started func(httpAddr string)
+	// ManualScheduler leaves the scheduler's loop off: timed work runs only
+	// when the caller calls RunDue on the scheduler handed to Scheduler.
+	// Tests use it so they never wait for a reminder.
+	ManualScheduler bool
+	// Scheduler, when set, receives the scheduler once it is built.
+	Scheduler func(*scheduler.Scheduler)
 }
 
 // Run runs Kindred until ctx is cancelled, then shuts down gracefully and
@@ -104,6 +111,14 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	a := newAdapter(handlerCtx, router, log, m)
 	session.AddHandler(a.onInteraction)
 
+	sched := scheduler.New(db, scheduler.Options{Now: opts.Now, Log: log})
+	for kind, k := range router.Jobs() {
+		sched.Register(kind, k)
+	}
+	if opts.Scheduler != nil {
+		opts.Scheduler(sched)
+	}
+
 	var httpAddr string
 	var srv *http.Server
 	if cfg.HTTP.Listen != "" {
@@ -139,6 +154,19 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if cfg.Discord.DevGuildID != "" {
 		scope = "guild " + cfg.Discord.DevGuildID
 	}
+	schedCtx, stopScheduler := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopScheduler()
+	schedDone := make(chan struct{})
+	if opts.ManualScheduler {
+		close(schedDone)
+	} else {
+		go func() {
+			defer close(schedDone)
+			if err := sched.Run(schedCtx); err != nil {
+				log.Error("scheduler stopped", "err", err)
+			}
+		}()
+	}
 	log.Info("invite Kindred to a server with", "url", InviteURL(appID))
 	log.Info("kindred is serving", "commands", len(router.Definitions()), "registered", changed, "scope", scope, "http", httpAddr)
 	if opts.Started != nil {
@@ -151,6 +179,13 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		log.Warn("some handlers did not finish in time")
 	}
 	cancelHandlers()
+	// Jobs in flight finish and are recorded; the rest wait in the database.
+	stopScheduler()
+	select {
+	case <-schedDone:
+	case <-time.After(shutdownGrace):
+		log.Warn("timed work did not finish in time; it runs again after its lease")
+	}
 	if err := session.Close(); err != nil {
 		log.Warn("closing gateway", "err", err)
 	}

@@ -27,6 +27,9 @@ func Features(env Env) []Feature {
 		&Kindred{env: env},
 		&Resources{env: env},
 		&Preferences{env: env},
+		&Groups{env: env},
+		&Meetings{env: env},
+		&DMs{env: env},
 	}
 }
 

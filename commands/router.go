@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/scheduler"
 )
 
 // Handler answers one interaction.
@@ -67,6 +69,7 @@ type Router struct {
 	definitions []*discordgo.ApplicationCommand
 	exact       map[Kind]map[string]*Route
 	prefixed    map[Kind][]*Route
+	jobs        map[string]scheduler.Kind
 }
 
 // Feature is one file's worth of behaviour.
@@ -79,6 +82,7 @@ func NewRouter(features ...Feature) *Router {
 	r := &Router{
 		exact:    map[Kind]map[string]*Route{KindCommand: {}, KindAutocomplete: {}},
 		prefixed: map[Kind][]*Route{},
+		jobs:     map[string]scheduler.Kind{},
 	}
 	for _, f := range features {
 		f.Register(r)
@@ -120,6 +124,20 @@ func (r *Router) Component(prefix string, h Handler, opts ...Option) {
 // Modal routes modal submissions whose custom id starts with prefix.
 func (r *Router) Modal(prefix string, h Handler, opts ...Option) {
 	r.add(KindModal, prefix, h, opts)
+}
+
+// Job registers the handler of a kind of timed work (a reminder, a
+// prompt): the feature that enqueues it also runs it.
+func (r *Router) Job(kind string, k scheduler.Kind) {
+	if _, dup := r.jobs[kind]; dup {
+		panic("commands: job kind registered twice: " + kind)
+	}
+	r.jobs[kind] = k
+}
+
+// Jobs are the registered kinds of timed work, for the scheduler.
+func (r *Router) Jobs() map[string]scheduler.Kind {
+	return r.jobs
 }
 
 func (r *Router) add(kind Kind, name string, h Handler, opts []Option) {

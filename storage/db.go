@@ -49,6 +49,8 @@ type DB struct {
 	// process is the database's only writer; a shared database (several
 	// processes) must drop or invalidate this cache.
 	settings sync.Map
+
+	jobsWake chan struct{} // see JobsChanged
 }
 
 // Open opens (creating if needed) the SQLite database at path and brings
@@ -74,7 +76,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(4)
-	db := &DB{write: write, read: read, path: path}
+	db := &DB{write: write, read: read, path: path, jobsWake: make(chan struct{}, 1)}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

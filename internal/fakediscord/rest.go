@@ -163,6 +163,9 @@ func (s *Server) serveLocked(c *call) {
 		c.fail(http.StatusUnauthorized, 0, "401: Unauthorized")
 		return
 	}
+	if !s.admitLocked(c, found) {
+		return
+	}
 	if f, ok := s.takeFaultLocked(c.r.Method, path); ok {
 		c.failWith(f.status, f.code, f.message)
 		return

@@ -23,6 +23,9 @@ type Options struct {
 	InteractionDeadline time.Duration
 	// BotUsername is the bot user's name. Default "Kindred".
 	BotUsername string
+	// RateLimit enforces Discord's REST rate limits; nil (the default)
+	// enforces none and sends no rate limit headers.
+	RateLimit *RateLimit
 }
 
 const (
@@ -76,6 +79,7 @@ type Server struct {
 
 	requests []Request
 	faults   []fault
+	limits   *rateLimiter // nil: no rate limits
 
 	interactions map[string]*Pending // by interaction id
 	tokens       map[string]*Pending // by interaction token
@@ -130,6 +134,7 @@ func New(opts Options) *Server {
 		modals:       map[string]*modalRecord{},
 		sessions:     map[string]*gwSession{},
 		gwConns:      map[*gwConn]struct{}{},
+		limits:       newRateLimiter(opts.RateLimit),
 	}
 	s.botUser = discordgo.User{
 		ID:            s.ids.next(),

@@ -15,6 +15,7 @@ import (
 
 	"github.com/kindred-bot/kindred/bot"
 	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/scheduler"
 )
 
 // The test server's ids.
@@ -39,10 +40,13 @@ type Harness struct {
 	DBPath   string
 	HTTPAddr string
 	Logs     *SyncBuffer
+	// Clock is the bot's clock: real time until a test sets it.
+	Clock *Clock
 
-	cfg    bot.Config
-	cancel context.CancelFunc
-	done   chan error
+	cfg       bot.Config
+	cancel    context.CancelFunc
+	done      chan error
+	scheduler *scheduler.Scheduler
 }
 
 // Options adjust the harness; the zero value is the usual setup.
@@ -69,7 +73,7 @@ func Start(t testing.TB, opts Options) *Harness {
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
-	h := &Harness{Fake: fake, DBPath: cfg.Database.Path, Logs: &SyncBuffer{}, cfg: cfg}
+	h := &Harness{Fake: fake, DBPath: cfg.Database.Path, Logs: &SyncBuffer{}, Clock: &Clock{}, cfg: cfg}
 	h.start(t)
 	t.Cleanup(func() { h.Stop(t) })
 	return h
@@ -105,7 +109,13 @@ func (h *Harness) start(t testing.TB) {
 	started := make(chan string, 1)
 	h.cancel, h.done = cancel, make(chan error, 1)
 	go func() {
-		h.done <- bot.Run(ctx, h.cfg, bot.Options{LogOutput: h.Logs, Started: func(addr string) { started <- addr }})
+		h.done <- bot.Run(ctx, h.cfg, bot.Options{
+			LogOutput:       h.Logs,
+			Now:             h.Clock.Now,
+			Started:         func(addr string) { started <- addr },
+			ManualScheduler: true,
+			Scheduler:       func(s *scheduler.Scheduler) { h.scheduler = s },
+		})
 	}()
 	select {
 	case h.HTTPAddr = <-started:
@@ -141,6 +151,41 @@ func (h *Harness) Restart(t testing.TB) {
 		t.Fatalf("stop: %v", err)
 	}
 	h.start(t)
+}
+
+// RunDue sets the clock to at and runs every job due then, as the
+// scheduler's loop would; it returns how many ran.
+func (h *Harness) RunDue(t testing.TB, at time.Time) int {
+	t.Helper()
+	h.Clock.Set(at)
+	n, err := h.scheduler.RunDue(context.Background(), at)
+	if err != nil {
+		t.Fatalf("run due jobs at %v: %v", at, err)
+	}
+	return n
+}
+
+// Clock is a settable clock; until Set it follows real time.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.now.IsZero() {
+		return time.Now()
+	}
+	return c.now
+}
+
+// Set pins the clock at t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
 }
 
 // SyncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.

@@ -1,0 +1,163 @@
+package commands_test
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/kindredtest"
+)
+
+// Roles the group tests hand out: one below Kindred's own role, one above
+// it (out of reach: Discord answers 403, 50013).
+const (
+	circleRoleID = "810000000000000031"
+	stageRoleID  = "810000000000000032"
+	franID       = "820000000000000031" // holds the facilitator role
+)
+
+// startGroups runs Kindred in the harness's server with the group roles
+// added, and a member holding the facilitator role.
+func startGroups(t *testing.T) *kindredtest.Harness {
+	t.Helper()
+	h := kindredtest.Start(t, kindredtest.Options{})
+	g := kindredtest.Server()
+	g.Roles = append(g.Roles,
+		fakediscord.Role{ID: circleRoleID, Name: "Monday Circle", Position: 2},
+		fakediscord.Role{ID: stageRoleID, Name: "Stage", Position: fakediscord.BotRolePosition + 5},
+	)
+	g.Members = append(g.Members, fakediscord.Member{User: fakediscord.User{ID: franID, Username: "fran"}, Roles: []string{kindredtest.FacilitatorID}})
+	h.Fake.AddGuild(g)
+	return h
+}
+
+func hasRole(h *kindredtest.Harness, userID, roleID string) bool {
+	m := h.Fake.Member(kindredtest.GuildID, userID)
+	return m != nil && slices.Contains(m.Roles, roleID)
+}
+
+func TestGroupJoinAndLeaveEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startGroups(t)
+	guild := kindredtest.GuildID
+	create := `/group create name:"Monday Circle" description:"A weekly circle for people in recovery" type:recovery channel:<#` +
+		kindredtest.GeneralID + `> role:<@&` + circleRoleID + `> commitment:"Most Mondays"`
+
+	// Fran holds the facilitator role, which counts once setup names it.
+	refused := h.Fake.Interact(t, guild, franID, create)
+	if !refused.Ephemeral() || !strings.Contains(refused.Text(), "Only facilitators") {
+		t.Fatalf("create before the facilitator role was set = %q", refused.Text())
+	}
+	h.Fake.Interact(t, guild, kindredtest.AdminID, "/kindred setup facilitator_role:<@&"+kindredtest.FacilitatorID+">")
+	created := h.Fake.Interact(t, guild, franID, create)
+	if !created.Ephemeral() || !strings.Contains(created.Text(), "Created **Monday Circle**") {
+		t.Fatalf("create = %q", created.Text())
+	}
+	if am := created.Data.AllowedMentions; am == nil || len(am.Parse) != 0 {
+		t.Errorf("create reply allowed mentions = %+v, want none", am)
+	}
+
+	choices := h.Fake.Autocomplete(t, guild, kindredtest.AliceID, "/group join group:mon")
+	if len(choices) != 1 || choices[0].Value != "Monday Circle" {
+		t.Fatalf("autocomplete = %+v", choices)
+	}
+
+	join := h.Fake.Interact(t, guild, kindredtest.AliceID, `/group join group:"Monday Circle"`)
+	if !join.Ephemeral() || !strings.Contains(join.Text(), "What is shared in the group stays in the group") {
+		t.Fatalf("join = %q", join.Text())
+	}
+	buttons := join.Buttons()
+	if len(buttons) != 1 || buttons[0].Label != "I agree" || !strings.HasPrefix(buttons[0].CustomID, "group:agree:") {
+		t.Fatalf("join buttons = %+v", buttons)
+	}
+	if hasRole(h, kindredtest.AliceID, circleRoleID) {
+		t.Fatal("Alice got the role before agreeing")
+	}
+
+	agreed := h.Fake.Click(t, guild, kindredtest.AliceID, buttons[0].CustomID, join.Message)
+	// Under load the adapter may defer the click (6) and then edit the message.
+	updated := agreed.Type == discordgo.InteractionResponseUpdateMessage ||
+		(agreed.Deferred && agreed.Type == discordgo.InteractionResponseDeferredMessageUpdate)
+	if !updated || !strings.Contains(agreed.Text(), "Welcome to **Monday Circle**") {
+		t.Fatalf("agree = type %d %q", agreed.Type, agreed.Text())
+	}
+	if len(buttonsOf(join.Message)) != 1 || agreed.Message == nil || len(buttonsOf(agreed.Message)) != 0 {
+		t.Errorf("the I agree button should be on the join message and gone after agreeing")
+	}
+	if !hasRole(h, kindredtest.AliceID, circleRoleID) {
+		t.Errorf("Alice's roles after agreeing = %v", h.Fake.Member(guild, kindredtest.AliceID).Roles)
+	}
+	roleRequests := 0
+	for _, r := range h.Fake.Requests() {
+		if r.Method == "PUT" && strings.HasSuffix(r.Path, "/members/"+kindredtest.AliceID+"/roles/"+circleRoleID) {
+			roleRequests++
+			if reason, _ := url.QueryUnescape(r.Header.Get("X-Audit-Log-Reason")); !strings.HasPrefix(reason, "Kindred: member joined group ") {
+				t.Errorf("role given with audit log reason %q", reason)
+			}
+		}
+	}
+	if roleRequests != 1 {
+		t.Errorf("%d requests gave Alice the role, want 1", roleRequests)
+	}
+	info := h.Fake.Interact(t, guild, kindredtest.AliceID, `/group info group:"monday circle"`)
+	if !info.Ephemeral() || !strings.Contains(info.Text(), "1 member") || !strings.Contains(info.Text(), "Most Mondays") {
+		t.Errorf("info = %q", info.Text())
+	}
+	list := h.Fake.Interact(t, guild, kindredtest.BobID, "/group list")
+	if !list.Ephemeral() || !strings.Contains(list.Text(), "**Monday Circle** · Recovery · 1 member") {
+		t.Errorf("list = %q", list.Text())
+	}
+
+	left := h.Fake.Interact(t, guild, kindredtest.AliceID, `/group leave group:"Monday Circle"`)
+	if !left.Ephemeral() || !strings.Contains(left.Text(), "You've left") {
+		t.Errorf("leave = %q", left.Text())
+	}
+	if hasRole(h, kindredtest.AliceID, circleRoleID) {
+		t.Error("Alice kept the role after leaving")
+	}
+	again := h.Fake.Interact(t, guild, kindredtest.AliceID, `/group leave group:"Monday Circle"`)
+	if !strings.Contains(again.Text(), "not a member") {
+		t.Errorf("leaving twice = %q", again.Text())
+	}
+}
+
+// A role above Kindred's own can't be given (403, 50013): the membership
+// still starts, and the member is told why the role is missing.
+func TestGroupRoleOutOfReachEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startGroups(t)
+	guild := kindredtest.GuildID
+	created := h.Fake.Interact(t, guild, kindredtest.OwnerID, `/group create name:Stage description:"Public speaking practice" type:personal-development channel:<#`+
+		kindredtest.GeneralID+`> role:<@&`+stageRoleID+`>`)
+	if !strings.Contains(created.Text(), "Created") {
+		t.Fatalf("create = %q", created.Text())
+	}
+	join := h.Fake.Interact(t, guild, kindredtest.AliceID, "/group join group:Stage")
+	agreed := h.Fake.Click(t, guild, kindredtest.AliceID, join.Buttons()[0].CustomID, join.Message)
+	if !strings.Contains(agreed.Text(), "Welcome") || !strings.Contains(agreed.Text(), "couldn't give you the role") {
+		t.Errorf("agree with the role out of reach = %q", agreed.Text())
+	}
+	if hasRole(h, kindredtest.AliceID, stageRoleID) {
+		t.Error("the fake handed out a role above Kindred's")
+	}
+	info := h.Fake.Interact(t, guild, kindredtest.AliceID, "/group info group:Stage")
+	if !strings.Contains(info.Text(), "You're a member") || !strings.Contains(info.Text(), "1 member") {
+		t.Errorf("membership not kept: info = %q", info.Text())
+	}
+	if logs := h.Logs.String(); !strings.Contains(logs, "could not give group role") || !strings.Contains(logs, kindredtest.AliceID) {
+		t.Errorf("no warning with ids in the log:\n%s", logs)
+	}
+}
+
+// buttonsOf is the buttons on a message, as the fake sees them.
+func buttonsOf(m *discordgo.Message) []discordgo.Button {
+	if m == nil {
+		return nil
+	}
+	r := fakediscord.Reply{Data: &discordgo.InteractionResponseData{Components: m.Components}}
+	return r.Buttons()
+}

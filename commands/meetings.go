@@ -1,0 +1,1152 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/internal/ical"
+	"github.com/kindred-bot/kindred/internal/zones"
+	"github.com/kindred-bot/kindred/scheduler"
+	"github.com/kindred-bot/kindred/storage"
+)
+
+// Meeting limits and defaults.
+const (
+	maxMeetingTitle    = 100
+	maxMeetingLocation = 200
+	defaultDuration    = 60 // minutes
+	minDuration        = 5
+	maxDuration        = 12 * 60
+	// hereEarly is how long before the start "I'm here" already counts.
+	hereEarly = 15 * time.Minute
+	// lateGrace is how late a reminder may run before it says it is late.
+	lateGrace = 2 * time.Minute
+	// upcomingShown bounds lists of occurrences in one reply.
+	upcomingShown = 10
+	// attendanceWindow is how far back /meeting attendance and /group info look.
+	attendanceWindow = 8 * 7 * 24 * time.Hour
+)
+
+// Kinds of timed work for meetings.
+const (
+	jobMeetingReminder = "meeting.reminder"
+	jobMeetingAdvance  = "meeting.advance"
+)
+
+var meetingFormats = []string{"online", "in-person", "hybrid"}
+
+var meetingCommand = &discordgo.ApplicationCommand{
+	Name:        "meeting",
+	Description: "Group meetings: schedule, RSVP, reminders, attendance, calendars",
+	Options: []*discordgo.ApplicationCommandOption{
+		{
+			Type:        discordgo.ApplicationCommandOptionSubCommand,
+			Name:        "schedule",
+			Description: "Schedule a one-off or recurring meeting and announce it (facilitators)",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "group", Description: "The group that meets", Required: true, Autocomplete: true},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "title", Description: "What the meeting is called, e.g. Tuesday evening circle", Required: true, MaxLength: maxMeetingTitle},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "start", Description: "When: 2026-12-01 19:00, 19:00, tomorrow 19:00, tue 7pm", Required: true, Autocomplete: true},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "repeat", Description: "none, daily, weekly, biweekly, monthly, or a cron expression (default none)", MaxLength: 100},
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "duration", Description: "Length in minutes (default 60)", MinValue: floatPtr(minDuration), MaxValue: maxDuration},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "format", Description: "Online, in person or both (default online)", Choices: stringChoices(meetingFormats...)},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "location", Description: "A voice channel, a link, or an address", MaxLength: maxMeetingLocation},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "reminders", Description: "When to remind before the start, e.g. 24h,1h (the default); each 5m to 7d", MaxLength: 60},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "timezone", Description: "Timezone of the start time, if not yours or the group's", Autocomplete: true},
+			},
+		},
+		{
+			Type:        discordgo.ApplicationCommandOptionSubCommand,
+			Name:        "list",
+			Description: "Upcoming meetings, soonest first",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "group", Description: "Only this group's meetings", Autocomplete: true},
+			},
+		},
+		{
+			Type:        discordgo.ApplicationCommandOptionSubCommand,
+			Name:        "info",
+			Description: "A meeting's details, next dates and answers for the next one",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "meeting", Description: "The meeting", Required: true, Autocomplete: true},
+			},
+		},
+		{
+			Type:        discordgo.ApplicationCommandOptionSubCommand,
+			Name:        "cancel",
+			Description: "Cancel a meeting series, or one date of it (facilitators)",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "meeting", Description: "The meeting", Required: true, Autocomplete: true},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "occurrence", Description: "Only this date, e.g. 2026-12-08 (leave out to cancel the whole series)", MaxLength: 20},
+			},
+		},
+		{
+			Type:        discordgo.ApplicationCommandOptionSubCommand,
+			Name:        "attendance",
+			Description: "Who came to the recent meetings (facilitators)",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "meeting", Description: "The meeting", Required: true, Autocomplete: true},
+			},
+		},
+		{
+			Type:        discordgo.ApplicationCommandOptionSubCommand,
+			Name:        "calendar",
+			Description: "A calendar file (.ics) of upcoming meetings for your calendar app",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "group", Description: "Only this group's meetings", Autocomplete: true},
+			},
+		},
+	},
+}
+
+func floatPtr(f float64) *float64 { return &f }
+
+func stringChoices(values ...string) []*discordgo.ApplicationCommandOptionChoice {
+	out := make([]*discordgo.ApplicationCommandOptionChoice, len(values))
+	for i, v := range values {
+		out[i] = &discordgo.ApplicationCommandOptionChoice{Name: v, Value: v}
+	}
+	return out
+}
+
+// Meetings is /meeting: scheduling, RSVPs, reminders, attendance and calendars.
+type Meetings struct {
+	env Env
+}
+
+func (f *Meetings) Register(r *Router) {
+	r.Define(meetingCommand)
+	r.Command("meeting/schedule", f.schedule)
+	r.Command("meeting/list", f.list)
+	r.Command("meeting/info", f.info)
+	r.Command("meeting/cancel", f.cancel)
+	r.Command("meeting/attendance", f.attendance)
+	r.Command("meeting/calendar", f.calendar)
+	for _, sub := range []string{"schedule", "list", "info", "cancel", "attendance", "calendar"} {
+		r.Autocomplete("meeting/"+sub, f.autocomplete)
+	}
+	r.Component("rsvp:", f.rsvp)
+	r.Component("here:", f.here)
+	r.Job(jobMeetingReminder, scheduler.Kind{Handle: f.remind, MaxAttempts: 5, Stale: f.reminderStale})
+	r.Job(jobMeetingAdvance, scheduler.Kind{Handle: f.advance, MaxAttempts: 10})
+}
+
+// series is a meeting with what its occurrences need.
+type series struct {
+	storage.Meeting
+	rec       scheduler.Recurrence
+	loc       *time.Location
+	cancelled map[int64]bool
+}
+
+func (f *Meetings) load(ctx context.Context, m storage.Meeting) (series, error) {
+	rec, err := scheduler.DecodeRecurrence(m.Recurrence)
+	if err != nil {
+		return series{}, fmt.Errorf("meeting %d recurrence: %w", m.ID, err)
+	}
+	cancelled, err := f.env.DB.Cancellations(ctx, m.ID)
+	if err != nil {
+		return series{}, err
+	}
+	loc := rec.Location()
+	if loc == nil {
+		loc = time.UTC
+	}
+	return series{Meeting: m, rec: rec, loc: loc, cancelled: cancelled}, nil
+}
+
+// nextStart is the first occurrence starting at or after t (cancelled
+// ones included); zero when the series has ended.
+func (s series) nextStart(t time.Time) time.Time {
+	if !t.After(s.FirstStart) {
+		return s.FirstStart
+	}
+	return s.rec.Next(t.Add(-time.Second))
+}
+
+// upcoming lists up to n occurrences that have not ended by now, skipping
+// cancelled ones.
+func (s series) upcoming(now time.Time, n int) []time.Time {
+	var out []time.Time
+	t := s.nextStart(now.Add(-s.Duration))
+	for guard := 0; !t.IsZero() && len(out) < n && guard < 1000; guard++ {
+		if !s.cancelled[t.Unix()] {
+			out = append(out, t)
+		}
+		t = s.rec.Next(t)
+	}
+	return out
+}
+
+// isOccurrence reports whether t is one of the series' starts.
+func (s series) isOccurrence(t time.Time) bool {
+	return !t.IsZero() && s.nextStart(t).Equal(t)
+}
+
+// jobPrefix is the dedupe prefix of all of a meeting's timed work; the
+// group's prefix ("group:<id>:") comes first so archiving a group cancels it.
+func meetingJobPrefix(m storage.Meeting) string {
+	return fmt.Sprintf("group:%d:meeting:%d:", m.GroupID, m.ID)
+}
+
+func occurrenceJobPrefix(m storage.Meeting, start time.Time) string {
+	return fmt.Sprintf("%socc:%d:", meetingJobPrefix(m), start.Unix())
+}
+
+type reminderPayload struct {
+	MeetingID int64 `json:"meeting_id"`
+	StartsAt  int64 `json:"starts_at"`
+	Offset    int64 `json:"offset_seconds"`
+}
+
+type advancePayload struct {
+	MeetingID int64 `json:"meeting_id"`
+	StartsAt  int64 `json:"starts_at"` // the occurrence to prepare
+}
+
+// occurrenceJobs are the reminders of one occurrence still ahead of now,
+// plus the job that prepares the occurrence after it.
+func occurrenceJobs(s series, start, now time.Time) []storage.NewJob {
+	var jobs []storage.NewJob
+	for _, off := range s.Reminders {
+		at := start.Add(-off)
+		if at.Before(now) {
+			continue // a reminder whose time has passed at scheduling is not sent late
+		}
+		jobs = append(jobs, storage.NewJob{
+			Kind:      jobMeetingReminder,
+			GuildID:   s.GuildID,
+			DedupeKey: fmt.Sprintf("%srem:%d", occurrenceJobPrefix(s.Meeting, start), int64(off/time.Second)),
+			RunAt:     at,
+			Payload:   reminderPayload{MeetingID: s.ID, StartsAt: start.Unix(), Offset: int64(off / time.Second)},
+		})
+	}
+	if next := s.rec.Next(start); !next.IsZero() {
+		// Prepare the next occurrence as soon as its earliest reminder could
+		// be due, so only one occurrence ahead is ever materialised.
+		at := next.Add(-maxOffset(s.Reminders))
+		if at.Before(now) {
+			at = now
+		}
+		jobs = append(jobs, storage.NewJob{
+			Kind:      jobMeetingAdvance,
+			GuildID:   s.GuildID,
+			DedupeKey: fmt.Sprintf("%sadvance:%d", meetingJobPrefix(s.Meeting), next.Unix()),
+			RunAt:     at,
+			Payload:   advancePayload{MeetingID: s.ID, StartsAt: next.Unix()},
+		})
+	}
+	return jobs
+}
+
+func maxOffset(ds []time.Duration) time.Duration {
+	var m time.Duration
+	for _, d := range ds {
+		m = max(m, d)
+	}
+	return m
+}
+
+// ---- /meeting schedule ----
+
+func (f *Meetings) schedule(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireFacilitator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	group, err := f.activeGroup(ctx, req.GuildID, req.String("group"))
+	if err != nil {
+		return nil, err
+	}
+	title := strings.TrimSpace(req.String("title"))
+	if title == "" || len([]rune(title)) > maxMeetingTitle {
+		return nil, UserErrorf("Give the meeting a title of up to %d characters, e.g. `title:Tuesday evening circle`.", maxMeetingTitle)
+	}
+	zoneName, loc, zoneSource, err := f.zone(ctx, req, group)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	start, err := scheduler.ParseStart(req.String("start"), now, loc)
+	if err != nil {
+		return nil, UserErrorf("%s", memberText(err))
+	}
+	repeat, err := scheduler.ParseRepeat(req.String("repeat"))
+	if err != nil {
+		return nil, UserErrorf("%s", memberText(err))
+	}
+	rec, err := scheduler.NewRecurrence(repeat, start, loc)
+	if err != nil {
+		return nil, UserErrorf("%s", memberText(err))
+	}
+	// A cron series starts at its first firing on or after the typed start.
+	start = rec.First()
+	minutes, err := req.IntOr("duration", defaultDuration)
+	if err != nil {
+		return nil, err
+	}
+	if minutes < minDuration || minutes > maxDuration {
+		return nil, UserErrorf("A meeting lasts %d to %d minutes; for example `duration:90`.", minDuration, maxDuration)
+	}
+	format := req.String("format")
+	if format == "" {
+		format = "online"
+	}
+	if !contains(meetingFormats, format) {
+		return nil, UserErrorf("The format is one of online, in-person or hybrid.")
+	}
+	location := strings.TrimSpace(req.String("location"))
+	if len([]rune(location)) > maxMeetingLocation {
+		return nil, UserErrorf("The location can be up to %d characters; link to a page for directions.", maxMeetingLocation)
+	}
+	offsets, err := scheduler.ParseOffsets(req.String("reminders"))
+	if err != nil {
+		return nil, UserErrorf("%s", memberText(err))
+	}
+
+	m := storage.Meeting{
+		GuildID: req.GuildID, GroupID: group.ID, Title: title, FirstStart: start, Duration: time.Duration(minutes) * time.Minute,
+		Format: format, Location: location, Recurrence: rec.Encode(), Timezone: zoneName, Reminders: offsets,
+		CreatedBy: req.UserID, CreatedAt: now,
+	}
+	m, err = f.env.DB.CreateMeeting(ctx, m, func(saved storage.Meeting) []storage.NewJob {
+		return occurrenceJobs(series{Meeting: saved, rec: rec, loc: loc}, start, now)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create meeting: %w", err)
+	}
+	s := series{Meeting: m, rec: rec, loc: loc, cancelled: map[int64]bool{}}
+
+	msg, postErr := f.env.Discord.ChannelMessageSendComplex(group.ChannelID, &discordgo.MessageSend{
+		Embeds:          []*discordgo.MessageEmbed{f.announcement(s, group, start)},
+		Components:      meetingButtons(m.ID, start, true),
+		AllowedMentions: noMentions(),
+	})
+	understood := fmt.Sprintf("Understood **%s** as %s, %s (%s, %s).", echo(req.String("start"), 40), start.In(loc).Format("Monday 2 January 2006, 15:04"),
+		timestamp(start, "R"), zoneName, zoneSource)
+	lines := []string{
+		fmt.Sprintf("Scheduled **%s** for %s: %s.", title, group.Name, rec.Describe()),
+		understood,
+		fmt.Sprintf("Reminders: %s before each meeting.", formatOffsets(offsets)),
+	}
+	if postErr != nil {
+		f.env.Log.Warn("could not announce meeting", "meeting", m.ID, "channel", group.ChannelID, "err", postErr)
+		lines = append(lines, fmt.Sprintf("⚠️ I couldn't post the announcement in <#%s> (%s). Check that Kindred can view and send messages there; the meeting is saved and reminders will try again.", group.ChannelID, discordProblem(postErr)))
+	} else {
+		if err := f.env.DB.SetMeetingAnnouncement(ctx, m.ID, msg.ChannelID, msg.ID); err != nil {
+			f.env.Log.Warn("could not save announcement id", "meeting", m.ID, "err", err)
+		}
+		lines = append(lines, fmt.Sprintf("Announced in <#%s> with RSVP buttons.", group.ChannelID))
+	}
+	return Ephemeral(strings.Join(lines, "\n")), nil
+}
+
+// zone picks the timezone a typed time is read in: the option, else the
+// member's, else the group's, else the server's, else UTC.
+func (f *Meetings) zone(ctx context.Context, req *Request, group storage.Group) (name string, loc *time.Location, source string, err error) {
+	if req.Has("timezone") {
+		name, loc, err := lookupZone(req.String("timezone"))
+		return name, loc, "the timezone you gave", err
+	}
+	prefs, err := f.env.DB.Preferences(ctx, req.UserID)
+	if err != nil {
+		return "", nil, "", err
+	}
+	if n, l, ok := zones.Lookup(prefs.Timezone); ok {
+		return n, l, "your timezone", nil
+	}
+	if n, l, ok := zones.Lookup(group.Timezone); ok {
+		return n, l, "the group's timezone", nil
+	}
+	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
+	if err != nil {
+		return "", nil, "", err
+	}
+	if n, l, ok := zones.Lookup(settings.Timezone); ok {
+		return n, l, "the server's timezone", nil
+	}
+	return "UTC", time.UTC, "no timezone is set: `/preferences timezone` sets yours", nil
+}
+
+func (f *Meetings) announcement(s series, group storage.Group, next time.Time) *discordgo.MessageEmbed {
+	fields := []*discordgo.MessageEmbedField{
+		{Name: "When", Value: fmt.Sprintf("%s (%s)", timestamp(next, "F"), timestamp(next, "R")), Inline: false},
+		{Name: "Repeats", Value: s.rec.Describe(), Inline: true},
+		{Name: "Length", Value: fmt.Sprintf("%d minutes", int(s.Duration/time.Minute)), Inline: true},
+		{Name: "Format", Value: s.Format, Inline: true},
+	}
+	if s.Location != "" {
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Where", Value: s.Location})
+	}
+	return &discordgo.MessageEmbed{
+		Title:       s.Title,
+		Description: fmt.Sprintf("A meeting of **%s**. Let the group know if you're coming:", group.Name),
+		Color:       colourCalm,
+		Fields:      fields,
+		Footer:      &discordgo.MessageEmbedFooter{Text: "Your answer is for this date; you can change it any time."},
+	}
+}
+
+// meetingButtons are the RSVP buttons of an occurrence and, during the
+// meeting window, I'm here.
+func meetingButtons(meetingID int64, start time.Time, withHere bool) []discordgo.MessageComponent {
+	id := func(answer string) string { return fmt.Sprintf("rsvp:%d:%d:%s", meetingID, start.Unix(), answer) }
+	row := discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Going", Style: discordgo.SuccessButton, CustomID: id(storage.RSVPGoing)},
+		discordgo.Button{Label: "Maybe", Style: discordgo.SecondaryButton, CustomID: id(storage.RSVPMaybe)},
+		discordgo.Button{Label: "Can't go", Style: discordgo.SecondaryButton, CustomID: id(storage.RSVPNo)},
+	}}
+	if withHere {
+		row.Components = append(row.Components, discordgo.Button{Label: "I'm here", Style: discordgo.PrimaryButton, CustomID: fmt.Sprintf("here:%d:%d", meetingID, start.Unix())})
+	}
+	return []discordgo.MessageComponent{row}
+}
+
+// ---- buttons ----
+
+// parseOccurrenceID reads "<prefix><meeting>:<start>[:rest]".
+func parseOccurrenceID(customID, prefix string) (meetingID int64, start time.Time, rest string, err error) {
+	parts := strings.SplitN(strings.TrimPrefix(customID, prefix), ":", 3)
+	if len(parts) < 2 {
+		return 0, time.Time{}, "", fmt.Errorf("malformed custom id %q", customID)
+	}
+	meetingID, err1 := strconv.ParseInt(parts[0], 10, 64)
+	unix, err2 := strconv.ParseInt(parts[1], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, time.Time{}, "", fmt.Errorf("malformed custom id %q: %w", customID, err)
+	}
+	if len(parts) == 3 {
+		rest = parts[2]
+	}
+	return meetingID, time.Unix(unix, 0).UTC(), rest, nil
+}
+
+// occurrenceFor finds the meeting behind a button and checks the
+// occurrence is still on.
+func (f *Meetings) occurrenceFor(ctx context.Context, meetingID int64, start time.Time) (series, error) {
+	m, err := f.env.DB.Meeting(ctx, meetingID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return series{}, UserErrorf("That meeting no longer exists.")
+	}
+	if err != nil {
+		return series{}, err
+	}
+	s, err := f.load(ctx, m)
+	if err != nil {
+		return series{}, err
+	}
+	if !m.CancelledAt.IsZero() {
+		return series{}, UserErrorf("**%s** has been cancelled.", m.Title)
+	}
+	if !s.isOccurrence(start) {
+		return series{}, UserErrorf("That date isn't part of **%s** any more.", m.Title)
+	}
+	if s.cancelled[start.Unix()] {
+		return series{}, UserErrorf("**%s** on %s has been cancelled.", m.Title, timestamp(start, "F"))
+	}
+	return s, nil
+}
+
+func (f *Meetings) rsvp(ctx context.Context, req *Request) (*Response, error) {
+	meetingID, start, answer, err := parseOccurrenceID(req.Route, "rsvp:")
+	if err != nil {
+		return nil, err
+	}
+	if answer != storage.RSVPGoing && answer != storage.RSVPMaybe && answer != storage.RSVPNo {
+		return nil, fmt.Errorf("rsvp answer %q", answer)
+	}
+	s, err := f.occurrenceFor(ctx, meetingID, start)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	if !now.Before(start.Add(s.Duration)) {
+		return nil, UserErrorf("**%s** on %s is over. Thank you for answering anyway.", s.Title, timestamp(start, "F"))
+	}
+	if err := f.env.DB.SetRSVP(ctx, meetingID, start, req.UserID, answer, now); err != nil {
+		return nil, err
+	}
+	var text string
+	switch answer {
+	case storage.RSVPGoing:
+		text = fmt.Sprintf("You're **going** to **%s** on %s. See you there!", s.Title, timestamp(start, "F"))
+	case storage.RSVPMaybe:
+		text = fmt.Sprintf("You **might** come to **%s** on %s. No pressure.", s.Title, timestamp(start, "F"))
+	default:
+		text = fmt.Sprintf("Noted: you **can't make** **%s** on %s. You're welcome next time.", s.Title, timestamp(start, "F"))
+	}
+	if answer != storage.RSVPNo {
+		text += " You'll get the reminders by DM too, unless you've turned DMs off (`/preferences dms`)."
+	}
+	return Ephemeral(text + " You can change your answer with the buttons any time."), nil
+}
+
+func (f *Meetings) here(ctx context.Context, req *Request) (*Response, error) {
+	meetingID, start, _, err := parseOccurrenceID(req.Route, "here:")
+	if err != nil {
+		return nil, err
+	}
+	s, err := f.occurrenceFor(ctx, meetingID, start)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	opens, ends := start.Add(-hereEarly), start.Add(s.Duration)
+	if now.Before(opens) {
+		return nil, UserErrorf("**%s** starts %s. **I'm here** works from %d minutes before the start until it ends.", s.Title, timestamp(start, "R"), int(hereEarly/time.Minute))
+	}
+	if !now.Before(ends) {
+		return nil, UserErrorf("**%s** on %s has ended, so attendance is closed.", s.Title, timestamp(start, "F"))
+	}
+	already, err := f.env.DB.MarkAttendance(ctx, meetingID, start, req.UserID, now)
+	if err != nil {
+		return nil, err
+	}
+	if already {
+		return Ephemeral(fmt.Sprintf("You're already marked as here for **%s**. Welcome!", s.Title)), nil
+	}
+	return Ephemeral(fmt.Sprintf("Welcome to **%s**! You're marked as here.", s.Title)), nil
+}
+
+// ---- timed work ----
+
+func payloadOf[T any](job storage.Job) (T, error) {
+	var p T
+	if err := json.Unmarshal(job.Payload, &p); err != nil {
+		return p, fmt.Errorf("%s payload: %w", job.Kind, err)
+	}
+	return p, nil
+}
+
+// reminderStale: a reminder for an occurrence that has started is pointless.
+func (f *Meetings) reminderStale(job storage.Job, now time.Time) bool {
+	p, err := payloadOf[reminderPayload](job)
+	return err == nil && !now.Before(time.Unix(p.StartsAt, 0))
+}
+
+// remind posts an occurrence's reminder in the group channel and queues a
+// DM for each member who answered Going or Maybe. A rerun after a crash
+// finds the channel post in the sent log and doesn't post again; the DM
+// jobs are deduplicated by their keys.
+func (f *Meetings) remind(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	p, err := payloadOf[reminderPayload](job)
+	if err != nil {
+		return nil, err
+	}
+	start := time.Unix(p.StartsAt, 0).UTC()
+	m, err := f.env.DB.Meeting(ctx, p.MeetingID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s, err := f.load(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	if !m.CancelledAt.IsZero() || s.cancelled[start.Unix()] {
+		return nil, nil
+	}
+	group, err := f.env.DB.Group(ctx, m.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	if group.Archived() {
+		return nil, nil
+	}
+	now := f.env.Now()
+	late := now.Sub(job.RunAt) > lateGrace
+	text := fmt.Sprintf("⏰ **%s** (%s) starts %s, %s.", m.Title, group.Name, timestamp(start, "R"), timestamp(start, "F"))
+	if m.Location != "" {
+		text += "\nWhere: " + m.Location
+	}
+	if late {
+		text += "\n_This reminder is late: Kindred was offline when it was due._"
+	}
+
+	channelKey := job.DedupeKey + ":channel"
+	if _, sent, err := f.env.DB.SentRef(ctx, channelKey); err != nil {
+		return nil, err
+	} else if !sent {
+		msg, err := f.env.Discord.ChannelMessageSendComplex(group.ChannelID, &discordgo.MessageSend{
+			Content:         text,
+			Components:      meetingButtons(m.ID, start, true),
+			AllowedMentions: noMentions(),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("post reminder for meeting %d: %w", m.ID, err)
+		}
+		if err := f.env.DB.RecordSent(ctx, channelKey, msg.ID, now); err != nil {
+			return nil, err
+		}
+	}
+
+	rsvps, err := f.env.DB.RSVPs(ctx, m.ID, start)
+	if err != nil {
+		return nil, err
+	}
+	var dms []storage.NewJob
+	for _, r := range rsvps {
+		if r.Answer != storage.RSVPGoing && r.Answer != storage.RSVPMaybe {
+			continue
+		}
+		dms = append(dms, dmJob(fmt.Sprintf("%s:dm:%s", job.DedupeKey, r.UserID), now, DMMessage{
+			UserID: r.UserID, GuildID: m.GuildID, Content: text, ValidUntil: start.Unix(),
+			Buttons: []DMButton{
+				{Label: "Going", CustomID: fmt.Sprintf("rsvp:%d:%d:%s", m.ID, start.Unix(), storage.RSVPGoing), Style: discordgo.SuccessButton},
+				{Label: "Maybe", CustomID: fmt.Sprintf("rsvp:%d:%d:%s", m.ID, start.Unix(), storage.RSVPMaybe), Style: discordgo.SecondaryButton},
+				{Label: "Can't go", CustomID: fmt.Sprintf("rsvp:%d:%d:%s", m.ID, start.Unix(), storage.RSVPNo), Style: discordgo.SecondaryButton},
+			},
+		}))
+	}
+	return dms, nil
+}
+
+// advance prepares the next occurrence of a series: its reminders and the
+// job that prepares the one after it.
+func (f *Meetings) advance(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	p, err := payloadOf[advancePayload](job)
+	if err != nil {
+		return nil, err
+	}
+	m, err := f.env.DB.Meeting(ctx, p.MeetingID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !m.CancelledAt.IsZero() {
+		return nil, nil
+	}
+	group, err := f.env.DB.Group(ctx, m.GroupID)
+	if err != nil {
+		return nil, err
+	}
+	if group.Archived() {
+		return nil, nil
+	}
+	s, err := f.load(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	return occurrenceJobs(s, time.Unix(p.StartsAt, 0).UTC(), f.env.Now()), nil
+}
+
+// ---- /meeting list, info ----
+
+func (f *Meetings) list(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Meetings belong to a server: use this inside one.")
+	}
+	var groupID int64
+	if req.Has("group") {
+		g, err := f.activeGroup(ctx, req.GuildID, req.String("group"))
+		if err != nil {
+			return nil, err
+		}
+		groupID = g.ID
+	}
+	upcoming, err := f.upcoming(ctx, req.GuildID, groupID, f.env.Now(), upcomingShown)
+	if err != nil {
+		return nil, err
+	}
+	if len(upcoming) == 0 {
+		return Ephemeral("No meetings are coming up. Facilitators schedule them with `/meeting schedule`."), nil
+	}
+	var b strings.Builder
+	for _, o := range upcoming {
+		fmt.Fprintf(&b, "• %s · **%s** (%s)", timestamp(o.start, "F"), o.s.Title, o.group.Name)
+		if o.s.Location != "" {
+			fmt.Fprintf(&b, " · %s", clipText(o.s.Location, 60))
+		}
+		b.WriteString("\n")
+	}
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
+		Title: "Upcoming meetings", Description: b.String(), Color: colourCalm,
+		Footer: &discordgo.MessageEmbedFooter{Text: "Times are shown in your own timezone. /meeting info has the details."},
+	}}}, nil
+}
+
+type occurrence struct {
+	s     series
+	group storage.Group
+	start time.Time
+}
+
+// upcoming lists the server's next occurrences, soonest first.
+func (f *Meetings) upcoming(ctx context.Context, guildID string, groupID int64, now time.Time, n int) ([]occurrence, error) {
+	meetings, err := f.env.DB.ActiveMeetings(ctx, guildID, groupID)
+	if err != nil {
+		return nil, err
+	}
+	groups := map[int64]storage.Group{}
+	var out []occurrence
+	for _, m := range meetings {
+		s, err := f.load(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		g, ok := groups[m.GroupID]
+		if !ok {
+			if g, err = f.env.DB.Group(ctx, m.GroupID); err != nil {
+				return nil, err
+			}
+			groups[m.GroupID] = g
+		}
+		for _, t := range s.upcoming(now, n) {
+			out = append(out, occurrence{s: s, group: g, start: t})
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].start.Before(out[j].start) })
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out, nil
+}
+
+func (f *Meetings) info(ctx context.Context, req *Request) (*Response, error) {
+	s, group, err := f.meetingOption(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	next := s.upcoming(now, 5)
+	fields := []*discordgo.MessageEmbedField{
+		{Name: "Group", Value: group.Name, Inline: true},
+		{Name: "Repeats", Value: s.rec.Describe(), Inline: true},
+		{Name: "Length", Value: fmt.Sprintf("%d minutes", int(s.Duration/time.Minute)), Inline: true},
+		{Name: "Format", Value: s.Format, Inline: true},
+		{Name: "Reminders", Value: formatOffsets(s.Reminders) + " before", Inline: true},
+	}
+	if s.Location != "" {
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Where", Value: s.Location})
+	}
+	if len(next) == 0 {
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Next", Value: "No dates ahead."})
+	} else {
+		var dates []string
+		for _, t := range next {
+			dates = append(dates, timestamp(t, "F"))
+		}
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Next dates", Value: strings.Join(dates, "\n")})
+		rsvps, err := f.env.DB.RSVPs(ctx, s.ID, next[0])
+		if err != nil {
+			return nil, err
+		}
+		counts := map[string]int{}
+		for _, r := range rsvps {
+			counts[r.Answer]++
+		}
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Answers for the next one",
+			Value: fmt.Sprintf("%d going · %d maybe · %d can't go", counts[storage.RSVPGoing], counts[storage.RSVPMaybe], counts[storage.RSVPNo])})
+	}
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{Title: s.Title, Color: colourCalm, Fields: fields}}}, nil
+}
+
+// ---- /meeting cancel ----
+
+func (f *Meetings) cancel(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireFacilitator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	s, group, err := f.meetingOption(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	if !req.Has("occurrence") {
+		if err := f.env.DB.CancelMeeting(ctx, s.ID, meetingJobPrefix(s.Meeting), now); errors.Is(err, storage.ErrConflict) {
+			return nil, UserErrorf("**%s** was already cancelled.", s.Title)
+		} else if err != nil {
+			return nil, err
+		}
+		f.notice(group.ChannelID, fmt.Sprintf("**%s** (%s) has been cancelled. No more reminders will be sent for it.", s.Title, group.Name))
+		return Ephemeral(fmt.Sprintf("Cancelled **%s**: every date and its reminders. The group channel has been told.", s.Title)), nil
+	}
+	day, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(req.String("occurrence")), s.loc)
+	if err != nil {
+		example := "2026-12-08"
+		if next := s.upcoming(now, 1); len(next) > 0 {
+			example = next[0].In(s.loc).Format("2006-01-02")
+		}
+		return nil, UserErrorf("I couldn't read `%s` as a date. Use the meeting's date as year-month-day, e.g. `occurrence:%s`.",
+			echo(req.String("occurrence"), 20), example)
+	}
+	start := s.nextStart(day)
+	if start.IsZero() || start.In(s.loc).Format("2006-01-02") != day.Format("2006-01-02") {
+		return nil, UserErrorf("**%s** doesn't meet on %s. Its next dates: %s.", s.Title, day.Format("Monday 2 January 2006"), datesList(s.upcoming(now, 3), s.loc))
+	}
+	if !now.Before(start) {
+		return nil, UserErrorf("**%s** on %s has already started; only dates ahead can be cancelled.", s.Title, timestamp(start, "F"))
+	}
+	if err := f.env.DB.CancelOccurrence(ctx, s.ID, start, req.UserID, occurrenceJobPrefix(s.Meeting, start), now); errors.Is(err, storage.ErrConflict) {
+		return nil, UserErrorf("**%s** on %s was already cancelled.", s.Title, timestamp(start, "F"))
+	} else if err != nil {
+		return nil, err
+	}
+	f.notice(group.ChannelID, fmt.Sprintf("**%s** (%s) on %s is cancelled. Other dates go ahead as planned.", s.Title, group.Name, timestamp(start, "F")))
+	return Ephemeral(fmt.Sprintf("Cancelled **%s** on %s; its reminders won't be sent. The group channel has been told.", s.Title, timestamp(start, "F"))), nil
+}
+
+// notice posts a short message in a group channel; failing to post is
+// logged, never fatal, because the cancellation itself is already saved.
+func (f *Meetings) notice(channelID, text string) {
+	if _, err := f.env.Discord.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()}); err != nil {
+		f.env.Log.Warn("could not post notice", "channel", channelID, "err", err)
+	}
+}
+
+// ---- /meeting attendance ----
+
+func (f *Meetings) attendance(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireFacilitator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	s, _, err := f.meetingOption(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	since := now.Add(-attendanceWindow)
+	rows, err := f.env.DB.MeetingAttendance(ctx, s.ID, since)
+	if err != nil {
+		return nil, err
+	}
+	held := s.held(since, now)
+	if len(held) == 0 {
+		return Ephemeral(fmt.Sprintf("**%s** hasn't met in the last 8 weeks yet.", s.Title)), nil
+	}
+	perOccurrence := map[int64]int{}
+	perMember := map[string]int{}
+	for _, a := range rows {
+		perOccurrence[a.StartsAt.Unix()]++
+		perMember[a.UserID]++
+	}
+	var b strings.Builder
+	for _, t := range held {
+		fmt.Fprintf(&b, "• %s: %d here\n", timestamp(t, "D"), perOccurrence[t.Unix()])
+	}
+	members := make([]string, 0, len(perMember))
+	for u := range perMember {
+		members = append(members, u)
+	}
+	sort.Slice(members, func(i, j int) bool {
+		if perMember[members[i]] != perMember[members[j]] {
+			return perMember[members[i]] > perMember[members[j]]
+		}
+		return members[i] < members[j]
+	})
+	var m strings.Builder
+	for i, u := range members {
+		if i == 20 {
+			fmt.Fprintf(&m, "…and %d more\n", len(members)-20)
+			break
+		}
+		fmt.Fprintf(&m, "• <@%s>: %d of %d\n", u, perMember[u], len(held))
+	}
+	if m.Len() == 0 {
+		m.WriteString("No one has marked **I'm here** yet.")
+	}
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
+		Title: "Attendance: " + s.Title, Color: colourCalm,
+		Fields: []*discordgo.MessageEmbedField{
+			{Name: "Meetings in the last 8 weeks", Value: b.String()},
+			{Name: "Members", Value: m.String()},
+		},
+		Footer: &discordgo.MessageEmbedFooter{Text: "Counted from the I'm here button. Shown only to you."},
+	}}}, nil
+}
+
+// held lists the occurrences that started in [since, now) and were not cancelled.
+func (s series) held(since, now time.Time) []time.Time {
+	var out []time.Time
+	for t, guard := s.nextStart(since), 0; !t.IsZero() && t.Before(now) && guard < 10000; t, guard = s.rec.Next(t), guard+1 {
+		if !s.cancelled[t.Unix()] {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// ---- shared option handling ----
+
+// activeGroup finds a group by the name a member chose; archived and
+// unknown groups are explained.
+func (f *Meetings) activeGroup(ctx context.Context, guildID, name string) (storage.Group, error) {
+	return activeGroupByName(ctx, f.env, guildID, name)
+}
+
+// meetingOption reads the `meeting` option: an id from autocomplete, or a
+// title typed in full.
+func (f *Meetings) meetingOption(ctx context.Context, req *Request) (series, storage.Group, error) {
+	if !req.InGuild() {
+		return series{}, storage.Group{}, UserErrorf("Meetings belong to a server: use this inside one.")
+	}
+	typed := strings.TrimSpace(req.String("meeting"))
+	meetings, err := f.env.DB.ActiveMeetings(ctx, req.GuildID, 0)
+	if err != nil {
+		return series{}, storage.Group{}, err
+	}
+	var found []storage.Meeting
+	for _, m := range meetings {
+		if strconv.FormatInt(m.ID, 10) == typed {
+			found = []storage.Meeting{m}
+			break
+		}
+		if strings.EqualFold(m.Title, typed) {
+			found = append(found, m)
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return series{}, storage.Group{}, UserErrorf("I can't find a meeting called `%s` in this server. Pick one from the list as you type, or see `/meeting list`.", echo(typed, 60))
+	case len(found) > 1:
+		return series{}, storage.Group{}, UserErrorf("Several meetings are called `%s`; pick the one you mean from the list as you type.", echo(typed, 60))
+	}
+	s, err := f.load(ctx, found[0])
+	if err != nil {
+		return series{}, storage.Group{}, err
+	}
+	g, err := f.env.DB.Group(ctx, found[0].GroupID)
+	if err != nil {
+		return series{}, storage.Group{}, err
+	}
+	return s, g, nil
+}
+
+// autocomplete serves the group, meeting, start and timezone options of /meeting.
+func (f *Meetings) autocomplete(ctx context.Context, req *Request) (*Response, error) {
+	switch req.Focused {
+	case "timezone":
+		return timezoneAutocomplete(ctx, req)
+	case "group":
+		return groupAutocomplete(ctx, f.env, req)
+	case "start":
+		return f.startAutocomplete(ctx, req)
+	case "meeting":
+		return f.meetingAutocomplete(ctx, req)
+	}
+	return Choices(nil), nil
+}
+
+// startAutocomplete shows how the typed start will be understood.
+func (f *Meetings) startAutocomplete(ctx context.Context, req *Request) (*Response, error) {
+	var group storage.Group
+	if g, err := activeGroupByName(ctx, f.env, req.GuildID, req.String("group")); err == nil {
+		group = g
+	}
+	zoneName, loc, _, err := f.zone(ctx, req, group)
+	if err != nil {
+		zoneName, loc = "UTC", time.UTC
+	}
+	typed := strings.TrimSpace(req.FocusedValue())
+	now := f.env.Now()
+	var choices []*discordgo.ApplicationCommandOptionChoice
+	add := func(input string) {
+		t, err := scheduler.ParseStart(input, now, loc)
+		if err != nil {
+			return
+		}
+		value := t.In(loc).Format("2006-01-02 15:04")
+		for _, c := range choices {
+			if c.Value == value {
+				return
+			}
+		}
+		name := fmt.Sprintf("%s (%s)", t.In(loc).Format("Mon 2 Jan 2006, 15:04"), zoneName)
+		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: clipText(name, maxChoiceLength), Value: value})
+	}
+	if typed != "" {
+		add(typed)
+	}
+	if len(choices) == 0 {
+		for _, example := range []string{"tomorrow 19:00", "19:00", "mon 19:00", "tue 19:00", "wed 19:00", "thu 19:00", "fri 19:00", "sat 11:00", "sun 11:00"} {
+			add(example)
+		}
+	}
+	return Choices(choices), nil
+}
+
+func (f *Meetings) meetingAutocomplete(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return Choices(nil), nil
+	}
+	typed := strings.ToLower(strings.TrimSpace(req.FocusedValue()))
+	meetings, err := f.env.DB.ActiveMeetings(ctx, req.GuildID, 0)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	var choices []*discordgo.ApplicationCommandOptionChoice
+	for _, m := range meetings {
+		if typed != "" && !strings.Contains(strings.ToLower(m.Title), typed) {
+			continue
+		}
+		s, err := f.load(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		label := m.Title
+		if next := s.upcoming(now, 1); len(next) > 0 {
+			label += " · next " + next[0].In(s.loc).Format("Mon 2 Jan 15:04") + " " + s.Timezone
+		} else {
+			label += " · no dates ahead"
+		}
+		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: clipText(label, maxChoiceLength), Value: strconv.FormatInt(m.ID, 10)})
+		if len(choices) == maxChoices {
+			break
+		}
+	}
+	return Choices(choices), nil
+}
+
+// ---- small helpers ----
+
+// timestamp is Discord's markup that shows t in each reader's own timezone.
+func timestamp(t time.Time, style string) string {
+	return fmt.Sprintf("<t:%d:%s>", t.Unix(), style)
+}
+
+// memberText is the message of a parser error, meant for members.
+func memberText(err error) string {
+	return err.Error()
+}
+
+func formatOffsets(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = scheduler.FormatOffset(d)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func datesList(ts []time.Time, loc *time.Location) string {
+	if len(ts) == 0 {
+		return "none ahead"
+	}
+	parts := make([]string, len(ts))
+	for i, t := range ts {
+		parts[i] = t.In(loc).Format("2006-01-02")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// clipText shortens s to n characters.
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// discordProblem words a Discord API error for a facilitator.
+func discordProblem(err error) string {
+	var rest *discordgo.RESTError
+	if errors.As(err, &rest) && rest.Message != nil {
+		switch rest.Message.Code {
+		case discordgo.ErrCodeMissingPermissions:
+			return "Kindred is missing a permission there"
+		case discordgo.ErrCodeMissingAccess:
+			return "Kindred can't see that channel"
+		case discordgo.ErrCodeUnknownChannel:
+			return "the channel no longer exists"
+		}
+		return rest.Message.Message
+	}
+	return "Discord didn't answer"
+}
+
+// ---- /meeting calendar ----
+
+// calendarExpand is how many dates of a series that iCalendar's RRULE
+// can't express are listed one by one.
+const calendarExpand = 20
+
+func (f *Meetings) calendar(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Meetings belong to a server: use this inside one.")
+	}
+	var groupID int64
+	if req.Has("group") {
+		g, err := f.activeGroup(ctx, req.GuildID, req.String("group"))
+		if err != nil {
+			return nil, err
+		}
+		groupID = g.ID
+	}
+	meetings, err := f.env.DB.ActiveMeetings(ctx, req.GuildID, groupID)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	cal := ical.Calendar{ProdID: "-//Kindred//Peer support meetings//EN", Name: "Kindred meetings"}
+	for _, m := range meetings {
+		s, err := f.load(ctx, m)
+		if err != nil {
+			return nil, err
+		}
+		if len(s.upcoming(now, 1)) == 0 {
+			continue
+		}
+		g, err := f.env.DB.Group(ctx, m.GroupID)
+		if err != nil {
+			return nil, err
+		}
+		event := ical.Event{
+			Summary:     m.Title,
+			Description: fmt.Sprintf("A meeting of %s. RSVP in the group's channel on Discord.", g.Name),
+			Location:    m.Location,
+			Duration:    m.Duration,
+			TZ:          s.loc,
+			Stamp:       now.UTC(),
+		}
+		if rule, ok := s.rec.RRule(); ok {
+			event.UID = fmt.Sprintf("meeting-%d@kindred-%s", m.ID, m.GuildID)
+			event.Start = m.FirstStart
+			event.RRule = rule
+			for unix := range s.cancelled {
+				event.ExDates = append(event.ExDates, time.Unix(unix, 0).UTC())
+			}
+			sort.Slice(event.ExDates, func(i, j int) bool { return event.ExDates[i].Before(event.ExDates[j]) })
+			cal.Events = append(cal.Events, event)
+			continue
+		}
+		for _, t := range s.upcoming(now, calendarExpand) {
+			e := event
+			e.UID = fmt.Sprintf("meeting-%d-%d@kindred-%s", m.ID, t.Unix(), m.GuildID)
+			e.Start = t
+			cal.Events = append(cal.Events, e)
+		}
+	}
+	if len(cal.Events) == 0 {
+		return Ephemeral("No meetings are coming up, so there's nothing to put in a calendar yet."), nil
+	}
+	var buf bytes.Buffer
+	if _, err := cal.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("write calendar: %w", err)
+	}
+	return &Response{
+		Ephemeral: true,
+		Content:   fmt.Sprintf("Here are %d upcoming meeting series and dates as a calendar file. Open it, or import it in your calendar app; recurring meetings keep their local time.", len(cal.Events)),
+		Files:     []*discordgo.File{{Name: "kindred-meetings.ics", ContentType: "text/calendar; charset=utf-8", Reader: &buf}},
+	}, nil
+}

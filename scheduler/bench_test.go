@@ -1,0 +1,236 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kindred-bot/kindred/storage"
+)
+
+// pendingJobs is the queue size of the performance targets: 100,000 future
+// jobs, e.g. one next occurrence for each of 100,000 series.
+const pendingJobs = 100_000
+
+// pendingQueue builds, once per benchmark, a database file holding
+// pendingJobs future jobs (the earliest a year after base, so no run of a
+// benchmark reaches them) and `due` jobs due at base, and returns its path.
+// Sub-benchmarks copy it so every run starts from the same queue.
+func pendingQueue(b *testing.B, base time.Time, due int) string {
+	b.Helper()
+	ctx := context.Background()
+	path := filepath.Join(b.TempDir(), "template.db")
+	db, err := storage.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	jobs := make([]storage.NewJob, 0, pendingJobs+due)
+	future := base.AddDate(1, 0, 0)
+	for i := range pendingJobs {
+		// Spread over a week, as weekly series are.
+		runAt := future.Add(time.Duration(i) * 7 * 24 * time.Hour / pendingJobs)
+		jobs = append(jobs, storage.NewJob{Kind: "pending", GuildID: fmt.Sprint(1000 + i%500),
+			DedupeKey: fmt.Sprintf("series:%d:%d", i, runAt.Unix()), RunAt: runAt,
+			Payload: map[string]any{"series": i, "channel": "123456789012345678"}})
+	}
+	for i := range due {
+		jobs = append(jobs, storage.NewJob{Kind: "noop", GuildID: "1", DedupeKey: fmt.Sprintf("due:%d", i), RunAt: base})
+	}
+	started := time.Now()
+	if n, err := db.EnqueueMany(ctx, jobs); err != nil || n != len(jobs) {
+		b.Fatalf("enqueue %d jobs = %d, %v", len(jobs), n, err)
+	}
+	b.Logf("enqueued %d jobs in one transaction in %v", len(jobs), time.Since(started).Round(time.Millisecond))
+	return path
+}
+
+// openCopy opens a private copy of the database file at template.
+func openCopy(b *testing.B, template string) *storage.DB {
+	b.Helper()
+	body, err := os.ReadFile(template)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "kindred.db")
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	db, err := storage.Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	return db
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func noop(context.Context, storage.Job) ([]storage.NewJob, error) { return nil, nil }
+
+// BenchmarkDueJobLateness measures how late a due job starts while Run is
+// looping over 100,000 pending future jobs (plus 1,000 due at start-up,
+// run first). Each op is one job, enqueued ahead of time like a reminder
+// and due 5 ms after the previous one, so Run sleeps towards each in turn.
+//
+// Target: a due job starts less than 1 s after its run_at (p99-late-ms,
+// max-late-ms < 1000).
+func BenchmarkDueJobLateness(b *testing.B) {
+	template := pendingQueue(b, time.Now(), 1000)
+	b.Run(fmt.Sprintf("pending=%d", pendingJobs), func(b *testing.B) {
+		ctx, cancel := context.WithCancel(context.Background())
+		db := openCopy(b, template)
+		s := New(db, Options{Log: quietLog()})
+		var backlog atomic.Int32
+		s.Register("noop", Kind{Handle: func(context.Context, storage.Job) ([]storage.NewJob, error) {
+			backlog.Add(1)
+			return nil, nil
+		}})
+		lateness := make(chan time.Duration, b.N)
+		s.Register("probe", Kind{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+			lateness <- time.Since(job.RunAt)
+			return nil, nil
+		}})
+		var wg sync.WaitGroup
+		wg.Go(func() { s.Run(ctx) })
+		defer func() { cancel(); wg.Wait() }()
+		for backlog.Load() < 1000 {
+			time.Sleep(time.Millisecond)
+		}
+
+		b.ResetTimer()
+		first := time.Now().Add(50 * time.Millisecond)
+		probes := make([]storage.NewJob, b.N)
+		for i := range probes {
+			probes[i] = storage.NewJob{Kind: "probe", GuildID: "1", DedupeKey: fmt.Sprintf("probe:%d", i),
+				RunAt: first.Add(time.Duration(i) * 5 * time.Millisecond)}
+		}
+		if _, err := db.EnqueueMany(ctx, probes); err != nil {
+			b.Fatal(err)
+		}
+		late := make([]time.Duration, 0, b.N)
+		timeout := time.After(time.Duration(b.N)*5*time.Millisecond + 10*time.Second)
+		for range b.N {
+			select {
+			case d := <-lateness:
+				late = append(late, d)
+			case <-timeout:
+				b.Fatalf("only %d of %d due jobs started", len(late), b.N)
+			}
+		}
+		b.StopTimer()
+		slices.Sort(late)
+		ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+		b.ReportMetric(ms(late[len(late)/2]), "p50-late-ms")
+		b.ReportMetric(ms(late[len(late)*99/100]), "p99-late-ms")
+		b.ReportMetric(ms(late[len(late)-1]), "max-late-ms")
+	})
+}
+
+// BenchmarkStartup measures what a restart costs before the first job
+// runs, with 100,000 pending future jobs and 1,000 due: Open (schema
+// check) + the first NextJobTime + the first claim of a worker pool's
+// worth of jobs. Each op claims at a time past the previous op's leases.
+//
+// Target: < 2 s (startup-ms).
+func BenchmarkStartup(b *testing.B) {
+	ctx := context.Background()
+	base := time.Now()
+	template := pendingQueue(b, base, 1000)
+	now := base // advanced across runs, so every claim finds free jobs
+	b.Run(fmt.Sprintf("pending=%d", pendingJobs), func(b *testing.B) {
+		path := filepath.Join(b.TempDir(), "kindred.db")
+		body, err := os.ReadFile(template)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := os.WriteFile(path, body, 0o600); err != nil {
+			b.Fatal(err)
+		}
+		var took time.Duration
+		b.ResetTimer()
+		for range b.N {
+			now = now.Add(defaultLease + time.Second)
+			started := time.Now()
+			db, err := storage.Open(ctx, path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, ok, err := db.NextJobTime(ctx); err != nil || !ok {
+				b.Fatalf("NextJobTime = %v, %v", ok, err)
+			}
+			jobs, err := db.ClaimDueJobs(ctx, now, defaultLease, defaultWorkers)
+			if err != nil || len(jobs) != defaultWorkers {
+				b.Fatalf("claimed %d, %v", len(jobs), err)
+			}
+			took += time.Since(started)
+			b.StopTimer()
+			db.Close()
+			b.StartTimer()
+		}
+		b.ReportMetric(float64(took)/float64(time.Millisecond)/float64(b.N), "startup-ms")
+	})
+}
+
+// BenchmarkClaimThroughput measures jobs claimed, run (no-op handler) and
+// completed per second with 100,000 pending future jobs beside them; each
+// op is one job. RunDue claims in rounds of 64; Run claims as workers free
+// up, as in production. Each completion is its own write transaction.
+//
+// Target: none set; it bounds how fast a backlog (after downtime) drains.
+func BenchmarkClaimThroughput(b *testing.B) {
+	base := time.Now()
+	template := pendingQueue(b, base, 0)
+	due := func(b *testing.B, db *storage.DB) {
+		b.Helper()
+		jobs := make([]storage.NewJob, b.N)
+		for i := range jobs {
+			jobs[i] = storage.NewJob{Kind: "noop", GuildID: "1", DedupeKey: fmt.Sprintf("due:%d", i), RunAt: base}
+		}
+		if _, err := db.EnqueueMany(context.Background(), jobs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("RunDue", func(b *testing.B) {
+		db := openCopy(b, template)
+		due(b, db)
+		s := New(db, Options{Log: quietLog()})
+		s.Register("noop", Kind{Handle: noop})
+		b.ResetTimer()
+		ran, err := s.RunDue(context.Background(), base)
+		if err != nil || ran != b.N {
+			b.Fatalf("RunDue = %d, %v; want %d", ran, err, b.N)
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+	})
+	b.Run("Run", func(b *testing.B) {
+		db := openCopy(b, template)
+		due(b, db)
+		s := New(db, Options{Log: quietLog()})
+		var ran atomic.Int64
+		all := make(chan struct{})
+		s.Register("noop", Kind{Handle: func(context.Context, storage.Job) ([]storage.NewJob, error) {
+			if ran.Add(1) == int64(b.N) {
+				close(all)
+			}
+			return nil, nil
+		}})
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		b.ResetTimer()
+		wg.Go(func() { s.Run(ctx) })
+		<-all
+		cancel()
+		wg.Wait() // the last completions are written
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+	})
+}
