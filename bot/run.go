@@ -115,6 +115,9 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	for kind, k := range router.Jobs() {
 		sched.Register(kind, k)
 	}
+	sched.Housekeeping("30 3 * * *", "prune old records", func(ctx context.Context) error {
+		return pruneOldRecords(ctx, db, opts.Now())
+	})
 	if opts.Scheduler != nil {
 		opts.Scheduler(sched)
 	}
@@ -196,6 +199,19 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// keepRecords is how long the sent log and failed jobs are kept: long past
+// any rerun, long enough to look into a failure.
+const keepRecords = 30 * 24 * time.Hour
+
+// pruneOldRecords is the nightly clean-up of bookkeeping rows.
+func pruneOldRecords(ctx context.Context, db *storage.DB, now time.Time) error {
+	if _, err := db.PruneSentLog(ctx, now.Add(-keepRecords)); err != nil {
+		return err
+	}
+	_, err := db.PruneFailedJobs(ctx, now.Add(-keepRecords))
+	return err
 }
 
 func newSession(cfg Config) (*discordgo.Session, error) {

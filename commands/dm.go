@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -52,6 +53,10 @@ func dmJob(dedupe string, runAt time.Time, m DMMessage) storage.NewJob {
 // DMs is the DM sender. It has no commands of its own.
 type DMs struct {
 	env Env
+	// channels caches each member's DM channel id: Discord returns the same
+	// channel every time, and asking again would double the requests of a
+	// reminder fan-out.
+	channels sync.Map
 }
 
 func (f *DMs) Register(r *Router) {
@@ -92,7 +97,7 @@ func (f *DMs) deliver(ctx context.Context, job storage.Job) ([]storage.NewJob, e
 	if _, sent, err := f.env.DB.SentRef(ctx, job.DedupeKey); err != nil || sent {
 		return nil, err
 	}
-	channel, err := f.env.Discord.UserChannelCreate(m.UserID)
+	channelID, err := f.dmChannel(m.UserID)
 	if err != nil {
 		if closedDM(err) {
 			log.Info("dm not delivered: the member's DMs are closed")
@@ -100,7 +105,7 @@ func (f *DMs) deliver(ctx context.Context, job storage.Job) ([]storage.NewJob, e
 		}
 		return nil, fmt.Errorf("open dm channel: %w", err)
 	}
-	msg, err := f.env.Discord.ChannelMessageSendComplex(channel.ID, &discordgo.MessageSend{
+	msg, err := f.env.Discord.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
 		Content:         m.Content,
 		Components:      dmComponents(m.Buttons),
 		AllowedMentions: noMentions(),
@@ -113,6 +118,18 @@ func (f *DMs) deliver(ctx context.Context, job storage.Job) ([]storage.NewJob, e
 		return nil, fmt.Errorf("send dm: %w", err)
 	}
 	return nil, f.env.DB.RecordSent(ctx, job.DedupeKey, msg.ID, now)
+}
+
+func (f *DMs) dmChannel(userID string) (string, error) {
+	if id, ok := f.channels.Load(userID); ok {
+		return id.(string), nil
+	}
+	channel, err := f.env.Discord.UserChannelCreate(userID)
+	if err != nil {
+		return "", err
+	}
+	f.channels.Store(userID, channel.ID)
+	return channel.ID, nil
 }
 
 // quietUntil reports whether now falls in the member's quiet hours and,

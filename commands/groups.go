@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -579,7 +580,11 @@ func (f *Groups) list(ctx context.Context, req *Request) (*Response, error) {
 	}
 	var b strings.Builder
 	for i, g := range gs {
-		line := "• " + strings.Join(f.listLine(g), " · ") + "\n"
+		activity, err := meetingActivity(ctx, f.env, g.ID, f.env.Now())
+		if err != nil {
+			return nil, err
+		}
+		line := "• " + strings.Join(f.listLine(g, activity.next), " · ") + "\n"
 		if b.Len()+len(line) > maxEmbedDescription-100 {
 			fmt.Fprintf(&b, "…and %d more. Type a name in `/group info` to find them.", len(gs)-i)
 			break
@@ -595,12 +600,17 @@ func (f *Groups) list(ctx context.Context, req *Request) (*Response, error) {
 }
 
 // listLine is a group's entry in /group list, as parts joined with " · ".
-func (f *Groups) listLine(g storage.Group) []string {
+func (f *Groups) listLine(g storage.Group, next time.Time) []string {
+	meets := "no meeting scheduled"
+	if !next.IsZero() {
+		meets = "next meets " + timestamp(next, "f")
+	}
 	return []string{
 		"**" + groupTitle(g) + "**",
 		groupChoiceName(groupTypes, g.Type),
 		memberCount(g.Members),
 		"<#" + g.ChannelID + ">",
+		meets,
 	}
 }
 
@@ -671,6 +681,21 @@ func (f *Groups) groupEmbed(ctx context.Context, g storage.Group) (*discordgo.Me
 	if g.Archived() {
 		title += " (archived)"
 	}
+	activity, err := meetingActivity(ctx, f.env, g.ID, f.env.Now())
+	if err != nil {
+		return nil, err
+	}
+	schedule := "No meetings scheduled yet."
+	if len(activity.schedule) > 0 {
+		schedule = strings.Join(activity.schedule, "\n")
+		if !activity.next.IsZero() {
+			schedule += "\nNext: " + timestamp(activity.next, "F")
+		}
+	}
+	active := "No meetings in the last 8 weeks."
+	if avg := activity.averageAttendance(); avg >= 0 {
+		active = fmt.Sprintf("%d meetings held in the last 8 weeks, %.1f people at each on average.", activity.held, avg)
+	}
 	return &discordgo.MessageEmbed{
 		Title:       title,
 		Description: desc.String(),
@@ -683,6 +708,8 @@ func (f *Groups) groupEmbed(ctx context.Context, g storage.Group) (*discordgo.Me
 			{Name: "Channel", Value: "<#" + g.ChannelID + ">", Inline: true},
 			{Name: "Role", Value: role, Inline: true},
 			{Name: "Timezone", Value: zone, Inline: true},
+			{Name: "Meeting schedule", Value: clipText(schedule, 1024)},
+			{Name: "Activity", Value: active},
 		},
 	}, nil
 }

@@ -1150,3 +1150,59 @@ func (f *Meetings) calendar(ctx context.Context, req *Request) (*Response, error
 		Files:     []*discordgo.File{{Name: "kindred-meetings.ics", ContentType: "text/calendar; charset=utf-8", Reader: &buf}},
 	}, nil
 }
+
+// groupActivity is what /group list and /group info say about a group's
+// meetings.
+type groupActivity struct {
+	next     time.Time // zero when nothing is scheduled
+	schedule []string  // one line per active series
+	held     int       // occurrences held in the last 8 weeks
+	attended int       // "I'm here" marks at them
+}
+
+// averageAttendance is people per meeting held, or -1 with none held.
+func (a groupActivity) averageAttendance() float64 {
+	if a.held == 0 {
+		return -1
+	}
+	return float64(a.attended) / float64(a.held)
+}
+
+func meetingActivity(ctx context.Context, env Env, groupID int64, now time.Time) (groupActivity, error) {
+	meetings, err := env.DB.GroupMeetings(ctx, groupID)
+	if err != nil {
+		return groupActivity{}, err
+	}
+	f := &Meetings{env: env}
+	since := now.Add(-attendanceWindow)
+	var a groupActivity
+	for _, m := range meetings {
+		s, err := f.load(ctx, m)
+		if err != nil {
+			return groupActivity{}, err
+		}
+		until := now
+		if !m.CancelledAt.IsZero() && m.CancelledAt.Before(now) {
+			until = m.CancelledAt
+		}
+		held := s.held(since, until)
+		a.held += len(held)
+		if len(held) > 0 {
+			rows, err := env.DB.MeetingAttendance(ctx, m.ID, since)
+			if err != nil {
+				return groupActivity{}, err
+			}
+			a.attended += len(rows)
+		}
+		if !m.CancelledAt.IsZero() {
+			continue
+		}
+		if next := s.upcoming(now, 1); len(next) > 0 {
+			if a.next.IsZero() || next[0].Before(a.next) {
+				a.next = next[0]
+			}
+			a.schedule = append(a.schedule, fmt.Sprintf("**%s**: %s", m.Title, s.rec.Describe()))
+		}
+	}
+	return a, nil
+}

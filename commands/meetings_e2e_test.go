@@ -28,7 +28,7 @@ func startMeetings(t *testing.T) *kindredtest.Harness {
 	return h
 }
 
-func buttonID(t *testing.T, m *discordgo.Message, label string) string {
+func buttonID(t testing.TB, m *discordgo.Message, label string) string {
 	t.Helper()
 	for _, row := range m.Components {
 		r, ok := row.(*discordgo.ActionsRow)

@@ -247,3 +247,19 @@ func countMigrations(t *testing.T, path string) int {
 	}
 	return n
 }
+
+func TestPruneSentLog(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	db.RecordSent(ctx, "old", "1", t0.Add(-40*24*time.Hour))
+	db.RecordSent(ctx, "new", "2", t0)
+	if n, err := db.PruneSentLog(ctx, t0.Add(-30*24*time.Hour)); err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want the old entry", n, err)
+	}
+	if _, ok, _ := db.SentRef(ctx, "new"); !ok {
+		t.Error("the recent entry was pruned")
+	}
+	if _, ok, _ := db.SentRef(ctx, "old"); ok {
+		t.Error("the old entry is still there")
+	}
+}

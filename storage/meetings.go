@@ -341,3 +341,14 @@ func isConstraint(err error) bool {
 	var se sqlite3.Error
 	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
 }
+
+// PruneSentLog forgets what timed work recorded before cutoff: by then no
+// job can run again for it.
+func (db *DB) PruneSentLog(ctx context.Context, cutoff time.Time) (int, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM sent_log WHERE sent_at < ?`, cutoff.Unix())
+	if err != nil {
+		return 0, fmt.Errorf("prune sent log: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
