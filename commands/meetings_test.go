@@ -253,3 +253,50 @@ func TestDMSenderHonoursPreferences(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestMeetingScheduleValidatesEveryOption(t *testing.T) {
+	env, rec, _, _ := meetingEnv(t)
+	integer := func(name string, v float64) *discordgo.ApplicationCommandInteractionDataOption {
+		return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Type: discordgo.ApplicationCommandOptionInteger, Value: v}
+	}
+	base := opts{str("group", "Monday Circle"), str("title", "Circle"), str("start", "tue 19:00")}
+	cases := []struct {
+		extra   *discordgo.ApplicationCommandInteractionDataOption
+		mention string
+	}{
+		{integer("duration", 1), "5 to 720 minutes"},
+		{integer("duration", 2000), "5 to 720 minutes"},
+		{str("format", "telepathy"), "online, in-person or hybrid"},
+		{str("location", strings.Repeat("x", 201)), "up to 200"},
+		{str("title", strings.Repeat("x", 101)), "up to 100"},
+		{str("timezone", "Europe/Berln"), "Europe/Berlin"},
+	}
+	for _, c := range cases {
+		o := append(append(opts{}, base...), c.extra)
+		if c.extra.Name == "title" {
+			o = opts{str("group", "Monday Circle"), c.extra, str("start", "tue 19:00")}
+		}
+		_, err := call(t, env, asFacilitator("meeting/schedule", o...))
+		wantUserError(t, err, c.mention)
+	}
+	if ms, _ := env.DB.ActiveMeetings(context.Background(), guildID, 0); len(ms) != 0 {
+		t.Errorf("bad input stored %d meetings", len(ms))
+	}
+	if n := len(rec.Calls("ChannelMessageSendComplex")); n != 0 {
+		t.Errorf("bad input announced %d times", n)
+	}
+}
+
+// A member's own timezone wins over the group's; the reply says which was used.
+func TestMeetingStartReadInMembersTimezone(t *testing.T) {
+	env, _, _, _ := meetingEnv(t)
+	env.DB.SetTimezone(context.Background(), facilitatorID, "America/New_York", t0)
+	resp := mustCall(t, env, asFacilitator("meeting/schedule", str("group", "Monday Circle"), str("title", "Circle"), str("start", "2026-12-01 19:00")))
+	if got := text(resp); !strings.Contains(got, "America/New_York, your timezone") {
+		t.Errorf("reply = %q", got)
+	}
+	ms, _ := env.DB.ActiveMeetings(context.Background(), guildID, 0)
+	if want := time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC); !ms[0].FirstStart.Equal(want) {
+		t.Errorf("start = %v, want %v (19:00 in New York)", ms[0].FirstStart, want)
+	}
+}
