@@ -29,6 +29,7 @@ func Features(env Env) []Feature {
 		&Preferences{env: env},
 		&Groups{env: env},
 		&Meetings{env: env},
+		&Checkins{env: env},
 		&DMs{env: env},
 	}
 }

@@ -173,7 +173,7 @@ func (f *Kindred) about(ctx context.Context, req *Request) (*Response, error) {
 		"• Your preferences (timezone, quiet hours, whether you get DMs), wherever you use Kindred, until you change them.",
 		"• In each server: the groups you joined, your meeting answers (Going, Maybe, Can't go) and when you marked I'm here.",
 		"• Each server's settings, groups and meetings, and the reminders and DMs waiting to be sent.",
-		"• Check-ins, when members make them, are " + retention + ".",
+		"• In each server: your check-ins with their notes (" + retention + ") and your daily check-in reminder.",
 		"",
 		"**Private by default.** Anything personal is shown only to you, and nothing you type is written to Kindred's logs.",
 	}, "\n")

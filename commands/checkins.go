@@ -1,0 +1,549 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/internal/moodchart"
+	"github.com/kindred-bot/kindred/internal/zones"
+	"github.com/kindred-bot/kindred/scheduler"
+	"github.com/kindred-bot/kindred/storage"
+)
+
+// Check-in limits and defaults.
+const (
+	maxNote            = 1000
+	defaultHistoryDays = 30
+	maxHistoryDays     = 365
+	// summaryMinMembers keeps group summaries anonymous: with fewer
+	// members in the window, one person's moods could be read off.
+	summaryMinMembers = 5
+	jobCheckinPrompt  = "checkin.prompt"
+	dateLayout        = "2006-01-02"
+)
+
+// moodNames is the mood scale used everywhere, 1 to 5.
+var moodNames = [...]string{1: "Struggling", 2: "Low", 3: "Okay", 4: "Good", 5: "Great"}
+
+// kindWords answer a check-in, by mood.
+var kindWords = [...]string{
+	1: "Thank you for telling us. That takes courage, and you don't have to carry it alone.",
+	2: "Thanks for checking in. Low days are part of it; be gentle with yourself today.",
+	3: "Thanks for checking in. Okay is a fine place to be.",
+	4: "Good to hear. Thanks for checking in.",
+	5: "That's wonderful to hear. Thanks for checking in!",
+}
+
+func moodChoices() []*discordgo.ApplicationCommandOptionChoice {
+	out := make([]*discordgo.ApplicationCommandOptionChoice, 0, 5)
+	for i := 1; i <= 5; i++ {
+		out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: fmt.Sprintf("%d %s", i, moodNames[i]), Value: i})
+	}
+	return out
+}
+
+var checkinCommand = &discordgo.ApplicationCommand{
+	Name:        "checkin",
+	Description: "Check in with how you're doing (private unless you share it)",
+	Options: []*discordgo.ApplicationCommandOption{
+		{Type: discordgo.ApplicationCommandOptionInteger, Name: "mood", Description: "How are you, from 1 Struggling to 5 Great?", Required: true, Choices: moodChoices()},
+		{Type: discordgo.ApplicationCommandOptionString, Name: "note", Description: "Anything you want to add (only you see it unless you share)", MaxLength: maxNote},
+		{Type: discordgo.ApplicationCommandOptionBoolean, Name: "share", Description: "Also post your mood and note in your group's channel"},
+		{Type: discordgo.ApplicationCommandOptionString, Name: "group", Description: "The group to share with or reach out in", Autocomplete: true},
+		{Type: discordgo.ApplicationCommandOptionBoolean, Name: "reach_out", Description: "Let your buddies know a check-in from them would be welcome (not your mood or note)"},
+	},
+}
+
+var checkinsCommand = &discordgo.ApplicationCommand{
+	Name:        "checkins",
+	Description: "Your check-in history, daily prompts, and group summaries",
+	Options: []*discordgo.ApplicationCommandOption{
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "history", Description: "Your check-ins with a mood chart (only you see it)",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "days", Description: "How many days back (default 30, up to 365)", MinValue: floatPtr(1), MaxValue: maxHistoryDays},
+			},
+		},
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "reminder", Description: "A daily DM at your local time with one-tap check-in buttons",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "time", Description: "When, in your timezone, e.g. 20:00 or 8pm", Required: true, MaxLength: 16},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "days", Description: "Every day (default) or weekdays only", Choices: stringChoices("daily", "weekdays")},
+			},
+		},
+		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "reminder-off", Description: "Stop your daily check-in DM"},
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "summary", Description: "Anonymous check-in figures for a group (facilitators)",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "group", Description: "The group", Required: true, Autocomplete: true},
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "days", Description: "How many days back (default 30, up to 365)", MinValue: floatPtr(1), MaxValue: maxHistoryDays},
+			},
+		},
+	},
+}
+
+// Checkins is /checkin and /checkins: private mood tracking.
+type Checkins struct {
+	env Env
+}
+
+func (f *Checkins) Register(r *Router) {
+	r.Define(checkinCommand)
+	r.Define(checkinsCommand)
+	r.Command("checkin", f.record)
+	r.Autocomplete("checkin", f.groupAutocomplete)
+	r.Command("checkins/history", f.history)
+	r.Command("checkins/reminder", f.setReminder)
+	r.Command("checkins/reminder-off", f.reminderOff)
+	r.Command("checkins/summary", f.summary)
+	r.Autocomplete("checkins/summary", f.groupAutocomplete)
+	r.Component("checkin:mood:", f.tapMood)
+	r.Job(jobCheckinPrompt, scheduler.Kind{Handle: f.prompt, MaxAttempts: 5})
+}
+
+func (f *Checkins) groupAutocomplete(ctx context.Context, req *Request) (*Response, error) {
+	return groupAutocomplete(ctx, f.env, req)
+}
+
+// memberLocation is where a member's calendar days are counted: their
+// timezone, else the server's, else UTC.
+func (f *Checkins) memberLocation(ctx context.Context, guildID, userID string) (*time.Location, string, error) {
+	prefs, err := f.env.DB.Preferences(ctx, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	if name, loc, ok := zones.Lookup(prefs.Timezone); ok {
+		return loc, name, nil
+	}
+	settings, err := f.env.DB.GuildSettings(ctx, guildID)
+	if err != nil {
+		return nil, "", err
+	}
+	if name, loc, ok := zones.Lookup(settings.Timezone); ok {
+		return loc, name, nil
+	}
+	return time.UTC, "UTC", nil
+}
+
+// ---- /checkin ----
+
+func (f *Checkins) record(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Check-ins belong to a server and its groups: use `/checkin` inside one (your history stays private).")
+	}
+	mood, err := req.Int("mood")
+	if err != nil {
+		return nil, err
+	}
+	if mood < 1 || mood > 5 {
+		return nil, UserErrorf("Pick a mood from 1 (Struggling) to 5 (Great).")
+	}
+	note := strings.TrimSpace(req.String("note"))
+	if n := len([]rune(note)); n > maxNote {
+		return nil, UserErrorf("Notes can be up to %d characters; yours has %d.", maxNote, n)
+	}
+	share, err := req.Bool("share", false)
+	if err != nil {
+		return nil, err
+	}
+	reachOut, err := req.Bool("reach_out", false)
+	if err != nil {
+		return nil, err
+	}
+	var group storage.Group
+	if share || reachOut || req.Has("group") {
+		if group, err = f.checkinGroup(ctx, req, share, reachOut); err != nil {
+			return nil, err
+		}
+	}
+
+	now := f.env.Now()
+	loc, _, err := f.memberLocation(ctx, req.GuildID, req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	streak, err := f.env.DB.RecordCheckin(ctx, storage.Checkin{
+		GuildID: req.GuildID, UserID: req.UserID, GroupID: group.ID, Mood: int(mood), Note: note, Shared: share,
+		LocalDate: now.In(loc).Format(dateLayout), At: now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("record check-in: %w", err)
+	}
+
+	lines := []string{fmt.Sprintf("Checked in: **%s**. %s", moodNames[mood], kindWords[mood]), streakLine(streak.Days)}
+	if share {
+		lines = append(lines, f.share(req, group, int(mood), note))
+	}
+	if reachOut {
+		lines = append(lines, fmt.Sprintf("No buddy is paired with you in **%s** yet, so there was no one to reach out to. Your check-in is saved.", group.Name))
+	}
+	resp := Ephemeral(strings.Join(lines, "\n"))
+	if mood == 1 || mentionsCrisis(note) {
+		embed, err := resourcesEmbed(ctx, f.env, req.GuildID)
+		if err != nil {
+			return nil, err
+		}
+		resp.Content += "\nIf things feel heavy right now, you don't have to wait: these people are there to listen."
+		resp.Embeds = []*discordgo.MessageEmbed{embed}
+	}
+	return resp, nil
+}
+
+// checkinGroup finds the group a check-in is shared with or reaches out in.
+func (f *Checkins) checkinGroup(ctx context.Context, req *Request, share, reachOut bool) (storage.Group, error) {
+	if req.Has("group") {
+		g, err := activeGroupByName(ctx, f.env, req.GuildID, req.String("group"))
+		if err != nil {
+			return storage.Group{}, err
+		}
+		member, err := f.env.DB.IsGroupMember(ctx, g.ID, req.UserID)
+		if err != nil {
+			return storage.Group{}, err
+		}
+		if !member && (share || reachOut) {
+			return storage.Group{}, UserErrorf("You can share in groups you've joined. `/group join group:%s` first, or leave out `share`.", g.Name)
+		}
+		return g, nil
+	}
+	mine, err := f.env.DB.GroupsOfMember(ctx, req.GuildID, req.UserID)
+	if err != nil {
+		return storage.Group{}, err
+	}
+	var active []storage.Group
+	for _, g := range mine {
+		if !g.Archived() {
+			active = append(active, g)
+		}
+	}
+	switch len(active) {
+	case 0:
+		return storage.Group{}, UserErrorf("Sharing and reaching out happen in a group, and you haven't joined one here yet. `/group list` shows the groups; nothing was saved.")
+	case 1:
+		return active[0], nil
+	}
+	names := make([]string, len(active))
+	for i, g := range active {
+		names[i] = "`" + g.Name + "`"
+	}
+	return storage.Group{}, UserErrorf("You're in several groups (%s). Add `group:` to say which one; nothing was saved.", strings.Join(names, ", "))
+}
+
+// share posts the member's mood and note in the group channel. The
+// check-in is already saved; a failed post is told, not fatal.
+func (f *Checkins) share(req *Request, g storage.Group, mood int, note string) string {
+	text := fmt.Sprintf("<@%s> checked in: **%s**", req.UserID, moodNames[mood])
+	if note != "" {
+		text += "\n> " + strings.ReplaceAll(note, "\n", "\n> ")
+	}
+	if _, err := f.env.Discord.ChannelMessageSendComplex(g.ChannelID, &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()}); err != nil {
+		f.env.Log.Warn("could not share check-in", "guild", req.GuildID, "group", g.ID, "err", err)
+		return fmt.Sprintf("I couldn't post it in <#%s> (%s), but your check-in is saved.", g.ChannelID, discordProblem(err))
+	}
+	return fmt.Sprintf("Shared with **%s** in <#%s>.", g.Name, g.ChannelID)
+}
+
+func streakLine(days int) string {
+	switch {
+	case days <= 1:
+		return "This is day one of your streak. Every check-in counts."
+	default:
+		return fmt.Sprintf("Your streak: **%d days**. (A single missed day never breaks it.)", days)
+	}
+}
+
+// ---- /checkins history ----
+
+func (f *Checkins) history(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Check-ins belong to a server: use this inside one.")
+	}
+	days, err := req.IntOr("days", defaultHistoryDays)
+	if err != nil {
+		return nil, err
+	}
+	if days < 1 || days > maxHistoryDays {
+		return nil, UserErrorf("`days` goes from 1 to %d, for example `days:90`.", maxHistoryDays)
+	}
+	loc, zone, err := f.memberLocation(ctx, req.GuildID, req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now().In(loc)
+	to := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+	from := to.AddDate(0, 0, -int(days-1))
+	daily, err := f.env.DB.DailyMoods(ctx, req.GuildID, req.UserID, from.Format(dateLayout), to.Format(dateLayout))
+	if err != nil {
+		return nil, err
+	}
+	streak, err := f.env.DB.CheckinStreak(ctx, req.GuildID, req.UserID, to.Format(dateLayout))
+	if err != nil {
+		return nil, err
+	}
+	count, sum := 0, 0.0
+	chartDays := make([]moodchart.Day, 0, len(daily))
+	for _, d := range daily {
+		count += d.Count
+		sum += d.Mean * float64(d.Count)
+		date, err := time.ParseInLocation(dateLayout, d.Date, loc)
+		if err != nil {
+			return nil, fmt.Errorf("check-in date %q: %w", d.Date, err)
+		}
+		chartDays = append(chartDays, moodchart.Day{Date: date, Mean: d.Mean, Count: d.Count})
+	}
+	var png bytes.Buffer
+	title := fmt.Sprintf("Your mood, last %d days", days)
+	if err := moodchart.Render(&png, chartDays, moodchart.Options{Title: title, From: from, To: to}); err != nil {
+		return nil, fmt.Errorf("mood chart: %w", err)
+	}
+	summary := "No check-ins in this window yet. `/checkin` records one; only you ever see your history."
+	if count > 0 {
+		summary = fmt.Sprintf("**%d** check-ins on **%d** days. Average mood **%.1f** (%s). Current streak: **%d** days.",
+			count, len(daily), sum/float64(count), moodNames[int(sum/float64(count)+0.5)], streak.Days)
+	}
+	return &Response{
+		Ephemeral: true,
+		Embeds: []*discordgo.MessageEmbed{{
+			Title: title, Description: summary, Color: colourCalm,
+			Image:  &discordgo.MessageEmbedImage{URL: "attachment://mood.png"},
+			Footer: &discordgo.MessageEmbedFooter{Text: "Days are counted in " + zone + ". Only you can see this."},
+		}},
+		Files: []*discordgo.File{{Name: "mood.png", ContentType: "image/png", Reader: &png}},
+	}, nil
+}
+
+// ---- /checkins reminder ----
+
+type promptPayload struct {
+	GuildID string `json:"guild_id"`
+	UserID  string `json:"user_id"`
+}
+
+func promptJobPrefix(guildID, userID string) string {
+	return fmt.Sprintf("checkin:prompt:%s:%s:", guildID, userID)
+}
+
+func promptJob(guildID, userID string, at time.Time) storage.NewJob {
+	return storage.NewJob{
+		Kind: jobCheckinPrompt, GuildID: guildID, RunAt: at,
+		DedupeKey: fmt.Sprintf("%s%d", promptJobPrefix(guildID, userID), at.Unix()),
+		Payload:   promptPayload{GuildID: guildID, UserID: userID},
+	}
+}
+
+// nextPrompt is the first prompt time strictly after `after`: the minute of
+// the day in loc, on every day or on weekdays only.
+func nextPrompt(minute int, days string, loc *time.Location, after time.Time) time.Time {
+	local := after.In(loc)
+	for i := 0; i < 8; i++ {
+		d := local.AddDate(0, 0, i)
+		t := time.Date(d.Year(), d.Month(), d.Day(), minute/60, minute%60, 0, 0, loc)
+		if !t.After(after) {
+			continue
+		}
+		if days == "weekdays" && (t.Weekday() == time.Saturday || t.Weekday() == time.Sunday) {
+			continue
+		}
+		return t
+	}
+	return time.Time{}
+}
+
+func (f *Checkins) setReminder(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Check-in reminders belong to a server: use this inside one.")
+	}
+	minute, err := scheduler.ParseClock(req.String("time"))
+	if err != nil {
+		return nil, UserErrorf("I couldn't read `%s` as a time. Try `time:20:00` or `time:8pm`.", echo(req.String("time"), 20))
+	}
+	days := req.String("days")
+	if days == "" {
+		days = "daily"
+	}
+	if days != "daily" && days != "weekdays" {
+		return nil, UserErrorf("`days` is daily or weekdays.")
+	}
+	loc, zone, err := f.memberLocation(ctx, req.GuildID, req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	first := nextPrompt(minute, days, loc, now)
+	r := storage.CheckinReminder{GuildID: req.GuildID, UserID: req.UserID, Minute: minute, Days: days, Timezone: zone, CreatedAt: now}
+	if err := f.env.DB.SetCheckinReminder(ctx, r, promptJob(req.GuildID, req.UserID, first)); err != nil {
+		return nil, fmt.Errorf("set check-in reminder: %w", err)
+	}
+	when := "every day"
+	if days == "weekdays" {
+		when = "Monday to Friday"
+	}
+	text := fmt.Sprintf("I'll DM you %s at **%s** (%s) with one-tap check-in buttons. The first is %s.", when, scheduler.FormatClock(minute), zone, timestamp(first, "R"))
+	prefs, err := f.env.DB.Preferences(ctx, req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if !prefs.DMsEnabled {
+		text += "\nYour DMs from Kindred are off, so none will arrive until you turn them on with `/preferences dms enabled:true`."
+	}
+	if prefs.Timezone == "" {
+		text += "\nYou haven't set a timezone, so this is " + zone + " time. `/preferences timezone` sets yours (then set the reminder again)."
+	}
+	return Ephemeral(text), nil
+}
+
+func (f *Checkins) reminderOff(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Check-in reminders belong to a server: use this inside one.")
+	}
+	if err := f.env.DB.DeleteCheckinReminder(ctx, req.GuildID, req.UserID); errors.Is(err, storage.ErrNotFound) {
+		return Ephemeral("You don't have a check-in reminder in this server. `/checkins reminder time:20:00` sets one."), nil
+	} else if err != nil {
+		return nil, err
+	}
+	return Ephemeral("Your daily check-in DM is off. `/checkin` still works any time."), nil
+}
+
+// prompt queues today's check-in DM and the next prompt. The DM goes
+// through the DM sender, so DMs off and quiet hours are honoured; it stays
+// useful until the end of the member's day.
+func (f *Checkins) prompt(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	p, err := payloadOf[promptPayload](job)
+	if err != nil {
+		return nil, err
+	}
+	r, err := f.env.DB.CheckinReminder(ctx, p.GuildID, p.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil // turned off since
+	}
+	if err != nil {
+		return nil, err
+	}
+	loc := time.UTC
+	if _, l, ok := zones.Lookup(r.Timezone); ok {
+		loc = l
+	}
+	now := f.env.Now()
+	local := now.In(loc)
+	endOfDay := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, loc)
+	var buttons []DMButton
+	for mood := 1; mood <= 5; mood++ {
+		buttons = append(buttons, DMButton{Label: fmt.Sprintf("%d %s", mood, moodNames[mood]), CustomID: fmt.Sprintf("checkin:mood:%s:%d", p.GuildID, mood), Style: discordgo.SecondaryButton})
+	}
+	next := []storage.NewJob{
+		dmJob(job.DedupeKey+":dm", now, DMMessage{
+			UserID: p.UserID, GuildID: p.GuildID, ValidUntil: endOfDay.Unix(), Buttons: buttons,
+			Content: "Hi, how are you today? Tap one to check in (only you see it). `/checkins reminder-off` stops these.",
+		}),
+	}
+	if at := nextPrompt(r.Minute, r.Days, loc, job.RunAt.Add(time.Minute)); !at.IsZero() {
+		next = append(next, promptJob(p.GuildID, p.UserID, at))
+	}
+	return next, nil
+}
+
+// tapMood records a one-tap check-in from a prompt ("checkin:mood:<guild>:<n>"),
+// for today, and updates the prompt to confirm. An old prompt still records for today.
+func (f *Checkins) tapMood(ctx context.Context, req *Request) (*Response, error) {
+	rest := strings.TrimPrefix(req.Route, "checkin:mood:")
+	guildID, moodText, ok := strings.Cut(rest, ":")
+	mood, err := strconv.Atoi(moodText)
+	if !ok || err != nil || mood < 1 || mood > 5 || guildID == "" || strings.Trim(guildID, "0123456789") != "" {
+		return nil, fmt.Errorf("malformed check-in button %q", req.Route)
+	}
+	if req.GuildID != "" && req.GuildID != guildID {
+		return nil, fmt.Errorf("check-in button for guild %s pressed in %s", guildID, req.GuildID)
+	}
+	loc, _, err := f.memberLocation(ctx, guildID, req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	streak, err := f.env.DB.RecordCheckin(ctx, storage.Checkin{GuildID: guildID, UserID: req.UserID, Mood: mood, LocalDate: now.In(loc).Format(dateLayout), At: now})
+	if err != nil {
+		return nil, fmt.Errorf("record check-in: %w", err)
+	}
+	text := fmt.Sprintf("Checked in: **%s**. %s\n%s", moodNames[mood], kindWords[mood], streakLine(streak.Days))
+	resp := &Response{Update: true, Content: text, Components: []discordgo.MessageComponent{}}
+	if mood == 1 {
+		embed, err := resourcesEmbed(ctx, f.env, guildID)
+		if err != nil {
+			return nil, err
+		}
+		resp.Embeds = []*discordgo.MessageEmbed{embed}
+	}
+	return resp, nil
+}
+
+// ---- /checkins summary ----
+
+func (f *Checkins) summary(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireFacilitator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	g, err := activeGroupByName(ctx, f.env, req.GuildID, req.String("group"))
+	if err != nil {
+		return nil, err
+	}
+	days, err := req.IntOr("days", defaultHistoryDays)
+	if err != nil {
+		return nil, err
+	}
+	if days < 1 || days > maxHistoryDays {
+		return nil, UserErrorf("`days` goes from 1 to %d, for example `days:30`.", maxHistoryDays)
+	}
+	loc := time.UTC
+	if _, l, ok := zones.Lookup(g.Timezone); ok {
+		loc = l
+	}
+	today := f.env.Now().In(loc)
+	to := today.Format(dateLayout)
+	from := today.AddDate(0, 0, -int(days-1)).Format(dateLayout)
+	s, err := f.env.DB.GroupCheckinSummary(ctx, g.ID, req.GuildID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	if s.Members < summaryMinMembers {
+		return Ephemeral(fmt.Sprintf("Not shown: %s checked in during the last %d days, and a summary needs at least %d so that no one's moods can be singled out. Try a longer `days`, or look again later.",
+			peopleCount(s.Members), days, summaryMinMembers)), nil
+	}
+	var dist strings.Builder
+	for mood := 5; mood >= 1; mood-- {
+		n := s.ByMood[mood-1]
+		bar := strings.Repeat("█", int(float64(n)/float64(s.Checkins)*20+0.5))
+		fmt.Fprintf(&dist, "`%-10s` %s %d\n", moodNames[mood], bar, n)
+	}
+	trend := "steady"
+	switch diff := s.SecondHalfMean - s.FirstHalfMean; {
+	case s.FirstHalfMean == 0 || s.SecondHalfMean == 0:
+		trend = "not enough check-ins in both halves of the window to tell"
+	case diff >= 0.3:
+		trend = fmt.Sprintf("lifting (%.1f → %.1f)", s.FirstHalfMean, s.SecondHalfMean)
+	case diff <= -0.3:
+		trend = fmt.Sprintf("dipping (%.1f → %.1f): a gentle group check-in might help", s.FirstHalfMean, s.SecondHalfMean)
+	default:
+		trend = fmt.Sprintf("steady (%.1f → %.1f)", s.FirstHalfMean, s.SecondHalfMean)
+	}
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
+		Title: fmt.Sprintf("%s: check-ins, last %d days", g.Name, days), Color: colourCalm,
+		Fields: []*discordgo.MessageEmbedField{
+			{Name: "Check-ins", Value: fmt.Sprintf("%d from %s", s.Checkins, peopleCount(s.Members))},
+			{Name: "Moods", Value: dist.String()},
+			{Name: "Trend", Value: trend},
+		},
+		Footer: &discordgo.MessageEmbedFooter{Text: "Anonymous: current members' check-ins only, never who or what they wrote."},
+	}}}, nil
+}
+
+func peopleCount(n int) string {
+	if n == 1 {
+		return "1 member"
+	}
+	return fmt.Sprintf("%d members", n)
+}

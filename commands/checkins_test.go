@@ -1,0 +1,136 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/storage"
+)
+
+func mood(n float64) *discordgo.ApplicationCommandInteractionDataOption {
+	return &discordgo.ApplicationCommandInteractionDataOption{Name: "mood", Type: discordgo.ApplicationCommandOptionInteger, Value: n}
+}
+
+func days(n float64) *discordgo.ApplicationCommandInteractionDataOption {
+	return &discordgo.ApplicationCommandInteractionDataOption{Name: "days", Type: discordgo.ApplicationCommandOptionInteger, Value: n}
+}
+
+func countCheckins(t *testing.T, env Env, userID string) int {
+	t.Helper()
+	cs, err := env.DB.CheckinsBetween(context.Background(), guildID, userID, "2000-01-01", "2100-01-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(cs)
+}
+
+func TestCheckinBadInputStoresNothing(t *testing.T) {
+	env, _, _, g := meetingEnv(t)
+	mustCall(t, env, asFacilitator("group/create", createOpts("Old Circle")...))
+	mustCall(t, env, asFacilitator("group/archive", str("group", "Old Circle")))
+	if err := env.DB.JoinGroup(context.Background(), g.ID, aliceID, t0); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		req     *Request
+		mention string
+	}{
+		{asMember(aliceID, "checkin", mood(3), str("note", strings.Repeat("a", maxNote+1))), "up to 1000"},
+		{asMember(aliceID, "checkin", mood(9)), "1 (Struggling) to 5"},
+		{asMember(aliceID, "checkin", mood(3), str("group", "Nowhere"), boolean("share", true)), "Nowhere"},
+		{asMember(aliceID, "checkin", mood(3), str("group", "Old Circle"), boolean("share", true)), "archived"},
+		{asMember(bobID, "checkin", mood(3), boolean("share", true)), "haven't joined"},
+		{asMember(bobID, "checkin", mood(3), str("group", "Monday Circle"), boolean("share", true)), "groups you've joined"},
+		{&Request{Route: "checkin", UserID: aliceID, Options: opts{mood(3)}}, "inside one"},
+		{asMember(aliceID, "checkins/history", days(0)), "1 to 365"},
+		{asMember(aliceID, "checkins/history", days(366)), "1 to 365"},
+		{asMember(aliceID, "checkins/reminder", str("time", "7:61")), "7:61"},
+		{asMember(aliceID, "checkins/summary", str("group", "Monday Circle")), "Only facilitators"},
+	}
+	for _, c := range cases {
+		_, err := call(t, env, c.req)
+		wantUserError(t, err, c.mention)
+	}
+	if n := countCheckins(t, env, aliceID) + countCheckins(t, env, bobID); n != 0 {
+		t.Errorf("bad input stored %d check-ins", n)
+	}
+	if _, err := env.DB.CheckinReminder(context.Background(), guildID, aliceID); err == nil {
+		t.Error("a bad time stored a reminder")
+	}
+}
+
+func TestCheckinAsksWhichGroupWhenInSeveral(t *testing.T) {
+	env, _, _, g := meetingEnv(t)
+	mustCall(t, env, asFacilitator("group/create", createOpts("Second Circle")...))
+	g2 := mustGroup(t, env, "Second Circle")
+	env.DB.JoinGroup(context.Background(), g.ID, aliceID, t0)
+	env.DB.JoinGroup(context.Background(), g2.ID, aliceID, t0)
+	_, err := call(t, env, asMember(aliceID, "checkin", mood(4), boolean("share", true)))
+	wantUserError(t, err, "several groups")
+	if n := countCheckins(t, env, aliceID); n != 0 {
+		t.Errorf("stored %d check-ins before the member chose a group", n)
+	}
+}
+
+func TestCheckinReachOutWithoutBuddies(t *testing.T) {
+	env, rec, _, g := meetingEnv(t)
+	env.DB.JoinGroup(context.Background(), g.ID, aliceID, t0)
+	resp := mustCall(t, env, asMember(aliceID, "checkin", mood(2), str("note", "rough day"), boolean("reach_out", true)))
+	if !strings.Contains(resp.Content, "No buddy is paired") || countCheckins(t, env, aliceID) != 1 {
+		t.Errorf("reach out without buddies = %q", resp.Content)
+	}
+	if n := len(rec.Calls("ChannelMessageSendComplex")); n != 0 {
+		t.Errorf("reach_out posted %d messages; the mood and note stay private", n)
+	}
+}
+
+// Group summaries need five members in the window, so no one can be singled out.
+func TestCheckinSummaryIsAnonymous(t *testing.T) {
+	env, _, _, g := meetingEnv(t)
+	ctx := context.Background()
+	checkIn := func(user string, m int) {
+		env.DB.JoinGroup(ctx, g.ID, user, t0)
+		if _, err := env.DB.RecordCheckin(ctx, storage.Checkin{GuildID: guildID, UserID: user, Mood: m, Note: "secret " + user, LocalDate: t0.Format(dateLayout), At: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 4 {
+		checkIn(fmt.Sprintf("30000000000000000%d", i), i%5+1)
+	}
+	resp := mustCall(t, env, asFacilitator("checkins/summary", str("group", "Monday Circle")))
+	if got := text(resp); !strings.Contains(got, "Not shown") || !strings.Contains(got, "4 members") {
+		t.Errorf("summary with 4 members = %q", got)
+	}
+	checkIn("300000000000000009", 5)
+	resp = mustCall(t, env, asFacilitator("checkins/summary", str("group", "Monday Circle")))
+	got := text(resp)
+	if !strings.Contains(got, "5 from 5 members") || strings.Contains(got, "secret") || strings.Contains(got, "<@") {
+		t.Errorf("summary with 5 members = %q: counts only, no notes or names", got)
+	}
+	// A member who left no longer counts.
+	env.DB.LeaveGroup(ctx, g.ID, "300000000000000009")
+	resp = mustCall(t, env, asFacilitator("checkins/summary", str("group", "Monday Circle")))
+	if !strings.Contains(text(resp), "Not shown") {
+		t.Errorf("summary after a member left = %q", text(resp))
+	}
+}
+
+func TestNextPrompt(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	friday := time.Date(2026, 11, 27, 21, 0, 0, 0, berlin)
+	if got := nextPrompt(20*60, "daily", berlin, friday); !got.Equal(time.Date(2026, 11, 28, 20, 0, 0, 0, berlin)) {
+		t.Errorf("daily after Friday 21:00 = %v", got)
+	}
+	if got := nextPrompt(20*60, "weekdays", berlin, friday); !got.Equal(time.Date(2026, 11, 30, 20, 0, 0, 0, berlin)) {
+		t.Errorf("weekdays after Friday 21:00 = %v, want Monday", got)
+	}
+	// Across the October change the prompt keeps 20:00 local.
+	if got := nextPrompt(20*60, "daily", berlin, time.Date(2027, 10, 30, 21, 0, 0, 0, berlin)); got.In(berlin).Hour() != 20 {
+		t.Errorf("after the DST change = %v", got.In(berlin))
+	}
+}

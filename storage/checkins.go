@@ -1,0 +1,410 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Checkin is one check-in of a member in a server. Note is personal text:
+// never log it, and show it to no one but its author unless Shared.
+type Checkin struct {
+	ID      int64
+	GuildID string
+	UserID  string
+	GroupID int64 // the group it was shared with or tagged for; 0: none
+	Mood    int   // 1 Struggling … 5 Great
+	Note    string
+	Shared  bool
+	// LocalDate is the member's calendar day when they checked in
+	// ('YYYY-MM-DD'), worked out by the caller in the member's timezone.
+	// Streaks and history count these days.
+	LocalDate string
+	At        time.Time
+}
+
+// Streak is a member's gentle streak in one server (see GentleStreak).
+// It is only ever shown to its owner.
+type Streak struct {
+	Days  int  // local days with a check-in in the current run; 0 when none is current
+	Today bool // the member has already checked in today
+}
+
+// DayMood is one local day of a member's check-ins.
+type DayMood struct {
+	Date  string // 'YYYY-MM-DD'
+	Mean  float64
+	Count int
+}
+
+// CheckinSummary is the anonymous aggregate of a group's check-ins over a
+// window of local days. It never says who checked in.
+type CheckinSummary struct {
+	Checkins int
+	Members  int    // distinct members with a check-in in the window
+	ByMood   [5]int // ByMood[m-1] is how many check-ins had mood m
+	// The trend: mean mood in the older and in the newer half of the
+	// window (for an odd number of days the newer half has the extra
+	// day). 0 when that half has no check-ins (a real mean is at least
+	// 1); 0 rather than NaN so the values compare and encode safely.
+	FirstHalfMean, SecondHalfMean float64
+}
+
+// CheckinReminder is a member's daily check-in prompt in a server.
+type CheckinReminder struct {
+	GuildID   string
+	UserID    string
+	Minute    int    // minute of the local day, 0–1439
+	Days      string // daily | weekdays
+	Timezone  string // IANA name the minute is read in
+	CreatedAt time.Time
+}
+
+// Reminder days.
+const (
+	ReminderDaily    = "daily"
+	ReminderWeekdays = "weekdays"
+)
+
+const checkinColumns = `id, guild_id, user_id, group_id, mood, note, shared, local_date, created_at`
+
+// CheckinPromptJobPrefix is how the dedupe key of every queued check-in
+// prompt of a member in a server begins, so that changing or turning off
+// the reminder cancels them all.
+func CheckinPromptJobPrefix(guildID, userID string) string {
+	return fmt.Sprintf("checkin:prompt:%s:%s:", guildID, userID)
+}
+
+// RecordCheckin stores c and returns the member's streak in this server
+// after it, counted from local dates in the same transaction (today is
+// c.LocalDate). c.ID is ignored. A mood outside 1–5, a malformed local
+// date, or a missing server, member or time is refused before anything is
+// written; a GroupID that names no group fails on the foreign key.
+func (db *DB) RecordCheckin(ctx context.Context, c Checkin) (Streak, error) {
+	if err := validCheckin(c); err != nil {
+		return Streak{}, err
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return Streak{}, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO checkins (guild_id, user_id, group_id, mood, note, shared, local_date, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.GuildID, c.UserID, sql.NullInt64{Int64: c.GroupID, Valid: c.GroupID != 0}, c.Mood, c.Note, c.Shared, c.LocalDate, c.At.Unix()); err != nil {
+		// The error names no values: the note must not reach a log.
+		return Streak{}, fmt.Errorf("record check-in: %w", err)
+	}
+	streak, err := checkinStreak(ctx, tx, c.GuildID, c.UserID, c.LocalDate)
+	if err != nil {
+		return Streak{}, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Streak{}, fmt.Errorf("record check-in: %w", err)
+	}
+	return streak, nil
+}
+
+func validCheckin(c Checkin) error {
+	switch _, dateOK := dayNumber(c.LocalDate); {
+	case c.GuildID == "" || c.UserID == "":
+		return errors.New("record check-in: server or member missing")
+	case c.Mood < 1 || c.Mood > 5:
+		return fmt.Errorf("record check-in: mood %d is not 1 to 5", c.Mood)
+	case !dateOK:
+		return fmt.Errorf("record check-in: local date %q is not YYYY-MM-DD", c.LocalDate)
+	case c.At.IsZero():
+		return errors.New("record check-in: time missing")
+	}
+	return nil
+}
+
+// CheckinStreak returns the member's streak in the server as of today, the
+// member's local date ('YYYY-MM-DD').
+func (db *DB) CheckinStreak(ctx context.Context, guildID, userID, today string) (Streak, error) {
+	if _, ok := dayNumber(today); !ok {
+		return Streak{}, fmt.Errorf("check-in streak: today %q is not YYYY-MM-DD", today)
+	}
+	return checkinStreak(ctx, db.read, guildID, userID, today)
+}
+
+// The streak walk reads a member's check-in days newest first in chunks,
+// each a single row of dates run together (local_date is always ten
+// characters): one cgo round trip per date would cost more than the rest
+// of a check-in. Most runs end within the first chunk; a run that fills
+// it belongs to someone who checks in most days, so the next chunk is big
+// enough for well over a year.
+const (
+	streakFirstSQL = `SELECT group_concat(local_date, ''), COUNT(*) FROM (SELECT local_date FROM checkins
+		WHERE user_id = ? AND guild_id = ? AND local_date <= ? ORDER BY local_date DESC LIMIT ?)`
+	streakMoreSQL = `SELECT group_concat(local_date, ''), COUNT(*) FROM (SELECT local_date FROM checkins
+		WHERE user_id = ? AND guild_id = ? AND local_date < ? ORDER BY local_date DESC LIMIT ?)`
+	streakFirstChunk  = 32
+	streakChunkGrowth = 16
+	localDateLen      = len("2006-01-02")
+)
+
+// checkinStreak walks the member's check-in days from today backwards and
+// stops at the first gap that breaks the run, so its cost follows the
+// streak's length, not the member's history. The index checkins_by_member
+// yields the days in order, with no table rows read and no sort.
+func checkinStreak(ctx context.Context, q queryer, guildID, userID, today string) (Streak, error) {
+	now, _ := dayNumber(today) // validated by the callers
+	walk := newStreakWalk(now)
+	query, upTo, limit := streakFirstSQL, today, streakFirstChunk
+	var days []int
+	for {
+		var list sql.NullString
+		var n int
+		if err := q.QueryRowContext(ctx, query, userID, guildID, upTo, limit).Scan(&list, &n); err != nil {
+			return Streak{}, fmt.Errorf("check-in streak: %w", err)
+		}
+		if len(list.String) != n*localDateLen {
+			return Streak{}, fmt.Errorf("check-in streak: %d stored dates are not YYYY-MM-DD", n)
+		}
+		// group_concat's order is not promised: sort the chunk.
+		days = days[:0]
+		for i := 0; i < len(list.String); i += localDateLen {
+			if day, ok := dayNumber(list.String[i : i+localDateLen]); ok {
+				days = append(days, day)
+			}
+		}
+		slices.Sort(days)
+		for i := len(days) - 1; i >= 0; i-- {
+			if !walk.add(days[i]) {
+				return walk.streak(), nil
+			}
+		}
+		if n < limit || len(days) == 0 {
+			return walk.streak(), nil // no older days
+		}
+		query, upTo, limit = streakMoreSQL, dateOf(days[0]), limit*streakChunkGrowth
+	}
+}
+
+// validRange checks a window of local dates given by a caller.
+func validRange(what, fromDate, toDate string) error {
+	if _, ok := dayNumber(fromDate); !ok {
+		return fmt.Errorf("%s: from date %q is not YYYY-MM-DD", what, fromDate)
+	}
+	if _, ok := dayNumber(toDate); !ok {
+		return fmt.Errorf("%s: to date %q is not YYYY-MM-DD", what, toDate)
+	}
+	return nil
+}
+
+// CheckinsBetween returns the member's check-ins in the server with
+// fromDate <= local date <= toDate, oldest first. Only the member may see
+// them: notes are personal.
+func (db *DB) CheckinsBetween(ctx context.Context, guildID, userID, fromDate, toDate string) ([]Checkin, error) {
+	if err := validRange("list check-ins", fromDate, toDate); err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+checkinColumns+` FROM checkins
+		WHERE user_id = ? AND guild_id = ? AND local_date BETWEEN ? AND ?
+		ORDER BY local_date, created_at, id`, userID, guildID, fromDate, toDate)
+	if err != nil {
+		return nil, fmt.Errorf("list check-ins: %w", err)
+	}
+	defer rows.Close()
+	var out []Checkin
+	for rows.Next() {
+		var c Checkin
+		var group sql.NullInt64
+		var at int64
+		if err := rows.Scan(&c.ID, &c.GuildID, &c.UserID, &group, &c.Mood, &c.Note, &c.Shared, &c.LocalDate, &at); err != nil {
+			return nil, fmt.Errorf("list check-ins: %w", err)
+		}
+		c.GroupID = group.Int64
+		c.At = time.Unix(at, 0).UTC()
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list check-ins: %w", err)
+	}
+	return out, nil
+}
+
+// DailyMoods returns, for each local day in [fromDate, toDate] on which the
+// member checked in, the mean mood and the number of check-ins, oldest
+// first. Days without a check-in are left out, never counted as a mood.
+// Aggregated in SQL from the index alone: no notes are read.
+func (db *DB) DailyMoods(ctx context.Context, guildID, userID, fromDate, toDate string) ([]DayMood, error) {
+	if err := validRange("daily moods", fromDate, toDate); err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT local_date, AVG(mood), COUNT(*) FROM checkins
+		WHERE user_id = ? AND guild_id = ? AND local_date BETWEEN ? AND ?
+		GROUP BY local_date ORDER BY local_date`, userID, guildID, fromDate, toDate)
+	if err != nil {
+		return nil, fmt.Errorf("daily moods: %w", err)
+	}
+	defer rows.Close()
+	var out []DayMood
+	for rows.Next() {
+		var d DayMood
+		if err := rows.Scan(&d.Date, &d.Mean, &d.Count); err != nil {
+			return nil, fmt.Errorf("daily moods: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("daily moods: %w", err)
+	}
+	return out, nil
+}
+
+// GroupCheckinSummary aggregates the check-ins in [fromDate, toDate] (local
+// dates) of the group's current members in the server, whichever group
+// they tagged, if any: someone who left is no longer counted, someone who
+// joined is counted with their check-ins from before. ErrNotFound when the
+// group is not one of the server's. Callers show it only when Members
+// reaches their anonymity threshold.
+func (db *DB) GroupCheckinSummary(ctx context.Context, groupID int64, guildID, fromDate, toDate string) (CheckinSummary, error) {
+	if err := validRange("group check-in summary", fromDate, toDate); err != nil {
+		return CheckinSummary{}, err
+	}
+	split := halfway(fromDate, toDate)
+	// One read transaction: the group check and the figures see the same
+	// snapshot.
+	tx, err := db.read.BeginTx(ctx, nil)
+	if err != nil {
+		return CheckinSummary{}, err
+	}
+	defer tx.Rollback()
+	var one int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM groups WHERE id = ? AND guild_id = ?`, groupID, guildID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return CheckinSummary{}, fmt.Errorf("group check-in summary: group %d: %w", groupID, ErrNotFound)
+	}
+	if err != nil {
+		return CheckinSummary{}, fmt.Errorf("group check-in summary: %w", err)
+	}
+	var s CheckinSummary
+	var first, second sql.NullFloat64
+	b := s.ByMood[:]
+	err = tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT c.user_id),
+			COUNT(*) FILTER (WHERE c.mood = 1), COUNT(*) FILTER (WHERE c.mood = 2), COUNT(*) FILTER (WHERE c.mood = 3),
+			COUNT(*) FILTER (WHERE c.mood = 4), COUNT(*) FILTER (WHERE c.mood = 5),
+			AVG(c.mood) FILTER (WHERE c.local_date < ?),
+			AVG(c.mood) FILTER (WHERE c.local_date >= ?)
+		FROM group_members gm
+		JOIN checkins c ON c.user_id = gm.user_id AND c.guild_id = ? AND c.local_date BETWEEN ? AND ?
+		WHERE gm.group_id = ?`,
+		split, split, guildID, fromDate, toDate, groupID).
+		Scan(&s.Checkins, &s.Members, &b[0], &b[1], &b[2], &b[3], &b[4], &first, &second)
+	if err != nil {
+		return CheckinSummary{}, fmt.Errorf("group check-in summary: %w", err)
+	}
+	s.FirstHalfMean, s.SecondHalfMean = first.Float64, second.Float64
+	return s, nil
+}
+
+// halfway is the first local date of the newer half of [fromDate, toDate]:
+// fromDate plus half the window's days, rounded down, so that for an odd
+// number of days the newer half is the longer one. Both are valid dates.
+func halfway(fromDate, toDate string) string {
+	from, _ := time.Parse(time.DateOnly, fromDate)
+	a, _ := dayNumber(fromDate)
+	b, _ := dayNumber(toDate)
+	return from.AddDate(0, 0, max(b-a+1, 0)/2).Format(time.DateOnly)
+}
+
+// SetCheckinReminder sets (or replaces) the member's daily check-in
+// prompt and, in the same transaction, cancels the member's queued
+// prompts and enqueues first, the next prompt, built by the caller. first
+// must carry a dedupe key starting with CheckinPromptJobPrefix, or a later
+// change could not cancel it.
+func (db *DB) SetCheckinReminder(ctx context.Context, r CheckinReminder, first NewJob) error {
+	prefix := CheckinPromptJobPrefix(r.GuildID, r.UserID)
+	switch {
+	case r.GuildID == "" || r.UserID == "":
+		return errors.New("set check-in reminder: server or member missing")
+	case r.Minute < 0 || r.Minute > 1439:
+		return fmt.Errorf("set check-in reminder: minute %d is not 0 to 1439", r.Minute)
+	case r.Days != ReminderDaily && r.Days != ReminderWeekdays:
+		return fmt.Errorf("set check-in reminder: days %q is not daily or weekdays", r.Days)
+	case r.Timezone == "":
+		return errors.New("set check-in reminder: timezone missing")
+	case r.CreatedAt.IsZero():
+		return errors.New("set check-in reminder: time missing")
+	case !strings.HasPrefix(first.DedupeKey, prefix):
+		return fmt.Errorf("set check-in reminder: first prompt's dedupe key %q does not start with %q", first.DedupeKey, prefix)
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO checkin_reminders (guild_id, user_id, minute_of_day, days, timezone, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, guild_id) DO UPDATE SET
+			minute_of_day = excluded.minute_of_day,
+			days = excluded.days,
+			timezone = excluded.timezone,
+			created_at = excluded.created_at`,
+		r.GuildID, r.UserID, r.Minute, r.Days, r.Timezone, r.CreatedAt.Unix()); err != nil {
+		return fmt.Errorf("set check-in reminder: %w", err)
+	}
+	if _, err := CancelJobsTx(ctx, tx, prefix); err != nil {
+		return fmt.Errorf("set check-in reminder: %w", err)
+	}
+	if _, err := EnqueueTx(ctx, tx, first); err != nil {
+		return fmt.Errorf("set check-in reminder: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("set check-in reminder: %w", err)
+	}
+	db.JobsEnqueued()
+	return nil
+}
+
+// CheckinReminder returns the member's check-in reminder in the server, or
+// ErrNotFound when they have none.
+func (db *DB) CheckinReminder(ctx context.Context, guildID, userID string) (CheckinReminder, error) {
+	r := CheckinReminder{GuildID: guildID, UserID: userID}
+	var created int64
+	err := db.read.QueryRowContext(ctx, `SELECT minute_of_day, days, timezone, created_at FROM checkin_reminders
+		WHERE user_id = ? AND guild_id = ?`, userID, guildID).Scan(&r.Minute, &r.Days, &r.Timezone, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return CheckinReminder{}, fmt.Errorf("check-in reminder: %w", ErrNotFound)
+	}
+	if err != nil {
+		return CheckinReminder{}, fmt.Errorf("check-in reminder: %w", err)
+	}
+	r.CreatedAt = time.Unix(created, 0).UTC()
+	return r, nil
+}
+
+// DeleteCheckinReminder turns the member's check-in reminder in the server
+// off and cancels their queued prompts. ErrNotFound when there was no
+// reminder; any stray prompts are cancelled all the same.
+func (db *DB) DeleteCheckinReminder(ctx context.Context, guildID, userID string) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `DELETE FROM checkin_reminders WHERE user_id = ? AND guild_id = ?`, userID, guildID)
+	if err != nil {
+		return fmt.Errorf("delete check-in reminder: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("delete check-in reminder: %w", err)
+	}
+	if _, err := CancelJobsTx(ctx, tx, CheckinPromptJobPrefix(guildID, userID)); err != nil {
+		return fmt.Errorf("delete check-in reminder: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete check-in reminder: %w", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("delete check-in reminder: %w", ErrNotFound)
+	}
+	return nil
+}
