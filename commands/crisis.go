@@ -52,8 +52,8 @@ func mentionsCrisis(note string) bool {
 //	my_self   several words in a row ("my self" for "myself")
 //	to?       optional (any of the forms above may end in ?)
 //
-// unless lists what may not follow the phrase (same forms, one word
-// each), for harmless idioms; notAfterNumber is for abbreviations that are
+// unless lists what may not follow the phrase (in the same forms), for
+// harmless idioms; notAfterNumber is for abbreviations that are
 // also units ("ran 5 kms").
 var crisisPhrases = []struct {
 	phrase         string
@@ -61,10 +61,10 @@ var crisisPhrases = []struct {
 	notAfterNumber bool
 }{
 	// Suicide, by name and in the forms people use to get past filters.
-	{phrase: "suicid*"},    // suicide, suicidal, suicides, suicidality
-	{phrase: "sewerslide"}, // spoken-word spelling used to get past filters
-	{phrase: "unaliv*"},    // unalive, unaliving, unalived
-	{phrase: "kms", notAfterNumber: true},
+	{phrase: "suicid*"},                   // suicide, suicidal, suicides, suicidality
+	{phrase: "sewerslide"},                // said aloud, it is the word
+	{phrase: "unaliv*"},                   // unalive, unaliving, unalived
+	{phrase: "kms", notAfterNumber: true}, // "kill myself"
 	{phrase: "killmyself"},
 
 	// Self-harm.
@@ -91,7 +91,7 @@ var crisisPhrases = []struct {
 	{phrase: "wish i wasnt|werent alive|born|here_anymore"},
 	{phrase: "dont|not|never want|wanna to? live|exist", unless: livingSomewhere},
 	{phrase: "dont|not want|wanna to? be alive|here_anymore|here_any_more"},
-	{phrase: "dont|not want|wanna to? wake up"},
+	{phrase: "dont|not want|wanna to? wake up", unless: "early|at|before|for|so_early"},
 	{phrase: "hope i dont|never wake up"},
 	{phrase: "end|ending|ended my own? life"},
 	{phrase: "end|ending|ended it all"},
@@ -203,8 +203,8 @@ func parseCrisisSlot(field string) (crisisSlot, error) {
 	return s, nil
 }
 
-// crisisWordsJoined is w as the tokenizer would leave it, for checking the
-// table against it.
+// crisisWordsJoined is w as crisisWords leaves it, so that a word in the
+// table that no note could ever contain is caught.
 func crisisWordsJoined(w string) string {
 	return strings.Join(crisisWords(w), "_")
 }

@@ -54,6 +54,7 @@ func TestMentionsCrisis(t *testing.T) {
 		{"I don't want to live anymore", true},
 		{"i dont want to be alive", true},
 		{"I don’t want to wake up tomorrow", true}, // curly apostrophe
+		{"I hope I don't wake up", true},
 		{"I do not want to exist", true},
 		{"there's no reason to live", true},
 		{"no point in living", true},
@@ -119,6 +120,7 @@ func TestMentionsCrisis(t *testing.T) {
 		{"I want to take my life back", false},
 		{"I don't want to live in this city", false},
 		{"don't want to live with my parents", false},
+		{"don't want to wake up early on Saturday", false},
 		{"ran 5 kms today", false},
 		{"walked a few kms", false},
 		{"he wants to die on that hill", false},

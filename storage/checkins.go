@@ -99,7 +99,7 @@ func (db *DB) RecordCheckin(ctx context.Context, c Checkin) (Streak, error) {
 		// The error names no values: the note must not reach a log.
 		return Streak{}, fmt.Errorf("record check-in: %w", err)
 	}
-	streak, err := checkinStreak(ctx, tx, c.GuildID, c.UserID, c.LocalDate)
+	streak, err := extendRun(ctx, tx, c.GuildID, c.UserID, c.LocalDate)
 	if err != nil {
 		return Streak{}, err
 	}
@@ -107,6 +107,38 @@ func (db *DB) RecordCheckin(ctx context.Context, c Checkin) (Streak, error) {
 		return Streak{}, fmt.Errorf("record check-in: %w", err)
 	}
 	return streak, nil
+}
+
+// extendRun adds a check-in day to the member's stored run and returns the
+// streak as of that day. Only a missing run, or a day before the run's
+// last day (the member changed timezone), needs the walk over the
+// member's check-ins.
+func extendRun(ctx context.Context, tx *sql.Tx, guildID, userID, date string) (Streak, error) {
+	day, _ := dayNumber(date) // validated by RecordCheckin
+	var last, days int
+	err := tx.QueryRowContext(ctx, `SELECT last_day, days FROM checkin_runs WHERE user_id = ? AND guild_id = ?`, userID, guildID).Scan(&last, &days)
+	switch {
+	case err == nil && day == last:
+		// Another check-in on the same day: the run is unchanged.
+	case err == nil && day > last && day-last <= maxGap:
+		last, days = day, days+1
+	case err == nil && day > last:
+		last, days = day, 1
+	case err == nil || errors.Is(err, sql.ErrNoRows):
+		s, err := checkinStreak(ctx, tx, guildID, userID, dateOf(max(day, last)))
+		if err != nil {
+			return Streak{}, err
+		}
+		last, days = max(day, last), s.Days
+	default:
+		return Streak{}, fmt.Errorf("check-in streak: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO checkin_runs (user_id, guild_id, last_day, days) VALUES (?, ?, ?, ?)
+		ON CONFLICT (user_id, guild_id) DO UPDATE SET last_day = excluded.last_day, days = excluded.days`,
+		userID, guildID, last, days); err != nil {
+		return Streak{}, fmt.Errorf("check-in streak: %w", err)
+	}
+	return Streak{Days: days, Today: day == last}, nil
 }
 
 func validCheckin(c Checkin) error {
@@ -129,7 +161,20 @@ func (db *DB) CheckinStreak(ctx context.Context, guildID, userID, today string) 
 	if _, ok := dayNumber(today); !ok {
 		return Streak{}, fmt.Errorf("check-in streak: today %q is not YYYY-MM-DD", today)
 	}
-	return checkinStreak(ctx, db.read, guildID, userID, today)
+	now, _ := dayNumber(today)
+	var last, days int
+	err := db.read.QueryRowContext(ctx, `SELECT last_day, days FROM checkin_runs WHERE user_id = ? AND guild_id = ?`, userID, guildID).Scan(&last, &days)
+	switch {
+	case err == nil && last <= now:
+		if now-last > maxGap {
+			return Streak{}, nil // the run has ended
+		}
+		return Streak{Days: days, Today: last == now}, nil
+	case err == nil || errors.Is(err, sql.ErrNoRows):
+		return checkinStreak(ctx, db.read, guildID, userID, today)
+	default:
+		return Streak{}, fmt.Errorf("check-in streak: %w", err)
+	}
 }
 
 // The streak walk reads a member's check-in days newest first in chunks,
@@ -150,8 +195,8 @@ const (
 
 // checkinStreak walks the member's check-in days from today backwards and
 // stops at the first gap that breaks the run, so its cost follows the
-// streak's length, not the member's history. The index checkins_by_member
-// yields the days in order, with no table rows read and no sort.
+// streak's length, not the member's history. The chunks come from the
+// covering index checkins_by_member alone: no table rows are read.
 func checkinStreak(ctx context.Context, q queryer, guildID, userID, today string) (Streak, error) {
 	now, _ := dayNumber(today) // validated by the callers
 	walk := newStreakWalk(now)

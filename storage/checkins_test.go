@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -343,5 +345,45 @@ func TestSetCheckinReminderRefusesBadInputAndWritesNothing(t *testing.T) {
 	}
 	if next, ok, err := db.NextJobTime(ctx); err != nil || ok {
 		t.Errorf("a refused reminder queued a job for %s (%v)", next, err)
+	}
+}
+
+// The stored run must always agree with the walk over every check-in day,
+// whatever order the days arrive in.
+func TestStoredRunAgreesWithGentleStreak(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	var dates []string
+	day := 0
+	for i := range 300 {
+		switch r := rng.IntN(10); {
+		case r < 6:
+			day++ // the next day
+		case r < 8:
+			day += 2 + rng.IntN(3) // a gap, sometimes one the run survives
+		case r < 9:
+			// the same day again
+		default:
+			day -= rng.IntN(3) // a day before the latest (a timezone change)
+		}
+		date := start.AddDate(0, 0, day).Format("2006-01-02")
+		dates = append(dates, date)
+		got, err := db.RecordCheckin(ctx, storage.Checkin{GuildID: "g", UserID: "u", Mood: 3, LocalDate: date, At: start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		latest := slices.Max(dates)
+		if want := storage.GentleStreak(dates, latest); got.Days != want && date == latest {
+			t.Fatalf("check-in %d on %s: stored run says %d, the walk %d", i, date, got.Days, want)
+		}
+		shown, err := db.CheckinStreak(ctx, "g", "u", latest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := storage.GentleStreak(dates, latest); shown.Days != want {
+			t.Fatalf("after check-in %d: CheckinStreak %d, the walk %d", i, shown.Days, want)
+		}
 	}
 }

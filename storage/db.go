@@ -90,6 +90,11 @@ func dsn(path string, writer bool) string {
 	q.Set("_journal_mode", "WAL")
 	q.Set("_busy_timeout", "5000")
 	q.Set("_synchronous", "NORMAL")
+	// A larger page cache and reused prepared statements make the hot
+	// writes (check-ins and their streak) markedly faster; the cache only
+	// grows as pages are read.
+	q.Set("_cache_size", "-16384") // KiB
+	q.Set("_stmt_cache_size", "32")
 	if writer {
 		q.Set("_txlock", "immediate")
 	} else {

@@ -28,7 +28,10 @@ func GentleStreak(dates []string, today string) int {
 	}
 	slices.Sort(days)
 	run := newStreakWalk(now)
-	for i := len(days) - 1; i >= 0 && run.add(days[i]); i-- {
+	for i := len(days) - 1; i >= 0; i-- {
+		if !run.add(days[i]) {
+			break
+		}
 	}
 	return run.days
 }

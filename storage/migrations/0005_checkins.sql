@@ -45,3 +45,17 @@ CREATE TABLE checkin_reminders (
     -- user_id first: /mydata finds a member's reminders in every server.
     PRIMARY KEY (user_id, guild_id)
 ) WITHOUT ROWID;
+
+-- A member's current run of check-in days in a server, kept up to date by
+-- each check-in so that recording one costs the same after a year of
+-- daily check-ins as on day one. last_day and the count follow the gentle
+-- rule of GentleStreak; the walk over checkins remains the truth whenever
+-- this row is missing or a check-in lands before last_day. Member data:
+-- erased with /mydata.
+CREATE TABLE checkin_runs (
+    user_id  TEXT NOT NULL,
+    guild_id TEXT NOT NULL,
+    last_day INTEGER NOT NULL,  -- days since 1970-01-01 of the latest check-in day
+    days     INTEGER NOT NULL,  -- days with a check-in in the run ending at last_day
+    PRIMARY KEY (user_id, guild_id)
+) WITHOUT ROWID;
