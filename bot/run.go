@@ -118,6 +118,15 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	sched.Housekeeping("30 3 * * *", "prune old records", func(ctx context.Context) error {
 		return pruneOldRecords(ctx, db, opts.Now())
 	})
+	if days := cfg.Privacy.CheckinRetentionDays; days > 0 {
+		sched.Housekeeping("0 3 * * *", "check-in retention", func(ctx context.Context) error {
+			n, err := db.PurgeCheckinsBefore(ctx, opts.Now().AddDate(0, 0, -days))
+			if n > 0 {
+				log.Info("deleted check-ins past the retention period", "count", n, "days", days)
+			}
+			return err
+		})
+	}
 	if opts.Scheduler != nil {
 		opts.Scheduler(sched)
 	}

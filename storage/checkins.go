@@ -453,3 +453,15 @@ func (db *DB) DeleteCheckinReminder(ctx context.Context, guildID, userID string)
 	}
 	return nil
 }
+
+// PurgeCheckinsBefore deletes check-ins recorded before cutoff, in every
+// server, for privacy.checkin_retention_days. Streak runs are kept: they
+// hold no mood or note.
+func (db *DB) PurgeCheckinsBefore(ctx context.Context, cutoff time.Time) (int, error) {
+	res, err := db.write.ExecContext(ctx, `DELETE FROM checkins WHERE created_at < ?`, cutoff.Unix())
+	if err != nil {
+		return 0, fmt.Errorf("purge check-ins: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}

@@ -387,3 +387,22 @@ func TestStoredRunAgreesWithGentleStreak(t *testing.T) {
 		}
 	}
 }
+
+func TestPurgeCheckinsBefore(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	old := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	recent := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{old, recent} {
+		if _, err := db.RecordCheckin(ctx, storage.Checkin{GuildID: "g", UserID: "u", Mood: 3, Note: "n", LocalDate: at.Format("2006-01-02"), At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := db.PurgeCheckinsBefore(ctx, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)); err != nil || n != 1 {
+		t.Fatalf("purged %d, %v; want the old check-in", n, err)
+	}
+	left, _ := db.CheckinsBetween(ctx, "g", "u", "2000-01-01", "2100-01-01")
+	if len(left) != 1 || !left[0].At.Equal(recent) {
+		t.Errorf("left %+v, want only the recent check-in", left)
+	}
+}
