@@ -69,7 +69,7 @@ var meetingCommand = &discordgo.ApplicationCommand{
 			Name:        "list",
 			Description: "Upcoming meetings, soonest first",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "group", Description: "Only this group's meetings", Autocomplete: true},
+				groupFilter(),
 			},
 		},
 		{
@@ -77,7 +77,7 @@ var meetingCommand = &discordgo.ApplicationCommand{
 			Name:        "info",
 			Description: "A meeting's details, next dates and answers for the next one",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "meeting", Description: "The meeting", Required: true, Autocomplete: true},
+				meetingPicker(),
 			},
 		},
 		{
@@ -85,7 +85,7 @@ var meetingCommand = &discordgo.ApplicationCommand{
 			Name:        "cancel",
 			Description: "Cancel a meeting series, or one date of it (facilitators)",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "meeting", Description: "The meeting", Required: true, Autocomplete: true},
+				meetingPicker(),
 				{Type: discordgo.ApplicationCommandOptionString, Name: "occurrence", Description: "Only this date, e.g. 2026-12-08 (leave out to cancel the whole series)", MaxLength: 20},
 			},
 		},
@@ -94,7 +94,7 @@ var meetingCommand = &discordgo.ApplicationCommand{
 			Name:        "attendance",
 			Description: "Who came to the recent meetings (facilitators)",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "meeting", Description: "The meeting", Required: true, Autocomplete: true},
+				meetingPicker(),
 			},
 		},
 		{
@@ -102,10 +102,20 @@ var meetingCommand = &discordgo.ApplicationCommand{
 			Name:        "calendar",
 			Description: "A calendar file (.ics) of upcoming meetings for your calendar app",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "group", Description: "Only this group's meetings", Autocomplete: true},
+				groupFilter(),
 			},
 		},
 	},
+}
+
+// meetingPicker is the `meeting` option: autocomplete over the server's meetings.
+func meetingPicker() *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "meeting", Description: "The meeting", Required: true, Autocomplete: true}
+}
+
+// groupFilter is the optional `group` option of the listing subcommands.
+func groupFilter() *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "group", Description: "Only this group's meetings", Autocomplete: true}
 }
 
 func floatPtr(f float64) *float64 { return &f }

@@ -137,30 +137,21 @@ func (db *DB) Meeting(ctx context.Context, id int64) (Meeting, error) {
 // ActiveMeetings returns the server's meetings that are not cancelled and
 // belong to active groups; groupID 0 means every group.
 func (db *DB) ActiveMeetings(ctx context.Context, guildID string, groupID int64) ([]Meeting, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+prefixed("m.", meetingColumns)+` FROM meetings m JOIN groups g ON g.id = m.group_id
+	return db.queryMeetings(ctx, `SELECT `+prefixed("m.", meetingColumns)+` FROM meetings m JOIN groups g ON g.id = m.group_id
 		WHERE m.guild_id = ? AND m.cancelled_at IS NULL AND g.archived_at IS NULL AND (? = 0 OR m.group_id = ?)
 		ORDER BY m.first_start, m.id`, guildID, groupID, groupID)
-	if err != nil {
-		return nil, fmt.Errorf("list meetings: %w", err)
-	}
-	defer rows.Close()
-	var out []Meeting
-	for rows.Next() {
-		m, err := scanMeeting(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
 
 // GroupMeetings returns every meeting of a group, cancelled ones included,
 // for its activity figures.
 func (db *DB) GroupMeetings(ctx context.Context, groupID int64) ([]Meeting, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+meetingColumns+` FROM meetings WHERE group_id = ? ORDER BY first_start, id`, groupID)
+	return db.queryMeetings(ctx, `SELECT `+meetingColumns+` FROM meetings WHERE group_id = ? ORDER BY first_start, id`, groupID)
+}
+
+func (db *DB) queryMeetings(ctx context.Context, query string, args ...any) ([]Meeting, error) {
+	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list group meetings: %w", err)
+		return nil, fmt.Errorf("list meetings: %w", err)
 	}
 	defer rows.Close()
 	var out []Meeting
