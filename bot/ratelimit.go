@@ -99,3 +99,13 @@ func (d *limitedDiscord) GuildMemberRoleRemove(guildID, userID, roleID string, o
 	d.take()
 	return d.next.GuildMemberRoleRemove(guildID, userID, roleID, options...)
 }
+
+func (d *limitedDiscord) ThreadStartComplex(channelID string, data *discordgo.ThreadStart, options ...discordgo.RequestOption) (*discordgo.Channel, error) {
+	d.take()
+	return d.next.ThreadStartComplex(channelID, data, options...)
+}
+
+func (d *limitedDiscord) ThreadMemberAdd(threadID, memberID string, options ...discordgo.RequestOption) error {
+	d.take()
+	return d.next.ThreadMemberAdd(threadID, memberID, options...)
+}

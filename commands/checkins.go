@@ -182,7 +182,15 @@ func (f *Checkins) record(ctx context.Context, req *Request) (*Response, error) 
 		lines = append(lines, f.share(req, group, int(mood), note))
 	}
 	if reachOut {
-		lines = append(lines, fmt.Sprintf("No buddy is paired with you in **%s** yet, so there was no one to reach out to. Your check-in is saved.", group.Name))
+		told, err := reachOutToBuddies(ctx, f.env, group, req.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if told > 0 {
+			lines = append(lines, fmt.Sprintf("Your buddies in **%s** have been told, in your private thread, that a check-in from them would be welcome. Your mood and note stay private.", group.Name))
+		} else {
+			lines = append(lines, fmt.Sprintf("No buddy is paired with you in **%s** yet, so there was no one to reach out to. Your check-in is saved.", group.Name))
+		}
 	}
 	resp := Ephemeral(strings.Join(lines, "\n"))
 	if mood == 1 || mentionsCrisis(note) {

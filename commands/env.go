@@ -30,6 +30,7 @@ func Features(env Env) []Feature {
 		&Groups{env: env},
 		&Meetings{env: env},
 		&Checkins{env: env},
+		&Buddies{env: env},
 		&DMs{env: env},
 	}
 }

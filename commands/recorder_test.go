@@ -31,6 +31,8 @@ type recordedCall struct {
 	Message *discordgo.MessageSend
 	// Edit is what ChannelMessageEditComplex sent.
 	Edit *discordgo.MessageEdit
+	// Thread is what ThreadStartComplex sent.
+	Thread *discordgo.ThreadStart
 	// Err is what the call returned.
 	Err error
 }
@@ -113,6 +115,17 @@ func (r *recorder) GuildMemberRoleAdd(guildID, userID, roleID string, _ ...disco
 
 func (r *recorder) GuildMemberRoleRemove(guildID, userID, roleID string, _ ...discordgo.RequestOption) error {
 	return r.record(recordedCall{Method: "GuildMemberRoleRemove", Args: []string{guildID, userID, roleID}})
+}
+
+func (r *recorder) ThreadStartComplex(channelID string, data *discordgo.ThreadStart, _ ...discordgo.RequestOption) (*discordgo.Channel, error) {
+	if err := r.record(recordedCall{Method: "ThreadStartComplex", Args: []string{channelID, data.Name}, Thread: data}); err != nil {
+		return nil, err
+	}
+	return &discordgo.Channel{ID: r.newID(), ParentID: channelID, Name: data.Name, Type: data.Type}, nil
+}
+
+func (r *recorder) ThreadMemberAdd(threadID, memberID string, _ ...discordgo.RequestOption) error {
+	return r.record(recordedCall{Method: "ThreadMemberAdd", Args: []string{threadID, memberID}})
 }
 
 // restError is the error discordgo returns when Discord refuses a request,

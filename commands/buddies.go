@@ -1,0 +1,958 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/internal/zones"
+	"github.com/kindred-bot/kindred/pairing"
+	"github.com/kindred-bot/kindred/scheduler"
+	"github.com/kindred-bot/kindred/storage"
+)
+
+// Pairing limits and defaults.
+const (
+	defaultPairSize     = 2
+	defaultFollowupDays = 3
+	minFollowupDays     = 1
+	maxFollowupDays     = 14
+	minPauseWeeks       = 1
+	maxPauseWeeks       = 52
+	// unansweredLimit pairings in a row without a We talked from a member
+	// pause them until they join again.
+	unansweredLimit = 3
+	// threadArchiveMinutes is a week: the longest Discord offers.
+	threadArchiveMinutes = 10080
+	maxThreadName        = 100
+)
+
+// Kinds of timed work for pairing.
+const (
+	jobPairingRound    = "pairing.round"
+	jobPairingFollowup = "pairing.followup"
+)
+
+// Custom id prefixes of the follow-up buttons: "buddy:talked:<pairing id>".
+const (
+	buddyTalkedPrefix = "buddy:talked:"
+	buddyNotYetPrefix = "buddy:notyet:"
+)
+
+// pairingPrompts open a pair's conversation. They are gentle and
+// about the member's own experience, never a demand to disclose.
+var pairingPrompts = []string{
+	"What is one small thing that helped you get through this week?",
+	"What does a good day look like for you lately?",
+	"Is there something you're looking forward to, however small?",
+	"What has been on your mind since the last group meeting?",
+	"Who or what has been a source of support for you recently?",
+	"What is something you've learned about yourself this month?",
+	"How do you like to recharge when things feel like a lot?",
+	"What is one thing you'd like to be a little kinder to yourself about?",
+	"What brought you to this group, and what keeps you coming back?",
+	"If this week had a weather forecast, what would it be, and why?",
+}
+
+var buddyCommand = &discordgo.ApplicationCommand{
+	Name:        "buddy",
+	Description: "Peer pairing: get a buddy in your group for a one-to-one chat",
+	Options: []*discordgo.ApplicationCommandOption{
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "join", Description: "Take part in pairing in a group (ends any pause)",
+			Options: []*discordgo.ApplicationCommandOption{pairingGroupOption("The group to be paired in")},
+		},
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "leave", Description: "Stop being paired in a group",
+			Options: []*discordgo.ApplicationCommandOption{pairingGroupOption("The group to stop being paired in")},
+		},
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "pause", Description: "Skip the next rounds in every group you're paired in",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "weeks", Description: "How many weeks to pause (1 to 52)", Required: true,
+					MinValue: floatPtr(minPauseWeeks), MaxValue: maxPauseWeeks},
+			},
+		},
+		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "status", Description: "Your buddies, the next rounds and whether you're paused (only you see it)"},
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "avoid", Description: "Never pair me with this person (private: they are never told)",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionUser, Name: "user", Description: "The person not to be paired with", Required: true},
+			},
+		},
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "unavoid", Description: "Allow pairing with someone you avoided",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionUser, Name: "user", Description: "The person you may be paired with again", Required: true},
+			},
+		},
+	},
+}
+
+var pairingCommand = &discordgo.ApplicationCommand{
+	Name:        "pairing",
+	Description: "Run a group's peer pairing (facilitators)",
+	Options: []*discordgo.ApplicationCommandOption{
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "configure", Description: "Set a group's pairing schedule, size and follow-up (facilitators)",
+			Options: []*discordgo.ApplicationCommandOption{
+				pairingGroupOption("The group to pair"),
+				{Type: discordgo.ApplicationCommandOptionString, Name: "schedule", Description: "weekly (Monday 10:00), biweekly, monthly, or a cron expression", Required: true, MaxLength: 100},
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "size", Description: "Pairs or trios (default pairs)", Choices: []*discordgo.ApplicationCommandOptionChoice{
+					{Name: "pairs (2)", Value: 2}, {Name: "trios (3)", Value: 3},
+				}},
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "followup_days", Description: "Days until asking whether buddies talked (1 to 14, default 3)",
+					MinValue: floatPtr(minFollowupDays), MaxValue: maxFollowupDays},
+			},
+		},
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "run", Description: "Pair the group's members now (facilitators)",
+			Options: []*discordgo.ApplicationCommandOption{pairingGroupOption("The group to pair")},
+		},
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "stats", Description: "Rounds, participants and how many pairs talked (facilitators)",
+			Options: []*discordgo.ApplicationCommandOption{pairingGroupOption("The group")},
+		},
+	},
+}
+
+func pairingGroupOption(description string) *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "group", Description: description, Required: true, Autocomplete: true}
+}
+
+// Buddies is /buddy and /pairing: opt-in peer pairing in private threads.
+type Buddies struct {
+	env Env
+}
+
+func (f *Buddies) Register(r *Router) {
+	r.Define(buddyCommand)
+	r.Define(pairingCommand)
+	r.Command("buddy/join", f.join)
+	r.Command("buddy/leave", f.leave)
+	r.Command("buddy/pause", f.pause)
+	r.Command("buddy/status", f.status)
+	r.Command("buddy/avoid", f.avoid)
+	r.Command("buddy/unavoid", f.unavoid)
+	r.Command("pairing/configure", f.configure)
+	r.Command("pairing/run", f.run)
+	r.Command("pairing/stats", f.stats)
+	for _, name := range []string{"buddy/join", "buddy/leave", "pairing/configure", "pairing/run", "pairing/stats"} {
+		r.Autocomplete(name, f.autocomplete)
+	}
+	r.Component(buddyTalkedPrefix, f.answer)
+	r.Component(buddyNotYetPrefix, f.answer)
+	r.Job(jobPairingRound, scheduler.Kind{Handle: f.scheduledRound, MaxAttempts: 5})
+	r.Job(jobPairingFollowup, scheduler.Kind{Handle: f.followup, MaxAttempts: 5})
+}
+
+func (f *Buddies) autocomplete(ctx context.Context, req *Request) (*Response, error) {
+	if req.Focused == "group" {
+		return groupAutocomplete(ctx, f.env, req)
+	}
+	return Choices(nil), nil
+}
+
+type roundPayload struct {
+	GroupID int64 `json:"group_id"`
+	At      int64 `json:"at"`
+}
+
+type followupPayload struct {
+	GroupID   int64 `json:"group_id"`
+	PairingID int64 `json:"pairing_id"`
+}
+
+func roundJob(g storage.Group, at time.Time) storage.NewJob {
+	return storage.NewJob{
+		Kind: jobPairingRound, GuildID: g.GuildID, RunAt: at,
+		DedupeKey: fmt.Sprintf("%s%d", storage.PairingRoundJobPrefix(g.ID), at.Unix()),
+		Payload:   roundPayload{GroupID: g.ID, At: at.Unix()},
+	}
+}
+
+// ---- /buddy ----
+
+func (f *Buddies) join(ctx context.Context, req *Request) (*Response, error) {
+	g, err := activeGroupByName(ctx, f.env, req.GuildID, req.String("group"))
+	if err != nil {
+		return nil, err
+	}
+	member, err := f.env.DB.IsGroupMember(ctx, g.ID, req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	if !member {
+		return nil, UserErrorf("Pairing is for members of **%s**. Join the group first with `/group join group:%s`, then `/buddy join`.", g.Name, g.Name)
+	}
+	rejoined, err := f.env.DB.JoinPairing(ctx, g.ID, req.UserID, f.env.Now())
+	if err != nil {
+		return nil, err
+	}
+	text := fmt.Sprintf("You're in for pairing in **%s**. Each round you'll get a private thread with your buddy and a conversation starter.", g.Name)
+	if rejoined {
+		text = fmt.Sprintf("Welcome back: you're in for pairing in **%s** again, and any pause there has ended.", g.Name)
+	}
+	if next, ok, err := f.nextRound(ctx, g); err != nil {
+		return nil, err
+	} else if ok {
+		text += fmt.Sprintf(" The next round is %s.", timestamp(next, "R"))
+	} else {
+		text += " A facilitator hasn't set a schedule yet; you'll be included in the next round they run."
+	}
+	return Ephemeral(text + " `/buddy leave` opts you out, `/buddy pause` skips rounds."), nil
+}
+
+func (f *Buddies) leave(ctx context.Context, req *Request) (*Response, error) {
+	g, err := groupByName(ctx, f.env, req.GuildID, req.String("group"))
+	if err != nil {
+		return nil, err
+	}
+	if err := f.env.DB.LeavePairing(ctx, g.ID, req.UserID); errors.Is(err, storage.ErrNotFound) {
+		return nil, UserErrorf("You aren't taking part in pairing in **%s**, so there's nothing to leave. `/buddy status` shows where you are.", g.Name)
+	} else if err != nil {
+		return nil, err
+	}
+	return Ephemeral(fmt.Sprintf("You're out of pairing in **%s**; you won't be paired there again. `/buddy join group:%s` brings you back any time.", g.Name, g.Name)), nil
+}
+
+func (f *Buddies) pause(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Pairing happens in a server: use this inside one.")
+	}
+	weeks, err := req.Int("weeks")
+	if err != nil {
+		return nil, err
+	}
+	if weeks < minPauseWeeks || weeks > maxPauseWeeks {
+		return nil, UserErrorf("Pause for %d to %d weeks, e.g. `weeks:2`.", minPauseWeeks, maxPauseWeeks)
+	}
+	until := f.env.Now().Add(time.Duration(weeks) * 7 * 24 * time.Hour)
+	n, err := f.env.DB.PausePairing(ctx, req.GuildID, req.UserID, until)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, UserErrorf("You haven't joined pairing in any group here, so there's nothing to pause. `/buddy join group:…` opts you in.")
+	}
+	return Ephemeral(fmt.Sprintf("Paused until %s in %s. Take the time you need; `/buddy join` in a group ends the pause there early.",
+		timestamp(until, "D"), plural(n, "group", "groups"))), nil
+}
+
+func (f *Buddies) status(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Pairing happens in a server: use this inside one.")
+	}
+	ms, err := f.env.DB.BuddyMemberships(ctx, req.GuildID, req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	var fields []*discordgo.MessageEmbedField
+	for _, m := range ms {
+		g, err := f.env.DB.Group(ctx, m.GroupID)
+		if err != nil {
+			return nil, err
+		}
+		if g.Archived() {
+			continue
+		}
+		var lines []string
+		current, err := f.env.DB.CurrentPairings(ctx, g.ID, req.UserID)
+		if err != nil {
+			return nil, err
+		}
+		var buddies []string
+		for _, p := range current {
+			for _, u := range p.Members {
+				if u != req.UserID {
+					buddies = append(buddies, "<@"+u+">")
+				}
+			}
+		}
+		if len(buddies) > 0 {
+			lines = append(lines, "Your buddy: "+strings.Join(buddies, ", "))
+		} else {
+			lines = append(lines, "No buddy this round.")
+		}
+		switch next, ok, err := f.nextRound(ctx, g); {
+		case err != nil:
+			return nil, err
+		case ok:
+			lines = append(lines, fmt.Sprintf("Next round: %s (%s)", timestamp(next, "F"), timestamp(next, "R")))
+		default:
+			lines = append(lines, "Next round: when a facilitator runs one")
+		}
+		switch {
+		case m.PausedOpen:
+			lines = append(lines, fmt.Sprintf("Paused: `/buddy join group:%s` when you'd like a buddy again", g.Name))
+		case m.Paused(now):
+			lines = append(lines, "Paused until "+timestamp(m.PausedUntil, "D"))
+		default:
+			lines = append(lines, "Not paused")
+		}
+		fields = append(fields, &discordgo.MessageEmbedField{Name: g.Name, Value: strings.Join(lines, "\n")})
+	}
+	if len(fields) == 0 {
+		return Ephemeral("You aren't taking part in pairing in any group here. `/buddy join group:…` opts you in."), nil
+	}
+	if len(fields) > 25 {
+		fields = fields[:25]
+	}
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
+		Title: "Your buddies", Color: colourCalm, Fields: fields,
+		Footer: &discordgo.MessageEmbedFooter{Text: "Only you see this."},
+	}}}, nil
+}
+
+// avoidTarget reads the `user` option of /buddy avoid and unavoid.
+func avoidTarget(req *Request) (string, error) {
+	if !req.InGuild() {
+		return "", UserErrorf("Pairing happens in a server: use this inside one.")
+	}
+	id, err := req.ID("user")
+	if err != nil {
+		return "", err
+	}
+	if id == "" {
+		return "", UserErrorf("Pick the person with `user`, e.g. `user:@someone`.")
+	}
+	if id == req.UserID {
+		return "", UserErrorf("That's you: you're never paired with yourself. Pick someone else with `user:@someone`.")
+	}
+	if req.Resolved != nil && req.Resolved.Users[id] != nil && req.Resolved.Users[id].Bot {
+		return "", UserErrorf("That's a bot, and bots are never paired. Pick a person with `user:@someone`.")
+	}
+	return id, nil
+}
+
+func (f *Buddies) avoid(ctx context.Context, req *Request) (*Response, error) {
+	target, err := avoidTarget(req)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.env.DB.AddAvoid(ctx, req.GuildID, req.UserID, target, f.env.Now()); err != nil {
+		return nil, err
+	}
+	return Ephemeral(fmt.Sprintf("Done: you won't be paired with <@%s> in any group here. This is private: they aren't told, and it isn't shown anywhere. `/buddy unavoid` undoes it.", target)), nil
+}
+
+func (f *Buddies) unavoid(ctx context.Context, req *Request) (*Response, error) {
+	target, err := avoidTarget(req)
+	if err != nil {
+		return nil, err
+	}
+	removed, err := f.env.DB.RemoveAvoid(ctx, req.GuildID, req.UserID, target)
+	if err != nil {
+		return nil, err
+	}
+	if !removed {
+		return Ephemeral(fmt.Sprintf("You weren't avoiding <@%s>, so nothing changed.", target)), nil
+	}
+	return Ephemeral(fmt.Sprintf("Done: you may be paired with <@%s> again. They were never told either way.", target)), nil
+}
+
+// ---- /pairing ----
+
+// pairingZone is the group's timezone, else the server's, else UTC.
+func (f *Buddies) pairingZone(ctx context.Context, g storage.Group) (string, *time.Location, error) {
+	if n, l, ok := zones.Lookup(g.Timezone); ok {
+		return n, l, nil
+	}
+	s, err := f.env.DB.GuildSettings(ctx, g.GuildID)
+	if err != nil {
+		return "", nil, err
+	}
+	if n, l, ok := zones.Lookup(s.Timezone); ok {
+		return n, l, nil
+	}
+	return "UTC", time.UTC, nil
+}
+
+// nextMonday10 is the first Monday 10:00 in loc after now.
+func nextMonday10(now time.Time, loc *time.Location) time.Time {
+	local := now.In(loc)
+	days := (int(time.Monday) - int(local.Weekday()) + 7) % 7
+	t := time.Date(local.Year(), local.Month(), local.Day()+days, 10, 0, 0, 0, loc)
+	if !t.After(now) {
+		t = time.Date(local.Year(), local.Month(), local.Day()+days+7, 10, 0, 0, 0, loc)
+	}
+	return t
+}
+
+func (f *Buddies) configure(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireFacilitator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	g, err := activeGroupByName(ctx, f.env, req.GuildID, req.String("group"))
+	if err != nil {
+		return nil, err
+	}
+	repeat, err := scheduler.ParseRepeat(req.String("schedule"))
+	if err != nil {
+		return nil, UserErrorf("%s Pairing schedules are `weekly`, `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.", memberText(err))
+	}
+	switch repeat.Kind {
+	case scheduler.RepeatWeekly, scheduler.RepeatBiweekly, scheduler.RepeatMonthly, scheduler.RepeatCron:
+	default:
+		return nil, UserErrorf("Pairing repeats: use `weekly` (Mondays 10:00), `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.")
+	}
+	size, err := req.IntOr("size", defaultPairSize)
+	if err != nil {
+		return nil, err
+	}
+	if size != 2 && size != 3 {
+		return nil, UserErrorf("Buddies come in pairs or trios: `size:2` or `size:3`.")
+	}
+	followup, err := req.IntOr("followup_days", defaultFollowupDays)
+	if err != nil {
+		return nil, err
+	}
+	if followup < minFollowupDays || followup > maxFollowupDays {
+		return nil, UserErrorf("Ask about the chat %d to %d days after pairing, e.g. `followup_days:3`.", minFollowupDays, maxFollowupDays)
+	}
+	zoneName, loc, err := f.pairingZone(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	anchor := nextMonday10(now, loc)
+	if repeat.Kind == scheduler.RepeatCron {
+		anchor = now.Add(time.Minute).Truncate(time.Minute)
+	}
+	rec, err := scheduler.NewRecurrence(repeat, anchor, loc)
+	if err != nil {
+		return nil, UserErrorf("%s", memberText(err))
+	}
+	first := rec.First()
+	if first.IsZero() || !first.After(now) {
+		if first = rec.Next(now); first.IsZero() {
+			return nil, UserErrorf("That schedule never comes round. Try `weekly` or a cron expression such as `0 10 * * 1`.")
+		}
+	}
+	err = f.env.DB.ConfigurePairing(ctx, storage.PairingSettings{
+		GroupID: g.ID, Recurrence: rec.Encode(), Size: int(size), FollowupDays: int(followup), UpdatedBy: req.UserID, UpdatedAt: now,
+	}, roundJob(g, first))
+	if err != nil {
+		return nil, err
+	}
+	kind := "pairs"
+	if size == 3 {
+		kind = "trios"
+	}
+	return Ephemeral(fmt.Sprintf("Pairing in **%s**: %s (%s), in %s, with a follow-up after %s.\nThe first round is %s (%s). Members opt in with `/buddy join group:%s`.",
+		g.Name, rec.Describe(), zoneName, kind, plural(int(followup), "day", "days"), timestamp(first, "F"), timestamp(first, "R"), g.Name)), nil
+}
+
+func (f *Buddies) run(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireFacilitator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	g, err := activeGroupByName(ctx, f.env, req.GuildID, req.String("group"))
+	if err != nil {
+		return nil, err
+	}
+	settings, err := f.settings(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	out, err := f.formRound(ctx, g, settings, "", req.UserID, nil)
+	if err != nil {
+		return nil, err
+	}
+	if out.tooFew {
+		return nil, UserErrorf("**%s** needs at least 2 members who opted in and aren't paused; it has %d. Nothing was created. Members opt in with `/buddy join group:%s`.",
+			g.Name, out.available, g.Name)
+	}
+	lines := []string{fmt.Sprintf("Round %d of **%s**: %s for %s. Each has a private thread in <#%s> with an introduction and a conversation starter.",
+		out.round.Number, g.Name, plural(len(out.round.Pairings), "pair or trio", "pairs and trios"), plural(out.available, "member", "members"), g.ChannelID)}
+	if len(out.unplaced) > 0 {
+		lines = append(lines, fmt.Sprintf("%s couldn't be placed this round because of who they may be paired with.", plural(len(out.unplaced), "member", "members")))
+	}
+	if len(out.paused) > 0 {
+		lines = append(lines, fmt.Sprintf("%s left three pairings in a row unanswered and %s now paused; they were told privately how to rejoin.",
+			plural(len(out.paused), "member", "members"), map[bool]string{true: "is", false: "are"}[len(out.paused) == 1]))
+	}
+	if len(out.failed) > 0 {
+		lines = append(lines, "⚠️ The round is recorded, but some threads could not be opened:")
+		lines = append(lines, out.failed...)
+		lines = append(lines, fmt.Sprintf("Check that Kindred can view <#%s> and has **Create Private Threads** and **Send Messages in Threads** there.", g.ChannelID))
+	}
+	return Ephemeral(clipText(strings.Join(lines, "\n"), maxMessageContent)), nil
+}
+
+func (f *Buddies) stats(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireFacilitator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	g, err := groupByName(ctx, f.env, req.GuildID, req.String("group"))
+	if err != nil {
+		return nil, err
+	}
+	s, err := f.env.DB.PairingStatsOf(ctx, g.ID)
+	if err != nil {
+		return nil, err
+	}
+	if s.Rounds == 0 {
+		return Ephemeral(fmt.Sprintf("**%s** hasn't had a pairing round yet. `/pairing configure` sets a schedule; `/pairing run` pairs now.", g.Name)), nil
+	}
+	share := "no pairs yet"
+	if s.Pairs > 0 {
+		share = fmt.Sprintf("%d of %d (%d%%)", s.Talked, s.Pairs, s.Talked*100/s.Pairs)
+	}
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
+		Title: "Pairing in " + g.Name, Color: colourCalm,
+		Fields: []*discordgo.MessageEmbedField{
+			{Name: "Rounds held", Value: strconv.Itoa(s.Rounds), Inline: true},
+			{Name: "Participants", Value: strconv.Itoa(s.Participants), Inline: true},
+			{Name: "Pairs that talked", Value: share, Inline: true},
+		},
+		Footer: &discordgo.MessageEmbedFooter{Text: "From the We talked button of each pair's follow-up."},
+	}}}, nil
+}
+
+// settings are the group's pairing settings, or the defaults when a
+// facilitator runs a round before configuring a schedule.
+func (f *Buddies) settings(ctx context.Context, g storage.Group) (storage.PairingSettings, error) {
+	s, err := f.env.DB.PairingSettingsOf(ctx, g.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.PairingSettings{GroupID: g.ID, Size: defaultPairSize, FollowupDays: defaultFollowupDays}, nil
+	}
+	return s, err
+}
+
+// nextRound is when the group's next scheduled round falls; ok is false
+// without a schedule.
+func (f *Buddies) nextRound(ctx context.Context, g storage.Group) (time.Time, bool, error) {
+	s, err := f.env.DB.PairingSettingsOf(ctx, g.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	rec, err := scheduler.DecodeRecurrence(s.Recurrence)
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("group %d pairing recurrence: %w", g.ID, err)
+	}
+	now := f.env.Now()
+	next := rec.First()
+	if !next.After(now) {
+		next = rec.Next(now)
+	}
+	return next, !next.IsZero(), nil
+}
+
+// ---- rounds ----
+
+// roundOutcome is what forming a round did.
+type roundOutcome struct {
+	round     storage.Round
+	tooFew    bool
+	available int      // opted-in, unpaused members
+	unplaced  []string // members the avoid rule left out
+	paused    []string // members paused for unanswered pairings
+	failed    []string // one line per pair whose thread could not be opened
+}
+
+// formRound pairs the group's members, records the round with its jobs in
+// one transaction, and opens a private thread per pair or trio.
+func (f *Buddies) formRound(ctx context.Context, g storage.Group, s storage.PairingSettings, jobKey, runBy string, next *storage.NewJob) (roundOutcome, error) {
+	now := f.env.Now()
+	members, err := f.env.DB.PairingMembers(ctx, g.ID)
+	if err != nil {
+		return roundOutcome{}, err
+	}
+	history, err := f.env.DB.PairingHistory(ctx, g.ID)
+	if err != nil {
+		return roundOutcome{}, err
+	}
+	avoids, err := f.env.DB.Avoids(ctx, g.GuildID)
+	if err != nil {
+		return roundOutcome{}, err
+	}
+	var out roundOutcome
+	in := pairing.Input{Avoid: avoids, Size: s.Size}
+	for _, m := range members {
+		paused := m.Paused(now)
+		if !paused && unansweredStreak(history, m, now, s.FollowupDays) {
+			out.paused = append(out.paused, m.UserID)
+			paused = true
+		}
+		if !paused {
+			out.available++
+		}
+		in.Members = append(in.Members, pairing.Member{ID: m.UserID, Paused: paused})
+	}
+	seen := map[string]map[int]bool{}
+	rounds := map[int64]bool{}
+	for _, p := range history {
+		rounds[p.RoundID] = true
+		for i, a := range p.Members {
+			if seen[a] == nil {
+				seen[a] = map[int]bool{}
+			}
+			seen[a][p.Prompt] = true
+			for _, b := range p.Members[i+1:] {
+				in.History = append(in.History, pairing.Met{A: a, B: b, At: p.At})
+			}
+		}
+	}
+	if out.available < 2 {
+		out.tooFew = true
+		return out, nil
+	}
+	number := len(rounds) + 1
+	in.Seed = uint64(g.ID)<<32 | uint64(number)
+	res, err := pairing.Pair(in)
+	if err != nil {
+		return roundOutcome{}, fmt.Errorf("pair group %d: %w", g.ID, err)
+	}
+	out.unplaced = res.Unplaced
+	if len(res.Groups) == 0 {
+		out.tooFew = true
+		return out, nil
+	}
+	prompts := make([]int, len(res.Groups))
+	for i, grp := range res.Groups {
+		prompts[i] = choosePrompt(number, grp, seen)
+	}
+	round, err := f.env.DB.RecordRound(ctx, storage.NewRound{
+		GroupID: g.ID, JobKey: jobKey, RunBy: runBy, At: now, Groups: res.Groups, Prompts: prompts, Pause: out.paused,
+	}, func(r storage.Round) []storage.NewJob {
+		var jobs []storage.NewJob
+		for _, p := range r.Pairings {
+			jobs = append(jobs, storage.NewJob{
+				Kind: jobPairingFollowup, GuildID: g.GuildID, RunAt: now.Add(time.Duration(s.FollowupDays) * 24 * time.Hour),
+				DedupeKey: fmt.Sprintf("%spairing:followup:%d", storage.GroupJobPrefix(g.ID), p.ID),
+				Payload:   followupPayload{GroupID: g.ID, PairingID: p.ID},
+			})
+		}
+		for _, u := range out.paused {
+			jobs = append(jobs, dmJob(fmt.Sprintf("%spairing:paused:%d:%s", storage.GroupJobPrefix(g.ID), r.ID, u), now, DMMessage{
+				UserID: u, GuildID: g.GuildID,
+				Content: fmt.Sprintf("Your last %d buddy pairings in **%s** went without a “We talked”, so I've paused pairing for you there. That's completely okay: life gets busy. "+
+					"Whenever you'd like a buddy again, use `/buddy join group:%s` in the server.", unansweredLimit, g.Name, g.Name),
+			}))
+		}
+		if next != nil {
+			jobs = append(jobs, *next)
+		}
+		return jobs
+	})
+	if err != nil {
+		return roundOutcome{}, err
+	}
+	out.round = round
+	f.env.Log.Info("pairing round formed", "group", g.ID, "round", round.ID, "pairings", len(round.Pairings), "paused", len(out.paused))
+	out.failed = f.openThreads(ctx, g, round)
+	return out, nil
+}
+
+// unansweredStreak reports whether the member's last pairings since they
+// joined, whose follow-up has been asked, all went without a We talked
+// from them.
+func unansweredStreak(history []storage.Pairing, m storage.BuddyMember, now time.Time, followupDays int) bool {
+	asked := now.Add(-time.Duration(followupDays) * 24 * time.Hour)
+	count := 0
+	for i := len(history) - 1; i >= 0 && count < unansweredLimit; i-- {
+		p := history[i]
+		if p.At.Before(m.ActiveSince) {
+			break
+		}
+		if p.At.After(asked) || !slices.Contains(p.Members, m.UserID) {
+			continue
+		}
+		if p.Answers[m.UserID] == storage.AnswerTalked {
+			return false
+		}
+		count++
+	}
+	return count >= unansweredLimit
+}
+
+// choosePrompt picks the conversation starter of a pair: rotated by round
+// and members, and one none of them has had before when there is one.
+func choosePrompt(number int, members []string, seen map[string]map[int]bool) int {
+	h := fnv.New32a()
+	for _, m := range members {
+		h.Write([]byte(m))
+		h.Write([]byte{0})
+	}
+	n := len(pairingPrompts)
+	start := (number + int(h.Sum32()%uint32(n))) % n
+	best, bestSeen := start, len(members)+1
+	for i := range n {
+		p := (start + i) % n
+		count := 0
+		for _, m := range members {
+			if seen[m][p] {
+				count++
+			}
+		}
+		if count < bestSeen {
+			best, bestSeen = p, count
+		}
+	}
+	return best
+}
+
+// openThreads opens the private thread of every pairing of the round that
+// has none yet, adds its members and introduces them. It returns a line
+// per pairing that could not be opened.
+func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storage.Round) []string {
+	var failed []string
+	for i, p := range round.Pairings {
+		if p.ThreadID != "" {
+			continue
+		}
+		who := mentionList(p.Members)
+		name := clipText(fmt.Sprintf("Buddies · %s · round %d · %d", g.Name, round.Number, i+1), maxThreadName)
+		thread, err := f.env.Discord.ThreadStartComplex(g.ChannelID, &discordgo.ThreadStart{
+			Name: name, Type: discordgo.ChannelTypeGuildPrivateThread, Invitable: false, AutoArchiveDuration: threadArchiveMinutes,
+		})
+		if err != nil {
+			f.env.Log.Warn("could not open pairing thread", "group", g.ID, "pairing", p.ID, "channel", g.ChannelID, "err", err)
+			failed = append(failed, fmt.Sprintf("• %s: %s", who, discordProblem(err)))
+			continue
+		}
+		if err := f.env.DB.SetPairingThread(ctx, p.ID, thread.ID); err != nil {
+			f.env.Log.Warn("could not save pairing thread", "pairing", p.ID, "thread", thread.ID, "err", err)
+		}
+		var missing []string
+		for _, u := range p.Members {
+			if err := f.env.Discord.ThreadMemberAdd(thread.ID, u); err != nil {
+				f.env.Log.Warn("could not add member to pairing thread", "pairing", p.ID, "thread", thread.ID, "user", u, "err", err)
+				missing = append(missing, "<@"+u+">")
+			}
+		}
+		prompt := pairingPrompts[p.Prompt%len(pairingPrompts)]
+		intro := fmt.Sprintf("👋 %s, you're buddies this round in **%s**!\n"+
+			"This thread is just for you. There's no agenda: a short chat, a voice call, or a check-in message all count. "+
+			"Share only what you're comfortable with, and what's said here stays here.\n\n"+
+			"💬 A conversation starter, if you'd like one: *%s*", who, g.Name, prompt)
+		if _, err := f.env.Discord.ChannelMessageSendComplex(thread.ID, &discordgo.MessageSend{
+			Content:         intro,
+			AllowedMentions: &discordgo.MessageAllowedMentions{Users: slices.Clone(p.Members)},
+		}); err != nil {
+			f.env.Log.Warn("could not post pairing introduction", "pairing", p.ID, "thread", thread.ID, "err", err)
+			failed = append(failed, fmt.Sprintf("• %s: the thread opened but the introduction could not be posted (%s)", who, discordProblem(err)))
+			continue
+		}
+		if len(missing) > 0 {
+			failed = append(failed, fmt.Sprintf("• %s: the thread opened but %s could not be added", who, strings.Join(missing, ", ")))
+		}
+	}
+	return failed
+}
+
+func mentionList(ids []string) string {
+	ms := make([]string, len(ids))
+	for i, id := range ids {
+		ms[i] = "<@" + id + ">"
+	}
+	switch len(ms) {
+	case 0:
+		return ""
+	case 1:
+		return ms[0]
+	}
+	return strings.Join(ms[:len(ms)-1], ", ") + " and " + ms[len(ms)-1]
+}
+
+// scheduledRound forms a scheduled round and queues the next one. Run
+// again after a crash, it finds its round and opens only the threads that
+// are missing.
+func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	p, err := payloadOf[roundPayload](job)
+	if err != nil {
+		return nil, err
+	}
+	g, err := f.env.DB.Group(ctx, p.GroupID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if g.Archived() {
+		return nil, nil
+	}
+	s, err := f.env.DB.PairingSettingsOf(ctx, g.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rec, err := scheduler.DecodeRecurrence(s.Recurrence)
+	if err != nil {
+		return nil, fmt.Errorf("group %d pairing recurrence: %w", g.ID, err)
+	}
+	var next *storage.NewJob
+	if at := rec.Next(time.Unix(p.At, 0).UTC()); !at.IsZero() {
+		j := roundJob(g, at)
+		next = &j
+	}
+	var failed []string
+	var number int
+	round, err := f.env.DB.RoundByJobKey(ctx, job.DedupeKey)
+	switch {
+	case err == nil:
+		number = round.Number
+		failed = f.openThreads(ctx, g, round)
+	case errors.Is(err, storage.ErrNotFound):
+		out, err := f.formRound(ctx, g, s, job.DedupeKey, "", next)
+		if err != nil {
+			return nil, err
+		}
+		if out.tooFew {
+			f.env.Log.Info("pairing round skipped: too few members", "group", g.ID, "available", out.available)
+			if next != nil {
+				return []storage.NewJob{*next}, nil
+			}
+			return nil, nil
+		}
+		number, failed = out.round.Number, out.failed
+	default:
+		return nil, err
+	}
+	if len(failed) > 0 {
+		f.reportToModlog(ctx, g, number, failed)
+	}
+	return nil, nil
+}
+
+// reportToModlog tells the server's moderators which threads of a
+// scheduled round could not be opened.
+func (f *Buddies) reportToModlog(ctx context.Context, g storage.Group, number int, failed []string) {
+	settings, err := f.env.DB.GuildSettings(ctx, g.GuildID)
+	if err != nil || settings.ModlogChannelID == "" {
+		return
+	}
+	text := fmt.Sprintf("⚠️ Pairing round %d of **%s** is recorded, but some private threads could not be opened in <#%s>:\n%s\n"+
+		"Check that Kindred can view that channel and has **Create Private Threads** and **Send Messages in Threads** there.",
+		number, g.Name, g.ChannelID, strings.Join(failed, "\n"))
+	if _, err := f.env.Discord.ChannelMessageSendComplex(settings.ModlogChannelID, &discordgo.MessageSend{
+		Content: clipText(text, maxMessageContent), AllowedMentions: noMentions(),
+	}); err != nil {
+		f.env.Log.Warn("could not post to mod-log", "group", g.ID, "channel", settings.ModlogChannelID, "err", err)
+	}
+}
+
+// followup asks a pair in their thread whether they talked.
+func (f *Buddies) followup(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	p, err := payloadOf[followupPayload](job)
+	if err != nil {
+		return nil, err
+	}
+	g, err := f.env.DB.Group(ctx, p.GroupID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if g.Archived() {
+		return nil, nil
+	}
+	pr, err := f.env.DB.Pairing(ctx, p.PairingID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if pr.ThreadID == "" {
+		f.env.Log.Info("pairing follow-up skipped: no thread", "pairing", pr.ID)
+		return nil, nil
+	}
+	if _, sent, err := f.env.DB.SentRef(ctx, job.DedupeKey); err != nil || sent {
+		return nil, err
+	}
+	question := "Did you two get to talk?"
+	if len(pr.Members) == 3 {
+		question = "Did you three get to talk?"
+	}
+	msg, err := f.env.Discord.ChannelMessageSendComplex(pr.ThreadID, &discordgo.MessageSend{
+		Content: question + " Any kind of contact counts. Your answer helps the facilitators see how pairing is going.",
+		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "We talked", Style: discordgo.SuccessButton, CustomID: fmt.Sprintf("%s%d", buddyTalkedPrefix, pr.ID)},
+			discordgo.Button{Label: "Not yet", Style: discordgo.SecondaryButton, CustomID: fmt.Sprintf("%s%d", buddyNotYetPrefix, pr.ID)},
+		}}},
+		AllowedMentions: noMentions(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("post follow-up for pairing %d: %w", pr.ID, err)
+	}
+	return nil, f.env.DB.RecordSent(ctx, job.DedupeKey, msg.ID, f.env.Now())
+}
+
+// answer records a member's click on We talked or Not yet.
+func (f *Buddies) answer(ctx context.Context, req *Request) (*Response, error) {
+	answer, rest := storage.AnswerTalked, strings.TrimPrefix(req.Route, buddyTalkedPrefix)
+	if strings.HasPrefix(req.Route, buddyNotYetPrefix) {
+		answer, rest = storage.AnswerNotYet, strings.TrimPrefix(req.Route, buddyNotYetPrefix)
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("malformed custom id %q: %w", req.Route, err)
+	}
+	pr, err := f.env.DB.Pairing(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, UserErrorf("That pairing no longer exists.")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(pr.Members, req.UserID) {
+		return nil, UserErrorf("Only the buddies of this pair can answer here.")
+	}
+	if err := f.env.DB.AnswerFollowup(ctx, id, req.UserID, answer, f.env.Now()); err != nil {
+		return nil, err
+	}
+	if answer == storage.AnswerTalked {
+		return Ephemeral("Lovely, thank you for letting us know. 💚 You can change your answer with the buttons."), nil
+	}
+	return Ephemeral("Thanks for answering. No pressure: there's still time to reach out. You can change your answer with the buttons."), nil
+}
+
+// reachOutToBuddies tells the member's current buddies in the group, in
+// their private thread, that a check-in from them would be welcome. It
+// never carries the mood or the note. It returns how many threads were told.
+func reachOutToBuddies(ctx context.Context, env Env, g storage.Group, userID string) (int, error) {
+	current, err := env.DB.CurrentPairings(ctx, g.ID, userID)
+	if err != nil {
+		return 0, err
+	}
+	told := 0
+	for _, p := range current {
+		if p.ThreadID == "" || len(p.Members) < 2 {
+			continue
+		}
+		if _, err := env.Discord.ChannelMessageSendComplex(p.ThreadID, &discordgo.MessageSend{
+			Content:         fmt.Sprintf("💬 <@%s> would welcome a check-in from you when you have a moment. A short hello is plenty.", userID),
+			AllowedMentions: noMentions(),
+		}); err != nil {
+			env.Log.Warn("could not reach out in pairing thread", "pairing", p.ID, "thread", p.ThreadID, "err", err)
+			continue
+		}
+		told++
+	}
+	return told, nil
+}
+
+// plural is "1 group" or "3 groups".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

@@ -1,0 +1,79 @@
+package commands_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/internal/kindredtest"
+)
+
+// The whole path of a pairing round: configure → scheduled round → private
+// thread with the pair and an introduction → follow-up after followup_days
+// → We talked → /pairing stats.
+func TestPairingEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startMeetings(t) // Tuesday 1 Dec 2026; "Evening Circle" in #general, Europe/Berlin
+	guild := kindredtest.GuildID
+	for _, id := range []string{kindredtest.AliceID, kindredtest.BobID} {
+		join := h.Fake.Interact(t, guild, id, `/group join group:"Evening Circle"`)
+		h.Fake.Click(t, guild, id, join.Buttons()[0].CustomID, join.Message)
+		if r := h.Fake.Interact(t, guild, id, `/buddy join group:"Evening Circle"`); !r.Ephemeral() || !strings.Contains(r.Text(), "You're in") {
+			t.Fatalf("buddy join = %q", r.Text())
+		}
+	}
+	configured := h.Fake.Interact(t, guild, kindredtest.OwnerID, `/pairing configure group:"Evening Circle" schedule:weekly followup_days:2`)
+	if !configured.Ephemeral() || !strings.Contains(configured.Text(), "first round") {
+		t.Fatalf("configure = %q", configured.Text())
+	}
+	// Monday 7 Dec 2026, 10:00 in Berlin.
+	round := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	if n := h.RunDue(t, round.Add(-time.Minute)); n != 0 {
+		t.Fatalf("%d jobs ran before the round was due", n)
+	}
+	h.RunDue(t, round)
+	threads := h.Fake.Threads(kindredtest.GeneralID)
+	if len(threads) != 1 {
+		t.Fatalf("%d threads, want one for the pair", len(threads))
+	}
+	thread := threads[0]
+	if thread.Type != discordgo.ChannelTypeGuildPrivateThread || thread.ThreadMetadata == nil || thread.ThreadMetadata.Invitable {
+		t.Errorf("thread = %+v, want a private, non-invitable thread", thread)
+	}
+	members := h.Fake.ThreadMembers(thread.ID)
+	if !slices.Contains(members, kindredtest.AliceID) || !slices.Contains(members, kindredtest.BobID) || slices.Contains(members, kindredtest.OwnerID) {
+		t.Errorf("thread members = %v, want Alice and Bob", members)
+	}
+	intro := h.Fake.WaitMessage(t, thread.ID, 5*time.Second)
+	if !strings.Contains(intro.Content, "conversation starter") || !strings.Contains(intro.Content, "<@"+kindredtest.AliceID+">") {
+		t.Errorf("introduction = %q", intro.Content)
+	}
+	status := h.Fake.Interact(t, guild, kindredtest.AliceID, `/buddy status`)
+	if !status.Ephemeral() || !strings.Contains(status.Text(), "<@"+kindredtest.BobID+">") {
+		t.Errorf("status = %q", status.Text())
+	}
+
+	h.RunDue(t, round.Add(47*time.Hour))
+	if n := len(h.Fake.Messages(thread.ID)); n != 1 {
+		t.Fatalf("%d messages in the thread before followup_days", n)
+	}
+	h.RunDue(t, round.Add(48*time.Hour))
+	followup := h.Fake.WaitMessage(t, thread.ID, 5*time.Second)
+	if !strings.Contains(followup.Content, "Did you two get to talk?") {
+		t.Fatalf("follow-up = %q", followup.Content)
+	}
+	buttonID(t, followup, "Not yet")
+	talked := h.Fake.Click(t, guild, kindredtest.BobID, buttonID(t, followup, "We talked"), followup)
+	if !talked.Ephemeral() {
+		t.Error("the answer is confirmed privately")
+	}
+	stats := h.Fake.Interact(t, guild, kindredtest.OwnerID, `/pairing stats group:"Evening Circle"`)
+	for _, want := range []string{"Rounds held", "1 of 1"} {
+		if !strings.Contains(stats.Text(), want) {
+			t.Errorf("stats = %q, want %q", stats.Text(), want)
+		}
+	}
+}

@@ -1,0 +1,333 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/storage"
+)
+
+const botUserID = "200000000000000099"
+
+func intOpt(name string, v float64) *discordgo.ApplicationCommandInteractionDataOption {
+	return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Type: discordgo.ApplicationCommandOptionInteger, Value: v}
+}
+
+func userOpt(id string) *discordgo.ApplicationCommandInteractionDataOption {
+	return &discordgo.ApplicationCommandInteractionDataOption{Name: "user", Type: discordgo.ApplicationCommandOptionUser, Value: id}
+}
+
+// buddyMember is a /buddy request whose resolved users include a bot.
+func buddyMember(userID, route string, o ...*discordgo.ApplicationCommandInteractionDataOption) *Request {
+	req := asMember(userID, route, o...)
+	req.Resolved.Users = map[string]*discordgo.User{
+		botUserID: {ID: botUserID, Username: "somebot", Bot: true},
+		bobID:     {ID: bobID, Username: "bob"},
+		aliceID:   {ID: aliceID, Username: "alice"},
+	}
+	return req
+}
+
+// buddyEnv is the group "Monday Circle" whose members (ids member(1…n))
+// all opted in to pairing, and a clock the test moves.
+func buddyEnv(t *testing.T, n int) (Env, *recorder, *time.Time, storage.Group, []string) {
+	t.Helper()
+	env, rec, now, g := meetingEnv(t)
+	var ids []string
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("2000000000000001%02d", i)
+		ids = append(ids, id)
+		if err := env.DB.JoinGroup(context.Background(), g.ID, id, *now); err != nil {
+			t.Fatal(err)
+		}
+		resp := mustCall(t, env, buddyMember(id, "buddy/join", str("group", "Monday Circle")))
+		if !resp.Ephemeral || !strings.Contains(resp.Content, "You're in") {
+			t.Fatalf("buddy join = %q", resp.Content)
+		}
+	}
+	return env, rec, now, g, ids
+}
+
+func runRound(t *testing.T, env Env) *Response {
+	t.Helper()
+	return mustCall(t, env, asFacilitator("pairing/run", str("group", "Monday Circle")))
+}
+
+func TestBuddyBadInput(t *testing.T) {
+	env, _, _, _, _ := buddyEnv(t, 1)
+	for _, c := range []struct {
+		req  *Request
+		want string
+	}{
+		{buddyMember(aliceID, "buddy/pause", intOpt("weeks", 0)), "1 to 52"},
+		{buddyMember(aliceID, "buddy/pause", intOpt("weeks", 53)), "1 to 52"},
+		{buddyMember("200000000000000101", "buddy/avoid", userOpt("200000000000000101")), "That's you"},
+		{buddyMember(aliceID, "buddy/avoid", userOpt(botUserID)), "bot"},
+		{buddyMember(aliceID, "buddy/unavoid", userOpt(botUserID)), "bot"},
+		{buddyMember(aliceID, "buddy/pause", intOpt("weeks", 2)), "haven't joined"},
+		{buddyMember(aliceID, "buddy/join", str("group", "Monday Circle")), "/group join"},
+		{buddyMember(aliceID, "buddy/leave", str("group", "Monday Circle")), "nothing to leave"},
+		{asFacilitator("pairing/configure", str("group", "Monday Circle"), str("schedule", "weekly"), intOpt("size", 4)), "size:2"},
+		{asFacilitator("pairing/configure", str("group", "Monday Circle"), str("schedule", "weekly"), intOpt("followup_days", 15)), "1 to 14"},
+		{asFacilitator("pairing/configure", str("group", "Monday Circle"), str("schedule", "0 0 30 2 *")), "never"},
+		{asFacilitator("pairing/configure", str("group", "Monday Circle"), str("schedule", "daily")), "weekly"},
+		{asMember(aliceID, "pairing/configure", str("group", "Monday Circle"), str("schedule", "weekly")), "Only facilitators"},
+		{asFacilitator("pairing/run", str("group", "Monday Circle")), "at least 2"},
+	} {
+		_, err := call(t, env, c.req)
+		wantUserError(t, err, c.want)
+	}
+	rounds, err := env.DB.PairingStatsOf(context.Background(), mustGroup(t, env, "Monday Circle").ID)
+	if err != nil || rounds.Rounds != 0 {
+		t.Errorf("a refused run recorded %+v, %v", rounds, err)
+	}
+}
+
+func TestPairingRoundOfFive(t *testing.T) {
+	env, rec, now, g, ids := buddyEnv(t, 5)
+	// The first member privately avoids the second.
+	avoided := mustCall(t, env, buddyMember(ids[0], "buddy/avoid", userOpt(ids[1])))
+	if !avoided.Ephemeral || !strings.Contains(avoided.Content, "private") {
+		t.Errorf("avoid = %q", avoided.Content)
+	}
+	reply := runRound(t, env)
+	if !strings.Contains(reply.Content, "Round 1") || !strings.Contains(reply.Content, "2 pairs and trios") {
+		t.Errorf("run = %q", reply.Content)
+	}
+	threads := rec.Calls("ThreadStartComplex")
+	if len(threads) != 2 {
+		t.Fatalf("%d threads, want a pair and a trio", len(threads))
+	}
+	for _, c := range threads {
+		if c.Args[0] != g.ChannelID || c.Thread.Type != discordgo.ChannelTypeGuildPrivateThread || c.Thread.Invitable || c.Thread.AutoArchiveDuration != 10080 {
+			t.Errorf("thread = %+v, want a private, non-invitable thread in the group channel", c.Thread)
+		}
+	}
+	adds := rec.Calls("ThreadMemberAdd")
+	if len(adds) != 5 {
+		t.Fatalf("%d members added to threads, want 5", len(adds))
+	}
+	byThread := map[string][]string{}
+	for _, a := range adds {
+		byThread[a.Args[0]] = append(byThread[a.Args[0]], a.Args[1])
+	}
+	var sizes []int
+	for thread, members := range byThread {
+		sizes = append(sizes, len(members))
+		if slices.Contains(members, ids[0]) && slices.Contains(members, ids[1]) {
+			t.Errorf("thread %s pairs two members one of whom avoids the other", thread)
+		}
+	}
+	slices.Sort(sizes)
+	if !slices.Equal(sizes, []int{2, 3}) {
+		t.Errorf("group sizes = %v, want a pair and a trio", sizes)
+	}
+	for _, post := range rec.Calls("ChannelMessageSendComplex") {
+		members := byThread[post.Args[0]]
+		if members == nil {
+			continue
+		}
+		if !strings.Contains(post.Message.Content, "conversation starter") {
+			t.Errorf("introduction = %q", post.Message.Content)
+		}
+		am := post.Message.AllowedMentions
+		if am == nil || len(am.Parse) != 0 || !slices.Equal(slices.Sorted(slices.Values(am.Users)), slices.Sorted(slices.Values(members))) {
+			t.Errorf("introduction may ping %+v, want only %v", am, members)
+		}
+	}
+
+	// Status: each member sees their buddy; the avoid is never shown or hinted.
+	for _, id := range ids[:2] {
+		status := text(mustCall(t, env, buddyMember(id, "buddy/status")))
+		if !strings.Contains(status, "Your buddy") || !strings.Contains(status, "Not paused") {
+			t.Errorf("status of %s = %q", id, status)
+		}
+		if strings.Contains(strings.ToLower(status), "avoid") || strings.Contains(status, "<@"+ids[1-slices.Index(ids, id)]+">") {
+			t.Errorf("status of %s reveals the avoid: %q", id, status)
+		}
+	}
+
+	// Pausing covers every group the member joined pairing in.
+	paused := mustCall(t, env, buddyMember(ids[2], "buddy/pause", intOpt("weeks", 2)))
+	if !strings.Contains(paused.Content, "1 group") {
+		t.Errorf("pause = %q", paused.Content)
+	}
+	if status := text(mustCall(t, env, buddyMember(ids[2], "buddy/status"))); !strings.Contains(status, "Paused until") {
+		t.Errorf("status while paused = %q", status)
+	}
+
+	// reach_out posts in the pair thread, without the mood or the note.
+	*now = now.Add(time.Hour)
+	before := len(rec.Calls("ChannelMessageSendComplex"))
+	resp := mustCall(t, env, &Request{Route: "checkin", GuildID: guildID, UserID: ids[3],
+		Options: opts{mood(2), str("note", "secret words"), boolean("reach_out", true), str("group", "Monday Circle")}})
+	if !strings.Contains(resp.Content, "have been told") {
+		t.Errorf("reach out reply = %q", resp.Content)
+	}
+	posts := rec.Calls("ChannelMessageSendComplex")[before:]
+	if len(posts) != 1 || byThread[posts[0].Args[0]] == nil || !slices.Contains(byThread[posts[0].Args[0]], ids[3]) {
+		t.Fatalf("reach out posted %v, want one post in their pair thread", posts)
+	}
+	if m := posts[0].Message; strings.Contains(m.Content, "secret") || strings.Contains(m.Content, "Low") || m.AllowedMentions == nil || len(m.AllowedMentions.Users) != 0 {
+		t.Errorf("reach out message %q (mentions %+v) must carry no mood, note or ping", m.Content, m.AllowedMentions)
+	}
+}
+
+func TestPairingThreadRefusedStillRecordsRound(t *testing.T) {
+	env, rec, _, g, _ := buddyEnv(t, 2)
+	rec.failNext("ThreadStartComplex", restError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
+	reply := runRound(t, env)
+	if !strings.Contains(reply.Content, "could not be opened") || !strings.Contains(reply.Content, "missing a permission") {
+		t.Errorf("run with the thread refused = %q", reply.Content)
+	}
+	stats, err := env.DB.PairingStatsOf(context.Background(), g.ID)
+	if err != nil || stats.Rounds != 1 || stats.Pairs != 1 {
+		t.Errorf("stats = %+v, %v; the round is still recorded", stats, err)
+	}
+}
+
+// runJobs runs every due job of kind at `at` through its handler.
+func runJobs(t *testing.T, env Env, kind string, at time.Time) []storage.NewJob {
+	t.Helper()
+	r := NewRouter(Features(env)...)
+	var out []storage.NewJob
+	for _, j := range claimAll(t, env, at) {
+		if j.Kind != kind {
+			continue
+		}
+		next, err := r.Jobs()[kind].Handle(context.Background(), j)
+		if err != nil {
+			t.Fatalf("%s: %v", kind, err)
+		}
+		if err := env.DB.CompleteJob(context.Background(), j.ID, next...); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, next...)
+	}
+	return out
+}
+
+func TestFollowupAnswersFeedStats(t *testing.T) {
+	env, rec, now, _, ids := buddyEnv(t, 2)
+	runRound(t, env)
+	posted := len(rec.Calls("ChannelMessageSendComplex"))
+	if runJobs(t, env, jobPairingFollowup, now.Add(71*time.Hour)); len(rec.Calls("ChannelMessageSendComplex")) != posted {
+		t.Fatal("the follow-up ran before followup_days")
+	}
+	runJobs(t, env, jobPairingFollowup, now.Add(72*time.Hour))
+	posts := rec.Calls("ChannelMessageSendComplex")
+	followup := posts[len(posts)-1].Message
+	if !strings.Contains(followup.Content, "Did you two get to talk?") || len(followup.Components) != 1 {
+		t.Fatalf("follow-up = %q", followup.Content)
+	}
+	var talked, notYet string
+	for _, c := range followup.Components[0].(discordgo.ActionsRow).Components {
+		b := c.(discordgo.Button)
+		switch b.Label {
+		case "We talked":
+			talked = b.CustomID
+		case "Not yet":
+			notYet = b.CustomID
+		}
+	}
+	if !strings.HasPrefix(talked, "buddy:talked:") || !strings.HasPrefix(notYet, "buddy:notyet:") {
+		t.Fatalf("buttons = %q, %q", talked, notYet)
+	}
+	_, err := call(t, env, &Request{Kind: KindComponent, Route: talked, GuildID: guildID, UserID: bobID})
+	wantUserError(t, err, "Only the buddies")
+	resp := mustCall(t, env, &Request{Kind: KindComponent, Route: notYet, GuildID: guildID, UserID: ids[1]})
+	if !resp.Ephemeral {
+		t.Error("answers are confirmed privately")
+	}
+	stats := text(mustCall(t, env, asFacilitator("pairing/stats", str("group", "Monday Circle"))))
+	if !strings.Contains(stats, "0 of 1") {
+		t.Errorf("stats after Not yet = %q", stats)
+	}
+	mustCall(t, env, &Request{Kind: KindComponent, Route: talked, GuildID: guildID, UserID: ids[0]})
+	stats = text(mustCall(t, env, asFacilitator("pairing/stats", str("group", "Monday Circle"))))
+	for _, want := range []string{"Rounds held: 1", "Participants: 2", "1 of 1 (100%)"} {
+		if !strings.Contains(stats, want) {
+			t.Errorf("stats = %q, want %q", stats, want)
+		}
+	}
+}
+
+func TestThreeUnansweredPairingsPause(t *testing.T) {
+	env, _, now, g, ids := buddyEnv(t, 4)
+	quiet := ids[3]
+	for range 3 {
+		runRound(t, env)
+		history, err := env.DB.PairingHistory(context.Background(), g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range history {
+			for _, u := range p.Members {
+				if u != quiet {
+					if err := env.DB.AnswerFollowup(context.Background(), p.ID, u, storage.AnswerTalked, *now); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+		}
+		*now = now.Add(7 * 24 * time.Hour)
+	}
+	reply := runRound(t, env)
+	if !strings.Contains(reply.Content, "1 member left three pairings") {
+		t.Errorf("run = %q", reply.Content)
+	}
+	status := text(mustCall(t, env, buddyMember(quiet, "buddy/status")))
+	if !strings.Contains(status, "/buddy join") {
+		t.Errorf("status of the paused member = %q", status)
+	}
+	var dm *DMMessage
+	for _, j := range claimAll(t, env, *now) {
+		if j.Kind == jobDM {
+			var m DMMessage
+			if err := json.Unmarshal(j.Payload, &m); err != nil {
+				t.Fatal(err)
+			}
+			dm = &m
+		}
+	}
+	if dm == nil || dm.UserID != quiet || !strings.Contains(dm.Content, "/buddy join") {
+		t.Fatalf("DM = %+v, want one to the paused member saying how to rejoin", dm)
+	}
+	// Rejoining ends the pause and starts afresh.
+	mustCall(t, env, buddyMember(quiet, "buddy/join", str("group", "Monday Circle")))
+	if status := text(mustCall(t, env, buddyMember(quiet, "buddy/status"))); !strings.Contains(status, "Not paused") {
+		t.Errorf("status after rejoining = %q", status)
+	}
+}
+
+func TestPairingConfigureQueuesRound(t *testing.T) {
+	env, _, _, g, _ := buddyEnv(t, 2)
+	reply := mustCall(t, env, asFacilitator("pairing/configure", str("group", "Monday Circle"), str("schedule", "weekly"), intOpt("size", 3), intOpt("followup_days", 5)))
+	// Wednesday 25 Nov 2026 → Monday 30 Nov 10:00 Berlin = 09:00 UTC.
+	first := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	if !strings.Contains(reply.Content, timestamp(first, "F")) || !strings.Contains(reply.Content, "trios") {
+		t.Errorf("configure = %q", reply.Content)
+	}
+	mustCall(t, env, asFacilitator("pairing/configure", str("group", "Monday Circle"), str("schedule", "0 10 * * 3")))
+	jobs := claimAll(t, env, first.Add(30*24*time.Hour))
+	var rounds []storage.Job
+	for _, j := range jobs {
+		if j.Kind == jobPairingRound {
+			rounds = append(rounds, j)
+		}
+	}
+	if len(rounds) != 1 || !strings.HasPrefix(rounds[0].DedupeKey, fmt.Sprintf("group:%d:pairing:round:", g.ID)) {
+		t.Fatalf("queued rounds = %+v, want exactly the latest", rounds)
+	}
+	// Wednesday 2 Dec 10:00 Berlin: the cron schedule, not the weekly one.
+	if want := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC); !rounds[0].RunAt.Equal(want) {
+		t.Errorf("next round at %v, want %v", rounds[0].RunAt, want)
+	}
+}
