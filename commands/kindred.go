@@ -174,6 +174,7 @@ func (f *Kindred) about(ctx context.Context, req *Request) (*Response, error) {
 		"• In each server: the groups you joined, your meeting answers (Going, Maybe, Can't go) and when you marked I'm here.",
 		"• Each server's settings, groups and meetings, and the reminders and DMs waiting to be sent.",
 		"• In each server: your check-ins with their notes (" + retention + ") and your daily check-in reminder.",
+		"• In each server: your buddy settings, who you asked not to be paired with (never shown to anyone), your pairings and whether you said you talked.",
 		"",
 		"**Private by default.** Anything personal is shown only to you, and nothing you type is written to Kindred's logs.",
 	}, "\n")
