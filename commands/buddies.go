@@ -775,15 +775,9 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job) ([]storag
 	if err != nil {
 		return nil, err
 	}
-	g, err := f.env.DB.Group(ctx, p.GroupID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	g, live, err := liveGroup(ctx, f.env, p.GroupID)
+	if err != nil || !live {
 		return nil, err
-	}
-	if g.Archived() {
-		return nil, nil
 	}
 	s, err := f.env.DB.PairingSettingsOf(ctx, g.ID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -853,15 +847,8 @@ func (f *Buddies) followup(ctx context.Context, job storage.Job) ([]storage.NewJ
 	if err != nil {
 		return nil, err
 	}
-	g, err := f.env.DB.Group(ctx, p.GroupID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	if _, live, err := liveGroup(ctx, f.env, p.GroupID); err != nil || !live {
 		return nil, err
-	}
-	if g.Archived() {
-		return nil, nil
 	}
 	pr, err := f.env.DB.Pairing(ctx, p.PairingID)
 	if errors.Is(err, storage.ErrNotFound) {

@@ -254,6 +254,19 @@ func groupAutocomplete(ctx context.Context, env Env, req *Request) (*Response, e
 // activeGroupByName finds one of the server's active groups by the name a
 // member picked or typed. Unknown and archived groups are UserErrors that
 // say so.
+// liveGroup loads a group for timed work: live is false when the group is
+// gone or archived, and the work should quietly end.
+func liveGroup(ctx context.Context, env Env, id int64) (g storage.Group, live bool, err error) {
+	g, err = env.DB.Group(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.Group{}, false, nil
+	}
+	if err != nil {
+		return storage.Group{}, false, err
+	}
+	return g, !g.Archived(), nil
+}
+
 func activeGroupByName(ctx context.Context, env Env, guildID, name string) (storage.Group, error) {
 	g, err := groupByName(ctx, env, guildID, name)
 	if err != nil {

@@ -566,12 +566,9 @@ func (f *Meetings) remind(ctx context.Context, job storage.Job) ([]storage.NewJo
 	if !m.CancelledAt.IsZero() || s.cancelled[start.Unix()] {
 		return nil, nil
 	}
-	group, err := f.env.DB.Group(ctx, m.GroupID)
-	if err != nil {
+	group, live, err := liveGroup(ctx, f.env, m.GroupID)
+	if err != nil || !live {
 		return nil, err
-	}
-	if group.Archived() {
-		return nil, nil
 	}
 	now := f.env.Now()
 	late := now.Sub(job.RunAt) > lateGrace
@@ -638,12 +635,8 @@ func (f *Meetings) advance(ctx context.Context, job storage.Job) ([]storage.NewJ
 	if !m.CancelledAt.IsZero() {
 		return nil, nil
 	}
-	group, err := f.env.DB.Group(ctx, m.GroupID)
-	if err != nil {
+	if _, live, err := liveGroup(ctx, f.env, m.GroupID); err != nil || !live {
 		return nil, err
-	}
-	if group.Archived() {
-		return nil, nil
 	}
 	s, err := f.load(ctx, m)
 	if err != nil {
@@ -655,16 +648,9 @@ func (f *Meetings) advance(ctx context.Context, job storage.Job) ([]storage.NewJ
 // ---- /meeting list, info ----
 
 func (f *Meetings) list(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Meetings belong to a server: use this inside one.")
-	}
-	var groupID int64
-	if req.Has("group") {
-		g, err := f.activeGroup(ctx, req.GuildID, req.String("group"))
-		if err != nil {
-			return nil, err
-		}
-		groupID = g.ID
+	groupID, err := f.groupFilter(ctx, req)
+	if err != nil {
+		return nil, err
 	}
 	upcoming, err := f.upcoming(ctx, req.GuildID, groupID, f.env.Now(), upcomingShown)
 	if err != nil {
@@ -890,6 +876,22 @@ func (s series) held(since, now time.Time) []time.Time {
 
 // ---- shared option handling ----
 
+// groupFilter reads the optional `group` option of the listing
+// subcommands: 0 means every group.
+func (f *Meetings) groupFilter(ctx context.Context, req *Request) (int64, error) {
+	if !req.InGuild() {
+		return 0, UserErrorf("Meetings belong to a server: use this inside one.")
+	}
+	if !req.Has("group") {
+		return 0, nil
+	}
+	g, err := f.activeGroup(ctx, req.GuildID, req.String("group"))
+	if err != nil {
+		return 0, err
+	}
+	return g.ID, nil
+}
+
 // activeGroup finds a group by the name a member chose; archived and
 // unknown groups are explained.
 func (f *Meetings) activeGroup(ctx context.Context, guildID, name string) (storage.Group, error) {
@@ -1092,16 +1094,9 @@ func discordProblem(err error) string {
 const calendarExpand = 20
 
 func (f *Meetings) calendar(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Meetings belong to a server: use this inside one.")
-	}
-	var groupID int64
-	if req.Has("group") {
-		g, err := f.activeGroup(ctx, req.GuildID, req.String("group"))
-		if err != nil {
-			return nil, err
-		}
-		groupID = g.ID
+	groupID, err := f.groupFilter(ctx, req)
+	if err != nil {
+		return nil, err
 	}
 	meetings, err := f.env.DB.ActiveMeetings(ctx, req.GuildID, groupID)
 	if err != nil {
