@@ -109,3 +109,18 @@ func (d *limitedDiscord) ThreadMemberAdd(threadID, memberID string, options ...d
 	d.take()
 	return d.next.ThreadMemberAdd(threadID, memberID, options...)
 }
+
+func (d *limitedDiscord) GuildMemberTimeout(guildID, userID string, until *time.Time, options ...discordgo.RequestOption) error {
+	d.take()
+	return d.next.GuildMemberTimeout(guildID, userID, until, options...)
+}
+
+func (d *limitedDiscord) GuildMemberDeleteWithReason(guildID, userID, reason string, options ...discordgo.RequestOption) error {
+	d.take()
+	return d.next.GuildMemberDeleteWithReason(guildID, userID, reason, options...)
+}
+
+func (d *limitedDiscord) GuildBanCreateWithReason(guildID, userID, reason string, days int, options ...discordgo.RequestOption) error {
+	d.take()
+	return d.next.GuildBanCreateWithReason(guildID, userID, reason, days, options...)
+}

@@ -32,7 +32,9 @@ func asRegistered(t *testing.T, defs []*discordgo.ApplicationCommand) []*discord
 		c["id"] = "9000000000000000" + string(rune('0'+i%10))
 		c["application_id"] = "1"
 		c["version"] = "1"
-		c["type"] = 1
+		if _, ok := c["type"]; !ok {
+			c["type"] = 1 // Discord fills in chat input; context menus keep theirs
+		}
 		c["dm_permission"] = true
 		c["nsfw"] = false
 		c["contexts"] = nil

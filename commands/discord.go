@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"time"
+
 	"github.com/bwmarrin/discordgo"
 )
 
@@ -16,4 +18,7 @@ type Discord interface {
 	GuildMemberRoleRemove(guildID, userID, roleID string, options ...discordgo.RequestOption) error
 	ThreadStartComplex(channelID string, data *discordgo.ThreadStart, options ...discordgo.RequestOption) (*discordgo.Channel, error)
 	ThreadMemberAdd(threadID, memberID string, options ...discordgo.RequestOption) error
+	GuildMemberTimeout(guildID, userID string, until *time.Time, options ...discordgo.RequestOption) error
+	GuildMemberDeleteWithReason(guildID, userID, reason string, options ...discordgo.RequestOption) error
+	GuildBanCreateWithReason(guildID, userID, reason string, days int, options ...discordgo.RequestOption) error
 }

@@ -31,6 +31,7 @@ func Features(env Env) []Feature {
 		&Meetings{env: env},
 		&Checkins{env: env},
 		&Buddies{env: env},
+		&Moderation{env: env},
 		&DMs{env: env},
 	}
 }

@@ -129,7 +129,19 @@ func (f *Kindred) setup(ctx context.Context, req *Request) (*Response, error) {
 	if changed {
 		title = "Saved. Kindred's settings for this server"
 	}
-	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{settingsEmbed(title, s)}}, nil
+	resp := &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{settingsEmbed(title, s)}}
+	if u.ModlogChannelID != nil {
+		// Reports made while there was no mod-log are posted now.
+		posted, err := postPendingReports(ctx, f.env, req.GuildID, s.ModlogChannelID)
+		if posted > 0 {
+			resp.Content = fmt.Sprintf("Posted %s that waited for a mod-log channel to <#%s>.", plural(posted, "report", "reports"), s.ModlogChannelID)
+		}
+		if err != nil {
+			f.env.Log.Warn("pending reports not posted", "guild", req.GuildID, "channel", s.ModlogChannelID, "err", err)
+			resp.Content = strings.TrimSpace(resp.Content + fmt.Sprintf(" Reports waiting for the mod-log couldn't all be posted to <#%s> (%s); they stay saved and are posted the next time the mod-log channel is set.", s.ModlogChannelID, discordProblem(err)))
+		}
+	}
+	return resp, nil
 }
 
 func settingsEmbed(title string, s storage.GuildSettings) *discordgo.MessageEmbed {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -126,6 +127,22 @@ func (r *recorder) ThreadStartComplex(channelID string, data *discordgo.ThreadSt
 
 func (r *recorder) ThreadMemberAdd(threadID, memberID string, _ ...discordgo.RequestOption) error {
 	return r.record(recordedCall{Method: "ThreadMemberAdd", Args: []string{threadID, memberID}})
+}
+
+func (r *recorder) GuildMemberTimeout(guildID, userID string, until *time.Time, _ ...discordgo.RequestOption) error {
+	arg := "nil"
+	if until != nil {
+		arg = until.UTC().Format(time.RFC3339)
+	}
+	return r.record(recordedCall{Method: "GuildMemberTimeout", Args: []string{guildID, userID, arg}})
+}
+
+func (r *recorder) GuildMemberDeleteWithReason(guildID, userID, reason string, _ ...discordgo.RequestOption) error {
+	return r.record(recordedCall{Method: "GuildMemberDeleteWithReason", Args: []string{guildID, userID, reason}})
+}
+
+func (r *recorder) GuildBanCreateWithReason(guildID, userID, reason string, days int, _ ...discordgo.RequestOption) error {
+	return r.record(recordedCall{Method: "GuildBanCreateWithReason", Args: []string{guildID, userID, reason, strconv.Itoa(days)}})
 }
 
 // restError is the error discordgo returns when Discord refuses a request,

@@ -1,0 +1,733 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/scheduler"
+	"github.com/kindred-bot/kindred/storage"
+)
+
+// Moderation limits and defaults.
+const (
+	defaultWarningDays = 90
+	minWarningDays     = 1
+	maxWarningDays     = 3650
+	maxWarningReason   = 512
+	minEscalation      = 1
+	maxEscalation      = 50
+	minTimeout         = time.Minute
+	maxTimeout         = 28 * 24 * time.Hour
+	maxReportExcerpt   = 300
+	// reportDraftTTL is how long the message a member chose to report is
+	// remembered while they fill in the modal.
+	reportDraftTTL = 30 * time.Minute
+)
+
+// reportCommandName is the message context menu entry, exactly as members see it.
+const reportCommandName = "Report to moderators"
+
+// reportModalPrefix starts the report modal's custom id:
+// "report:<channel id>:<message id>:<author id>".
+const reportModalPrefix = "report:"
+
+// reportReasonField is the report modal's text input.
+const reportReasonField = "reason"
+
+const colourModeration = 0xE8A33D
+
+var warnCommand = &discordgo.ApplicationCommand{
+	Name:        "warn",
+	Description: "Warn a member (moderators): recorded, sent to them privately and logged",
+	Options: []*discordgo.ApplicationCommandOption{
+		{Type: discordgo.ApplicationCommandOptionUser, Name: "user", Description: "The member to warn", Required: true},
+		{Type: discordgo.ApplicationCommandOptionString, Name: "reason", Description: "Why; the member is sent this (up to 512 characters)", Required: true, MaxLength: maxWarningReason},
+		{Type: discordgo.ApplicationCommandOptionInteger, Name: "expires_days", Description: "Days until the warning stops counting (1 to 3650, default 90)",
+			MinValue: floatPtr(minWarningDays), MaxValue: maxWarningDays},
+	},
+}
+
+var warningsCommand = &discordgo.ApplicationCommand{
+	Name:        "warnings",
+	Description: "Your active warnings, or (moderators) a member's whole record",
+	Options: []*discordgo.ApplicationCommandOption{
+		{Type: discordgo.ApplicationCommandOptionUser, Name: "user", Description: "Moderators: the member whose warnings to show"},
+	},
+}
+
+var unwarnCommand = &discordgo.ApplicationCommand{
+	Name:        "unwarn",
+	Description: "Revoke a warning by its case number (moderators)",
+	Options: []*discordgo.ApplicationCommandOption{
+		{Type: discordgo.ApplicationCommandOptionInteger, Name: "case", Description: "The warning's case number", Required: true, MinValue: floatPtr(1)},
+		{Type: discordgo.ApplicationCommandOptionString, Name: "reason", Description: "Why it is revoked (up to 512 characters)", MaxLength: maxWarningReason},
+	},
+}
+
+var escalationCommand = &discordgo.ApplicationCommand{
+	Name:        "escalation",
+	Description: "What happens automatically at a number of active warnings (moderators)",
+	Options: []*discordgo.ApplicationCommandOption{
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "set", Description: "Set the action at a number of active warnings",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "warnings", Description: "Active warnings that trigger it (1 to 50)", Required: true,
+					MinValue: floatPtr(minEscalation), MaxValue: maxEscalation},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "action", Description: "What Kindred does", Required: true,
+					Choices: stringChoices(storage.ActionTimeout, storage.ActionKick, storage.ActionBan)},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "duration", Description: "For timeout: how long, e.g. 1h, 3d (up to 28d)", MaxLength: 20},
+			},
+		},
+		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "The server's escalation rules"},
+		{
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "clear", Description: "Remove the rule at a number of warnings",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "warnings", Description: "The rule's number of warnings", Required: true,
+					MinValue: floatPtr(minEscalation), MaxValue: maxEscalation},
+			},
+		},
+	},
+}
+
+var reportCommand = &discordgo.ApplicationCommand{
+	Type: discordgo.MessageApplicationCommand,
+	Name: reportCommandName,
+}
+
+// Moderation is /warn, /warnings, /unwarn, /escalation and the Report to
+// moderators message menu.
+type Moderation struct {
+	env Env
+
+	// drafts remember the text of a message being reported while the
+	// reporter fills in the modal: a modal submission carries only its
+	// custom id, and Kindred can't read messages otherwise. Keyed by
+	// reporter and message id; entries expire after reportDraftTTL.
+	mu     sync.Mutex
+	drafts map[string]reportDraft
+}
+
+type reportDraft struct {
+	excerpt string
+	at      time.Time
+}
+
+func (f *Moderation) Register(r *Router) {
+	r.Define(warnCommand)
+	r.Define(warningsCommand)
+	r.Define(unwarnCommand)
+	r.Define(escalationCommand)
+	r.Define(reportCommand)
+	r.Command("warn", f.warn)
+	r.Command("warnings", f.warnings)
+	r.Command("unwarn", f.unwarn)
+	r.Command("escalation/set", f.escalationSet)
+	r.Command("escalation/list", f.escalationList)
+	r.Command("escalation/clear", f.escalationClear)
+	r.Command(reportCommandName, f.reportStart)
+	r.Modal(reportModalPrefix, f.reportSubmit)
+}
+
+// ---- /warn ----
+
+func (f *Moderation) warn(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireModerator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	target, err := req.ID("user")
+	if err != nil {
+		return nil, err
+	}
+	if target == "" {
+		return nil, UserErrorf("Pick the member to warn with `user`, e.g. `/warn user:@someone reason:Spam in #general`.")
+	}
+	if target == req.UserID {
+		return nil, UserErrorf("You can't warn yourself. Pick another member with `user:@someone`.")
+	}
+	if req.Resolved != nil && req.Resolved.Users[target] != nil && req.Resolved.Users[target].Bot {
+		return nil, UserErrorf("That's a bot (Kindred or another one): warnings are for members. Pick a person with `user:@someone`.")
+	}
+	reason, err := moderationReason(req, true)
+	if err != nil {
+		return nil, err
+	}
+	days, err := req.IntOr("expires_days", defaultWarningDays)
+	if err != nil {
+		return nil, err
+	}
+	if days < minWarningDays || days > maxWarningDays {
+		return nil, UserErrorf("`expires_days` is %d to %d days, e.g. `expires_days:30`; without it a warning lasts %d days.", minWarningDays, maxWarningDays, defaultWarningDays)
+	}
+	now := f.env.Now()
+	w, active, err := f.env.DB.AddWarning(ctx, storage.Warning{
+		GuildID: req.GuildID, UserID: target, ModeratorID: req.UserID, Reason: reason,
+		CreatedAt: now, ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("warn: %w", err)
+	}
+	log := f.env.Log.With("guild", req.GuildID, "case", w.Case, "user", target, "moderator", req.UserID)
+	log.Info("warning recorded", "active", active)
+
+	var problems []string
+	dmNote := "They were sent the reason privately."
+	if problem := f.sendWarningDM(ctx, w); problem != "" {
+		problems = append(problems, problem)
+		dmNote = ""
+		log.Info("warning dm not delivered")
+	}
+	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
+	if err != nil {
+		return nil, err
+	}
+	if settings.ModlogChannelID == "" {
+		problems = append(problems, "It wasn't logged: no mod-log channel is set. `/kindred setup modlog_channel:#mod-log` sets one.")
+	} else if _, err := f.postModlog(settings.ModlogChannelID, warningEmbed(w, active)); err != nil {
+		problems = append(problems, fmt.Sprintf("It couldn't be posted to <#%s>: %s.", settings.ModlogChannelID, discordProblem(err)))
+		log.Warn("warning not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
+	}
+
+	escalation := ""
+	rule, ok, err := f.env.DB.EscalationRuleFor(ctx, req.GuildID, active)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		done, problem := f.escalate(w, rule)
+		if problem != "" {
+			problems = append(problems, problem)
+			log.Warn("escalation not applied", "action", rule.Action, "warnings", rule.Warnings)
+		} else {
+			escalation = done
+			log.Info("escalation applied", "action", rule.Action, "warnings", rule.Warnings)
+		}
+		if settings.ModlogChannelID != "" {
+			text := fmt.Sprintf("**Escalation** (case #%d, %d active warnings): ", w.Case, active)
+			if problem != "" {
+				text += "not applied. " + problem
+			} else {
+				text += done
+			}
+			if _, err := f.env.Discord.ChannelMessageSendComplex(settings.ModlogChannelID, &discordgo.MessageSend{
+				Content: text, AllowedMentions: noMentions(),
+			}); err != nil {
+				log.Warn("escalation not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
+			}
+		}
+	}
+
+	lines := []string{fmt.Sprintf("Warning recorded: **case #%d** for <@%s>, until %s. They have %s now.",
+		w.Case, target, timestamp(w.ExpiresAt, "F"), plural(active, "active warning", "active warnings"))}
+	if dmNote != "" {
+		lines = append(lines, dmNote)
+	}
+	if escalation != "" {
+		lines = append(lines, "Escalation: "+escalation)
+	}
+	if len(problems) > 0 {
+		lines = append(lines, "", "**What couldn't be done** (the warning is recorded either way):")
+		for _, p := range problems {
+			lines = append(lines, "• "+p)
+		}
+	}
+	return Ephemeral(strings.Join(lines, "\n")), nil
+}
+
+// moderationReason reads the `reason` option of /warn and /unwarn.
+func moderationReason(req *Request, required bool) (string, error) {
+	reason := strings.TrimSpace(req.String("reason"))
+	if reason == "" && required {
+		return "", UserErrorf("Give a reason with `reason`, e.g. `reason:Repeated personal attacks in #general`. The member is sent it.")
+	}
+	if n := len([]rune(reason)); n > maxWarningReason {
+		return "", UserErrorf("A reason can be up to %d characters; yours has %d. Keep it to what the member needs to know.", maxWarningReason, n)
+	}
+	return reason, nil
+}
+
+// sendWarningDM tells the member about their warning, directly rather than
+// through the DM queue, so the moderator learns at once if it can't be
+// delivered. It returns what went wrong, for the moderator, or "".
+func (f *Moderation) sendWarningDM(ctx context.Context, w storage.Warning) string {
+	prefs, err := f.env.DB.Preferences(ctx, w.UserID)
+	if err != nil {
+		f.env.Log.Error("read preferences for a warning dm", "user", w.UserID, "err", err)
+		return "They weren't sent a DM: Kindred couldn't read their DM preference. They can see it with `/warnings`."
+	}
+	if !prefs.DMsEnabled {
+		return "They weren't sent a DM: they turned Kindred's DMs off (`/preferences dms`). They can see it with `/warnings`."
+	}
+	content := strings.Join([]string{
+		fmt.Sprintf("You've received a warning from the moderators of a server you're in (https://discord.com/channels/%s), case #%d.", w.GuildID, w.Case),
+		"",
+		"**Reason:** " + w.Reason,
+		fmt.Sprintf("**Expires:** %s (%s). After that it no longer counts toward further action.", timestamp(w.ExpiresAt, "F"), timestamp(w.ExpiresAt, "R")),
+		"",
+		"**To appeal** or talk it over, contact the server's moderators in the server. Replies to this DM aren't read. `/warnings` in the server shows your active warnings.",
+	}, "\n")
+	channel, err := f.env.Discord.UserChannelCreate(w.UserID)
+	if err == nil {
+		_, err = f.env.Discord.ChannelMessageSendComplex(channel.ID, &discordgo.MessageSend{Content: content, AllowedMentions: noMentions()})
+	}
+	switch {
+	case err == nil:
+		return ""
+	case closedDM(err):
+		return "They weren't sent a DM: their DMs are closed to Kindred (Discord error 50007). Tell them another way if they should know."
+	default:
+		return "They weren't sent a DM: " + discordProblem(err) + "."
+	}
+}
+
+// escalate applies rule to the warned member. It returns what was done,
+// or what went wrong for the moderator.
+func (f *Moderation) escalate(w storage.Warning, rule storage.EscalationRule) (done, problem string) {
+	auditReason := fmt.Sprintf("Kindred escalation: %d active warnings (case #%d)", rule.Warnings, w.Case)
+	var err error
+	switch rule.Action {
+	case storage.ActionTimeout:
+		until := f.env.Now().Add(rule.Duration)
+		err = f.env.Discord.GuildMemberTimeout(w.GuildID, w.UserID, &until, discordgo.WithAuditLogReason(auditReason))
+		done = fmt.Sprintf("<@%s> is timed out for %s, until %s.", w.UserID, scheduler.FormatOffset(rule.Duration), timestamp(until, "F"))
+	case storage.ActionKick:
+		err = f.env.Discord.GuildMemberDeleteWithReason(w.GuildID, w.UserID, auditReason)
+		done = fmt.Sprintf("<@%s> was kicked from the server.", w.UserID)
+	case storage.ActionBan:
+		err = f.env.Discord.GuildBanCreateWithReason(w.GuildID, w.UserID, auditReason, 0)
+		done = fmt.Sprintf("<@%s> was banned from the server.", w.UserID)
+	default:
+		return "", fmt.Sprintf("The escalation rule at %d warnings has an unknown action.", rule.Warnings)
+	}
+	if err == nil {
+		return done, ""
+	}
+	action := map[string]string{storage.ActionTimeout: "time them out", storage.ActionKick: "kick them", storage.ActionBan: "ban them"}[rule.Action]
+	var rest *discordgo.RESTError
+	if errors.As(err, &rest) && rest.Message != nil && rest.Message.Code == discordgo.ErrCodeMissingPermissions {
+		return "", fmt.Sprintf("The escalation rule at %d warnings couldn't %s: Kindred lacks the permission, or the member's role is above Kindred's, or they own the server (Discord error 50013).", rule.Warnings, action)
+	}
+	return "", fmt.Sprintf("The escalation rule at %d warnings couldn't %s: %s.", rule.Warnings, action, discordProblem(err))
+}
+
+func (f *Moderation) postModlog(channelID string, embed *discordgo.MessageEmbed) (*discordgo.Message, error) {
+	return f.env.Discord.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+		Embeds: []*discordgo.MessageEmbed{embed}, AllowedMentions: noMentions(),
+	})
+}
+
+func warningEmbed(w storage.Warning, active int) *discordgo.MessageEmbed {
+	return &discordgo.MessageEmbed{
+		Title: fmt.Sprintf("Warning · case #%d", w.Case),
+		Color: colourModeration,
+		Fields: []*discordgo.MessageEmbedField{
+			{Name: "Member", Value: fmt.Sprintf("<@%s> (%s)", w.UserID, w.UserID), Inline: true},
+			{Name: "Moderator", Value: fmt.Sprintf("<@%s>", w.ModeratorID), Inline: true},
+			{Name: "Reason", Value: w.Reason},
+			{Name: "Expires", Value: fmt.Sprintf("%s (%s)", timestamp(w.ExpiresAt, "F"), timestamp(w.ExpiresAt, "R")), Inline: true},
+			{Name: "Active warnings", Value: fmt.Sprint(active), Inline: true},
+		},
+		Timestamp: w.CreatedAt.Format(time.RFC3339),
+	}
+}
+
+// ---- /warnings ----
+
+func (f *Moderation) warnings(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Warnings belong to a server: use `/warnings` inside one.")
+	}
+	target, err := req.ID("user")
+	if err != nil {
+		return nil, err
+	}
+	now := f.env.Now()
+	if target == "" {
+		return f.ownWarnings(ctx, req, now)
+	}
+	if err := requireModerator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	all, err := f.env.DB.Warnings(ctx, req.GuildID, target)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return Ephemeral(fmt.Sprintf("<@%s> has no warnings in this server.", target)), nil
+	}
+	activeCount := 0
+	var lines []string
+	for i := len(all) - 1; i >= 0; i-- { // newest first
+		w := all[i]
+		status := "active"
+		switch {
+		case w.Revoked():
+			status = "revoked"
+		case w.Expired(now):
+			status = "expired"
+		default:
+			activeCount++
+		}
+		line := fmt.Sprintf("**#%d** · %s · issued by <@%s> %s · expires %s\n> %s",
+			w.Case, status, w.ModeratorID, timestamp(w.CreatedAt, "D"), timestamp(w.ExpiresAt, "D"), oneLine(w.Reason))
+		if w.Revoked() {
+			line += fmt.Sprintf("\nRevoked by <@%s> %s", w.RevokedBy, timestamp(w.RevokedAt, "D"))
+			if w.RevokeReason != "" {
+				line += ": " + oneLine(w.RevokeReason)
+			}
+		}
+		lines = append(lines, line)
+	}
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
+		Title:       "Warnings",
+		Description: fitLines(fmt.Sprintf("<@%s>: %d active, %d in all.", target, activeCount, len(all)), lines),
+		Color:       colourModeration,
+	}}}, nil
+}
+
+func (f *Moderation) ownWarnings(ctx context.Context, req *Request, now time.Time) (*Response, error) {
+	active, err := f.env.DB.ActiveWarnings(ctx, req.GuildID, req.UserID, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(active) == 0 {
+		return Ephemeral("You have no active warnings in this server."), nil
+	}
+	var lines []string
+	for _, w := range active {
+		lines = append(lines, fmt.Sprintf("**%s**, until %s\n> %s", timestamp(w.CreatedAt, "D"), timestamp(w.ExpiresAt, "D"), oneLine(w.Reason)))
+	}
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
+		Title:       "Your active warnings",
+		Description: fitLines(fmt.Sprintf("You have %s here.", plural(len(active), "active warning", "active warnings")), lines),
+		Color:       colourModeration,
+		Footer:      &discordgo.MessageEmbedFooter{Text: "Only you see this. To appeal, contact the server's moderators."},
+	}}}, nil
+}
+
+// oneLine keeps a reason on one quoted line.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+}
+
+// fitLines joins a header and lines into an embed description, leaving out
+// the lines that don't fit and saying how many.
+func fitLines(header string, lines []string) string {
+	out := header
+	for i, l := range lines {
+		more := fmt.Sprintf("\n\n…and %d more.", len(lines)-i)
+		if len([]rune(out))+len([]rune(l))+2+len(more) > maxEmbedDescription {
+			return out + more
+		}
+		out += "\n\n" + l
+	}
+	return out
+}
+
+// ---- /unwarn ----
+
+func (f *Moderation) unwarn(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireModerator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	caseNumber, err := req.Int("case")
+	if err != nil {
+		return nil, err
+	}
+	reason, err := moderationReason(req, false)
+	if err != nil {
+		return nil, err
+	}
+	w, err := f.env.DB.RevokeWarning(ctx, req.GuildID, caseNumber, req.UserID, reason, f.env.Now())
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return nil, UserErrorf("There's no such case #%d in this server. `/warnings user:@someone` lists a member's cases.", caseNumber)
+	case errors.Is(err, storage.ErrAlreadyRevoked):
+		return nil, UserErrorf("Case #%d was already revoked %s.", caseNumber, timestamp(w.RevokedAt, "F"))
+	case err != nil:
+		return nil, err
+	}
+	f.env.Log.Info("warning revoked", "guild", req.GuildID, "case", w.Case, "user", w.UserID, "moderator", req.UserID)
+	text := fmt.Sprintf("Case #%d (<@%s>) is revoked: it no longer counts, and stays in their record as revoked.", w.Case, w.UserID)
+	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
+	if err != nil {
+		return nil, err
+	}
+	fields := []*discordgo.MessageEmbedField{
+		{Name: "Member", Value: fmt.Sprintf("<@%s> (%s)", w.UserID, w.UserID), Inline: true},
+		{Name: "Revoked by", Value: fmt.Sprintf("<@%s>", req.UserID), Inline: true},
+		{Name: "Original reason", Value: w.Reason},
+	}
+	if reason != "" {
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Why revoked", Value: reason})
+	}
+	switch {
+	case settings.ModlogChannelID == "":
+		text += "\nIt wasn't logged: no mod-log channel is set. `/kindred setup modlog_channel:#mod-log` sets one."
+	default:
+		if _, err := f.postModlog(settings.ModlogChannelID, &discordgo.MessageEmbed{
+			Title: fmt.Sprintf("Warning revoked · case #%d", w.Case), Color: colourCalm, Fields: fields,
+		}); err != nil {
+			text += fmt.Sprintf("\nIt couldn't be posted to <#%s>: %s.", settings.ModlogChannelID, discordProblem(err))
+		}
+	}
+	return Ephemeral(text), nil
+}
+
+// ---- /escalation ----
+
+func (f *Moderation) escalationSet(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireModerator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	n, err := req.Int("warnings")
+	if err != nil {
+		return nil, err
+	}
+	if n < minEscalation || n > maxEscalation {
+		return nil, UserErrorf("`warnings` is %d to %d, e.g. `/escalation set warnings:3 action:timeout duration:1h`.", minEscalation, maxEscalation)
+	}
+	rule := storage.EscalationRule{GuildID: req.GuildID, Warnings: int(n), Action: req.String("action")}
+	switch rule.Action {
+	case storage.ActionTimeout:
+		if !req.Has("duration") {
+			return nil, UserErrorf("A timeout needs a `duration`, e.g. `duration:1h` or `duration:3d` (up to 28d).")
+		}
+		d, err := scheduler.ParseLength(req.String("duration"), minTimeout, maxTimeout)
+		if err != nil {
+			return nil, UserErrorf("%s A timeout lasts from 1m to 28d, e.g. `duration:1h` or `duration:3d`.", memberText(err))
+		}
+		rule.Duration = d
+	case storage.ActionKick, storage.ActionBan:
+		if req.Has("duration") {
+			return nil, UserErrorf("A %s has no `duration`: only timeouts do. Try `/escalation set warnings:%d action:%s`.", rule.Action, n, rule.Action)
+		}
+	default:
+		return nil, UserErrorf("`action` is one of `timeout`, `kick` or `ban`, e.g. `action:timeout duration:1h`.")
+	}
+	if err := f.env.DB.SetEscalationRule(ctx, rule, req.UserID, f.env.Now()); err != nil {
+		return nil, err
+	}
+	f.env.Log.Info("escalation rule set", "guild", req.GuildID, "moderator", req.UserID, "warnings", rule.Warnings, "action", rule.Action)
+	return Ephemeral(fmt.Sprintf("Saved: when a member reaches %s, Kindred will %s. `/escalation list` shows every rule.",
+		plural(rule.Warnings, "active warning", "active warnings"), describeRule(rule))), nil
+}
+
+func describeRule(r storage.EscalationRule) string {
+	switch r.Action {
+	case storage.ActionTimeout:
+		return "time them out for " + scheduler.FormatOffset(r.Duration)
+	case storage.ActionKick:
+		return "kick them"
+	case storage.ActionBan:
+		return "ban them"
+	}
+	return r.Action
+}
+
+func (f *Moderation) escalationList(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireModerator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	rules, err := f.env.DB.EscalationRules(ctx, req.GuildID)
+	if err != nil {
+		return nil, err
+	}
+	if len(rules) == 0 {
+		return Ephemeral("No escalation rules: warnings are recorded and nothing more happens. Add one with e.g. `/escalation set warnings:3 action:timeout duration:1h`."), nil
+	}
+	lines := make([]string, len(rules))
+	for i, r := range rules {
+		lines[i] = fmt.Sprintf("At %s: %s", plural(r.Warnings, "active warning", "active warnings"), describeRule(r))
+	}
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
+		Title: "Escalation rules", Color: colourModeration, Description: strings.Join(lines, "\n"),
+		Footer: &discordgo.MessageEmbedFooter{Text: "A rule applies when a warning brings a member to exactly that many active warnings."},
+	}}}, nil
+}
+
+func (f *Moderation) escalationClear(ctx context.Context, req *Request) (*Response, error) {
+	if err := requireModerator(ctx, f.env, req); err != nil {
+		return nil, err
+	}
+	n, err := req.Int("warnings")
+	if err != nil {
+		return nil, err
+	}
+	removed, err := f.env.DB.ClearEscalationRule(ctx, req.GuildID, int(n))
+	if err != nil {
+		return nil, err
+	}
+	if !removed {
+		return nil, UserErrorf("There's no rule at %d warnings. `/escalation list` shows the rules there are.", n)
+	}
+	f.env.Log.Info("escalation rule cleared", "guild", req.GuildID, "moderator", req.UserID, "warnings", n)
+	return Ephemeral(fmt.Sprintf("Removed the rule at %s.", plural(int(n), "warning", "warnings"))), nil
+}
+
+// ---- Report to moderators ----
+
+func (f *Moderation) reportStart(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Reports go to a server's moderators: use this on a message inside a server.")
+	}
+	m := req.TargetMessage
+	if m == nil || m.ID == "" || m.Author == nil {
+		return nil, UserErrorf("Kindred couldn't see that message. Try again, or tell a moderator directly.")
+	}
+	channelID := m.ChannelID
+	if channelID == "" {
+		channelID = req.ChannelID
+	}
+	f.rememberDraft(req.UserID, m.ID, excerpt(m.Content))
+	return &Response{Modal: &Modal{
+		CustomID: reportModalPrefix + channelID + ":" + m.ID + ":" + m.Author.ID,
+		Title:    "Report to moderators",
+		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.TextInput{
+				CustomID: reportReasonField, Label: "What's wrong with this message?", Style: discordgo.TextInputParagraph,
+				Placeholder: "Only moderators see this. The author isn't told who reported it.",
+				Required:    true, MinLength: 1, MaxLength: maxWarningReason,
+			},
+		}}},
+	}}, nil
+}
+
+func (f *Moderation) reportSubmit(ctx context.Context, req *Request) (*Response, error) {
+	if !req.InGuild() {
+		return nil, UserErrorf("Reports go to a server's moderators: use this on a message inside a server.")
+	}
+	ids := strings.Split(strings.TrimPrefix(req.Route, reportModalPrefix), ":")
+	if len(ids) != 3 || !snowflake(ids[0]) || !snowflake(ids[1]) || !snowflake(ids[2]) {
+		return nil, fmt.Errorf("report modal: bad custom id %q", req.Route)
+	}
+	reason := strings.TrimSpace(req.Fields[reportReasonField])
+	if reason == "" {
+		return nil, UserErrorf("Please say what's wrong with the message, so moderators know what to look at.")
+	}
+	if n := len([]rune(reason)); n > maxWarningReason {
+		return nil, UserErrorf("A report's reason can be up to %d characters; yours has %d.", maxWarningReason, n)
+	}
+	now := f.env.Now()
+	r, err := f.env.DB.AddReport(ctx, storage.Report{
+		GuildID: req.GuildID, ReporterID: req.UserID, ReportedID: ids[2], ChannelID: ids[0], MessageID: ids[1],
+		Reason: reason, Excerpt: f.takeDraft(req.UserID, ids[1]), CreatedAt: now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	log := f.env.Log.With("guild", req.GuildID, "report", r.ID, "reporter", req.UserID, "reported", r.ReportedID)
+	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
+	if err != nil {
+		return nil, err
+	}
+	waiting := "Thank you for reporting it. Moderators can't see it yet: this server hasn't set a mod-log channel. Your report is saved, and moderators will see it as soon as one is set. The author isn't told who reported it."
+	if settings.ModlogChannelID == "" {
+		log.Info("report stored: no mod-log channel")
+		return Ephemeral(waiting), nil
+	}
+	claimed, err := f.env.DB.ClaimReport(ctx, r.ID, now)
+	if err != nil {
+		return nil, err
+	}
+	if claimed {
+		if _, err := f.postModlog(settings.ModlogChannelID, reportEmbed(r)); err != nil {
+			log.Warn("report not posted to the mod-log", "channel", settings.ModlogChannelID, "err", err)
+			if err := f.env.DB.ReleaseReport(ctx, r.ID); err != nil {
+				return nil, err
+			}
+			return Ephemeral("Thank you for reporting it. Kindred couldn't deliver it to the moderators just now; it is saved and will be posted when a moderator sets the mod-log channel again. If it's urgent, contact a moderator directly."), nil
+		}
+	}
+	log.Info("report delivered")
+	return Ephemeral("Thank you for reporting it. The moderators have it, with a link to the message. The author isn't told who reported it."), nil
+}
+
+func snowflake(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
+}
+
+func reportEmbed(r storage.Report) *discordgo.MessageEmbed {
+	text := r.Excerpt
+	if text == "" {
+		text = "(no excerpt: open the message with the link)"
+	}
+	return &discordgo.MessageEmbed{
+		Title: "Report",
+		Color: colourModeration,
+		Fields: []*discordgo.MessageEmbedField{
+			{Name: "Reported member", Value: fmt.Sprintf("<@%s> (%s)", r.ReportedID, r.ReportedID), Inline: true},
+			{Name: "Reported by", Value: fmt.Sprintf("<@%s>", r.ReporterID), Inline: true},
+			{Name: "Reason", Value: r.Reason},
+			{Name: "Message", Value: fmt.Sprintf("https://discord.com/channels/%s/%s/%s", r.GuildID, r.ChannelID, r.MessageID)},
+			{Name: "Excerpt", Value: text},
+		},
+		Timestamp: r.CreatedAt.Format(time.RFC3339),
+	}
+}
+
+// excerpt is at most maxReportExcerpt characters of a message's text.
+func excerpt(content string) string {
+	s := strings.TrimSpace(content)
+	if r := []rune(s); len(r) > maxReportExcerpt {
+		return string(r[:maxReportExcerpt-1]) + "…"
+	}
+	return s
+}
+
+func (f *Moderation) rememberDraft(reporterID, messageID, text string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	now := f.env.Now()
+	if f.drafts == nil {
+		f.drafts = map[string]reportDraft{}
+	}
+	for k, d := range f.drafts {
+		if now.Sub(d.at) > reportDraftTTL {
+			delete(f.drafts, k)
+		}
+	}
+	f.drafts[reporterID+":"+messageID] = reportDraft{excerpt: text, at: now}
+}
+
+func (f *Moderation) takeDraft(reporterID, messageID string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	key := reporterID + ":" + messageID
+	d, ok := f.drafts[key]
+	if !ok {
+		return ""
+	}
+	delete(f.drafts, key)
+	return d.excerpt
+}
+
+// postPendingReports posts the server's undelivered reports to the mod-log
+// channel, oldest first, and returns how many were posted. A report whose
+// post fails stays pending, as do the ones after it.
+func postPendingReports(ctx context.Context, env Env, guildID, channelID string) (int, error) {
+	reports, err := env.DB.ClaimPendingReports(ctx, guildID, env.Now())
+	if err != nil {
+		return 0, err
+	}
+	for i, r := range reports {
+		_, err := env.Discord.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+			Embeds: []*discordgo.MessageEmbed{reportEmbed(r)}, AllowedMentions: noMentions(),
+		})
+		if err != nil {
+			for _, left := range reports[i:] {
+				if rerr := env.DB.ReleaseReport(ctx, left.ID); rerr != nil {
+					return i, errors.Join(err, rerr)
+				}
+			}
+			return i, err
+		}
+		env.Log.Info("pending report delivered", "guild", guildID, "report", r.ID)
+	}
+	return len(reports), nil
+}

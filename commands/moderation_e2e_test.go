@@ -1,0 +1,116 @@
+package commands_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/kindredtest"
+)
+
+// startModeration runs Kindred with the moderator role and the mod-log set.
+func startModeration(t *testing.T) *kindredtest.Harness {
+	t.Helper()
+	h := kindredtest.Start(t, kindredtest.Options{})
+	reply := h.Fake.Interact(t, kindredtest.GuildID, kindredtest.OwnerID,
+		`/kindred setup modlog_channel:<#`+kindredtest.ModlogID+`> moderator_role:<@&`+kindredtest.ModRoleID+`>`)
+	if !strings.Contains(reply.Text(), "Saved") {
+		t.Fatalf("setup = %q", reply.Text())
+	}
+	return h
+}
+
+// Two warnings with a rule at two: the member is DMed each time without
+// the moderator's name, the mod-log gets each, and the second times them out.
+func TestWarnEscalatesEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startModeration(t)
+	guild := kindredtest.GuildID
+
+	set := h.Fake.Interact(t, guild, kindredtest.ModeratorID, `/escalation set warnings:2 action:timeout duration:1h`)
+	if !set.Ephemeral() || !strings.Contains(set.Text(), "time them out for 1h") {
+		t.Fatalf("escalation set = %q", set.Text())
+	}
+	first := h.Fake.Interact(t, guild, kindredtest.ModeratorID, `/warn user:<@`+kindredtest.AliceID+`> reason:"Spam in #general"`)
+	if !first.Ephemeral() || !strings.Contains(first.Text(), "case #1") {
+		t.Fatalf("first warn = %q", first.Text())
+	}
+	dmChannel := h.Fake.DMChannelID(kindredtest.AliceID)
+	if dmChannel == "" {
+		t.Fatal("Alice got no DM")
+	}
+	dm := h.Fake.WaitMessage(t, dmChannel, 5*time.Second)
+	if !strings.Contains(dm.Content, "Spam in #general") || !strings.Contains(dm.Content, "appeal") {
+		t.Errorf("DM = %q", dm.Content)
+	}
+	if strings.Contains(dm.Content, kindredtest.ModeratorID) || strings.Contains(dm.Content, "mod ") {
+		t.Errorf("the DM names the moderator: %q", dm.Content)
+	}
+	if m := h.Fake.Member(guild, kindredtest.AliceID); m.CommunicationDisabledUntil != nil {
+		t.Fatalf("timed out after one warning, until %v", m.CommunicationDisabledUntil)
+	}
+
+	second := h.Fake.Interact(t, guild, kindredtest.ModeratorID, `/warn user:<@`+kindredtest.AliceID+`> reason:"Still spamming"`)
+	if !strings.Contains(second.Text(), "case #2") || !strings.Contains(second.Text(), "timed out for 1h") {
+		t.Errorf("second warn = %q", second.Text())
+	}
+	m := h.Fake.Member(guild, kindredtest.AliceID)
+	if m.CommunicationDisabledUntil == nil || m.CommunicationDisabledUntil.Before(time.Now().Add(50*time.Minute)) {
+		t.Errorf("Alice's timeout = %v, want about an hour from now", m.CommunicationDisabledUntil)
+	}
+	patched := false
+	for _, r := range h.Fake.Requests() {
+		if r.Method == "PATCH" && strings.HasSuffix(r.Path, "/guilds/"+guild+"/members/"+kindredtest.AliceID) &&
+			strings.Contains(string(r.Body), "communication_disabled_until") {
+			patched = true
+		}
+	}
+	if !patched {
+		t.Error("no PATCH of Alice with communication_disabled_until")
+	}
+
+	var logged []string
+	for _, msg := range h.Fake.Messages(kindredtest.ModlogID) {
+		logged = append(logged, fakediscord.MessageText(msg))
+	}
+	all := strings.Join(logged, "\n")
+	for _, want := range []string{"case #1", "case #2", "Spam in #general", "Escalation"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("mod-log %q should mention %q", all, want)
+		}
+	}
+
+	own := h.Fake.Interact(t, guild, kindredtest.AliceID, `/warnings`)
+	if !own.Ephemeral() || !strings.Contains(own.Text(), "Still spamming") || strings.Contains(own.Text(), kindredtest.ModeratorID) {
+		t.Errorf("Alice's own /warnings = %q", own.Text())
+	}
+}
+
+// Report to moderators: context menu → modal → mod-log post with a link.
+func TestReportEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startModeration(t)
+	guild := kindredtest.GuildID
+	target := h.Fake.UserMessage(kindredtest.GeneralID, kindredtest.BobID, "you are all idiots")
+
+	open := h.Fake.MessageCommand(t, guild, kindredtest.AliceID, "Report to moderators", target)
+	if open.Data == nil || !strings.HasPrefix(open.Data.CustomID, "report:") {
+		t.Fatalf("report opened %+v, want a modal", open.Data)
+	}
+	thanks := h.Fake.SubmitModal(t, guild, kindredtest.AliceID, open.Data.CustomID, map[string]string{"reason": "Insulting the group"})
+	if !thanks.Ephemeral() || !strings.Contains(thanks.Text(), "Thank you") {
+		t.Errorf("reply = %q", thanks.Text())
+	}
+	post := h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second)
+	text := fakediscord.MessageText(post)
+	for _, want := range []string{"Insulting the group", "you are all idiots", kindredtest.BobID,
+		"https://discord.com/channels/" + guild + "/" + kindredtest.GeneralID + "/" + target.ID} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report post %q should include %q", text, want)
+		}
+	}
+	if h.Fake.DMChannelID(kindredtest.BobID) != "" {
+		t.Error("the reported member was contacted")
+	}
+}

@@ -1,0 +1,349 @@
+package commands
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/storage"
+)
+
+const (
+	modlogChannelID = "300000000000000009"
+	moderatorID     = "200000000000000007"
+	otherGuildID    = "100000000000000002"
+)
+
+// modEnv is a server whose moderator role and mod-log are set.
+func modEnv(t *testing.T, modlog bool) (Env, *recorder) {
+	env := testEnv(t)
+	rec := newRecorder()
+	env.Discord = rec
+	u := storage.GuildSettingsUpdate{ModeratorRoleID: strPtr(modRoleID)}
+	if modlog {
+		u.ModlogChannelID = strPtr(modlogChannelID)
+	}
+	if _, err := env.DB.UpdateGuildSettings(context.Background(), guildID, u, t0); err != nil {
+		t.Fatal(err)
+	}
+	return env, rec
+}
+
+func strPtr(s string) *string { return &s }
+
+func modResolved() *discordgo.ApplicationCommandInteractionDataResolved {
+	res := groupResolved()
+	res.Users = map[string]*discordgo.User{
+		aliceID:     {ID: aliceID, Username: "alice"},
+		bobID:       {ID: bobID, Username: "bob"},
+		moderatorID: {ID: moderatorID, Username: "mod"},
+		botUserID:   {ID: botUserID, Username: "kindred", Bot: true},
+	}
+	return res
+}
+
+// asModerator is a request from a member holding the moderator role.
+func asModerator(route string, o ...*discordgo.ApplicationCommandInteractionDataOption) *Request {
+	return &Request{Route: route, GuildID: guildID, UserID: moderatorID, RoleIDs: []string{modRoleID}, Options: o, Resolved: modResolved()}
+}
+
+func warnOpts(user, reason string, more ...*discordgo.ApplicationCommandInteractionDataOption) []*discordgo.ApplicationCommandInteractionDataOption {
+	return append([]*discordgo.ApplicationCommandInteractionDataOption{userOpt(user), str("reason", reason)}, more...)
+}
+
+func mustRoute(t *testing.T, route func(*Request) (*Response, error), req *Request) *Response {
+	t.Helper()
+	resp, err := route(req)
+	if err != nil {
+		t.Fatalf("%s: %v", req.Route, err)
+	}
+	return resp
+}
+
+func TestWarnRefusesBadInput(t *testing.T) {
+	env, rec := modEnv(t, true)
+	for _, tc := range []struct {
+		name string
+		req  *Request
+		want string
+	}{
+		{"non-moderator", &Request{Route: "warn", GuildID: guildID, UserID: aliceID, Options: warnOpts(bobID, "spam"), Resolved: modResolved()}, "Only moderators"},
+		{"yourself", asModerator("warn", warnOpts(moderatorID, "spam")...), "yourself"},
+		{"a bot", asModerator("warn", warnOpts(botUserID, "spam")...), "bot"},
+		{"long reason", asModerator("warn", warnOpts(bobID, strings.Repeat("x", 513))...), "512"},
+		{"no reason", asModerator("warn", warnOpts(bobID, "  ")...), "reason"},
+		{"expires 0", asModerator("warn", warnOpts(bobID, "spam", intOpt("expires_days", 0))...), "expires_days"},
+		{"expires 3651", asModerator("warn", warnOpts(bobID, "spam", intOpt("expires_days", 3651))...), "expires_days"},
+		{"in DMs", &Request{Route: "warn", UserID: moderatorID, Permissions: 0, Options: warnOpts(bobID, "spam")}, "server"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := call(t, env, tc.req)
+			wantUserError(t, err, tc.want)
+		})
+	}
+	if all, _ := env.DB.Warnings(context.Background(), guildID, bobID); len(all) != 0 {
+		t.Errorf("refused warnings were stored: %+v", all)
+	}
+	if calls := rec.Calls(""); len(calls) != 0 {
+		t.Errorf("refused warnings called Discord: %v", calls)
+	}
+}
+
+func TestWarnDMsLogsAndCountsActive(t *testing.T) {
+	env, rec := modEnv(t, true)
+	resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "Spam in <@&"+modRoleID+"> @everyone", intOpt("expires_days", 1))...))
+	if !resp.Ephemeral || !strings.Contains(resp.Content, "case #1") || !strings.Contains(resp.Content, "1 active warning") {
+		t.Errorf("reply = %q", resp.Content)
+	}
+	sends := rec.Calls("ChannelMessageSendComplex")
+	if len(sends) != 2 {
+		t.Fatalf("sends = %v, want the DM and the mod-log entry", sends)
+	}
+	dm := sends[0].Message
+	if sends[0].Args[0] != "dm-"+bobID || !strings.Contains(dm.Content, "Spam in") || !strings.Contains(dm.Content, "appeal") ||
+		!strings.Contains(dm.Content, timestamp(t0.Add(24*time.Hour), "F")) {
+		t.Errorf("DM = %q", dm.Content)
+	}
+	if strings.Contains(dm.Content, moderatorID) || strings.Contains(dm.Content, "mod") && strings.Contains(dm.Content, "<@"+moderatorID) {
+		t.Errorf("the DM names the moderator: %q", dm.Content)
+	}
+	for _, s := range sends {
+		if s.Message.AllowedMentions == nil || len(s.Message.AllowedMentions.Parse) != 0 {
+			t.Errorf("message to %s may ping: %+v", s.Args[0], s.Message.AllowedMentions)
+		}
+	}
+	log := sends[1]
+	if log.Args[0] != modlogChannelID || len(log.Message.Embeds) != 1 || !strings.Contains(log.Message.Embeds[0].Title, "case #1") {
+		t.Errorf("mod-log entry = %+v", log.Message)
+	}
+
+	// A second warning makes two active; once the first expires (move the
+	// clock), a third makes two again, not three.
+	resp = mustCall(t, env, asModerator("warn", warnOpts(bobID, "Again")...))
+	if !strings.Contains(resp.Content, "2 active warnings") {
+		t.Errorf("second warning reply = %q", resp.Content)
+	}
+	env.Now = func() time.Time { return t0.Add(25 * time.Hour) }
+	resp = mustCall(t, env, asModerator("warn", warnOpts(bobID, "Third")...))
+	if !strings.Contains(resp.Content, "case #3") || !strings.Contains(resp.Content, "2 active warnings") {
+		t.Errorf("after expiry the reply = %q, want case #3 with 2 active", resp.Content)
+	}
+
+	// The member's own view: active only, no moderator.
+	own := mustCall(t, env, &Request{Route: "warnings", GuildID: guildID, UserID: bobID})
+	text := own.Embeds[0].Description
+	if !own.Ephemeral || strings.Contains(text, "Spam in") || !strings.Contains(text, "Third") || strings.Contains(text, moderatorID) {
+		t.Errorf("own warnings = %q", text)
+	}
+	// A member can't look at someone else's.
+	_, err := call(t, env, &Request{Route: "warnings", GuildID: guildID, UserID: aliceID, Options: opts{userOpt(bobID)}, Resolved: modResolved()})
+	wantUserError(t, err, "Only moderators")
+	// A moderator sees everything, with case numbers and who issued it.
+	all := mustCall(t, env, asModerator("warnings", userOpt(bobID)))
+	text = all.Embeds[0].Description
+	for _, want := range []string{"#1", "expired", "#3", "active", "<@" + moderatorID + ">", "2 active, 3 in all"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("moderator view %q should mention %q", text, want)
+		}
+	}
+}
+
+func TestWarnWithClosedDMsIsRecordedAndModeratorTold(t *testing.T) {
+	env, rec := modEnv(t, true)
+	rec.failNext("ChannelMessageSendComplex", restError(403, discordCannotMessageUser, "Cannot send messages to this user"))
+	resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+	if !strings.Contains(resp.Content, "case #1") || !strings.Contains(resp.Content, "50007") {
+		t.Errorf("reply = %q, want the case and the closed DM", resp.Content)
+	}
+	if n, _ := env.DB.ActiveWarningCount(context.Background(), guildID, bobID, t0); n != 1 {
+		t.Errorf("active = %d, want the warning recorded", n)
+	}
+}
+
+func TestWarnWithoutModlogSaysSo(t *testing.T) {
+	env, rec := modEnv(t, false)
+	resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+	if !strings.Contains(resp.Content, "no mod-log channel") {
+		t.Errorf("reply = %q", resp.Content)
+	}
+	if n := len(rec.Calls("ChannelMessageSendComplex")); n != 1 {
+		t.Errorf("%d messages sent, want only the DM", n)
+	}
+}
+
+func TestEscalationAppliesAtThreshold(t *testing.T) {
+	env, rec := modEnv(t, true)
+	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 2), str("action", "timeout"), str("duration", "1h")))
+	mustCall(t, env, asModerator("warn", warnOpts(bobID, "one")...))
+	if calls := rec.Calls("GuildMemberTimeout"); len(calls) != 0 {
+		t.Fatalf("timed out after one warning: %v", calls)
+	}
+	resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "two")...))
+	calls := rec.Calls("GuildMemberTimeout")
+	if len(calls) != 1 || calls[0].Args[1] != bobID || calls[0].Args[2] != t0.Add(time.Hour).Format(time.RFC3339) {
+		t.Fatalf("timeouts = %v", calls)
+	}
+	if !strings.Contains(resp.Content, "timed out for 1h") {
+		t.Errorf("reply = %q", resp.Content)
+	}
+
+	// Kindred can't act on this member (50013): still recorded, and said.
+	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 3), str("action", "kick")))
+	rec.failNext("GuildMemberDeleteWithReason", restError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
+	resp = mustCall(t, env, asModerator("warn", warnOpts(bobID, "three")...))
+	if !strings.Contains(resp.Content, "case #3") || !strings.Contains(resp.Content, "50013") || !strings.Contains(resp.Content, "kick") {
+		t.Errorf("reply = %q, want the case recorded and the 50013 explained", resp.Content)
+	}
+	if n, _ := env.DB.ActiveWarningCount(context.Background(), guildID, bobID, t0); n != 3 {
+		t.Errorf("active = %d, want 3", n)
+	}
+
+	list := mustCall(t, env, asModerator("escalation/list"))
+	if d := list.Embeds[0].Description; !strings.Contains(d, "time them out for 1h") || !strings.Contains(d, "kick") {
+		t.Errorf("list = %q", d)
+	}
+	mustCall(t, env, asModerator("escalation/clear", intOpt("warnings", 3)))
+	_, err := call(t, env, asModerator("escalation/clear", intOpt("warnings", 3)))
+	wantUserError(t, err, "no rule")
+}
+
+func TestEscalationRefusesBadInput(t *testing.T) {
+	env, _ := modEnv(t, true)
+	for _, tc := range []struct {
+		name string
+		req  *Request
+		want string
+	}{
+		{"non-moderator", &Request{Route: "escalation/set", GuildID: guildID, UserID: aliceID,
+			Options: opts{intOpt("warnings", 2), str("action", "kick")}}, "Only moderators"},
+		{"warnings 0", asModerator("escalation/set", intOpt("warnings", 0), str("action", "kick")), "warnings"},
+		{"warnings 51", asModerator("escalation/set", intOpt("warnings", 51), str("action", "kick")), "warnings"},
+		{"timeout 29d", asModerator("escalation/set", intOpt("warnings", 2), str("action", "timeout"), str("duration", "29d")), "28d"},
+		{"timeout without duration", asModerator("escalation/set", intOpt("warnings", 2), str("action", "timeout")), "duration"},
+		{"kick with duration", asModerator("escalation/set", intOpt("warnings", 2), str("action", "kick"), str("duration", "1h")), "duration"},
+		{"ban with duration", asModerator("escalation/set", intOpt("warnings", 2), str("action", "ban"), str("duration", "1h")), "duration"},
+		{"list as member", &Request{Route: "escalation/list", GuildID: guildID, UserID: aliceID}, "Only moderators"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := call(t, env, tc.req)
+			wantUserError(t, err, tc.want)
+		})
+	}
+	if rules, _ := env.DB.EscalationRules(context.Background(), guildID); len(rules) != 0 {
+		t.Errorf("refused rules were stored: %+v", rules)
+	}
+}
+
+func TestUnwarn(t *testing.T) {
+	env, rec := modEnv(t, true)
+	mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+	// Case 1 of another server is not this one.
+	other := &Request{Route: "unwarn", GuildID: otherGuildID, UserID: moderatorID, Permissions: discordgo.PermissionModerateMembers,
+		Options: opts{intOpt("case", 1)}}
+	_, err := call(t, env, other)
+	wantUserError(t, err, "no such case")
+	_, err = call(t, env, &Request{Route: "unwarn", GuildID: guildID, UserID: aliceID, Options: opts{intOpt("case", 1)}})
+	wantUserError(t, err, "Only moderators")
+
+	before := len(rec.Calls("ChannelMessageSendComplex"))
+	resp := mustCall(t, env, asModerator("unwarn", intOpt("case", 1), str("reason", "wrong person")))
+	if !strings.Contains(resp.Content, "revoked") {
+		t.Errorf("reply = %q", resp.Content)
+	}
+	sends := rec.Calls("ChannelMessageSendComplex")
+	if len(sends) != before+1 || sends[len(sends)-1].Args[0] != modlogChannelID {
+		t.Errorf("the revoke wasn't logged: %v", sends)
+	}
+	w, _ := env.DB.WarningCase(context.Background(), guildID, 1)
+	if !w.Revoked() || w.RevokedBy != moderatorID || w.RevokeReason != "wrong person" {
+		t.Errorf("case 1 = %+v", w)
+	}
+	_, err = call(t, env, asModerator("unwarn", intOpt("case", 1)))
+	wantUserError(t, err, "already revoked")
+	_, err = call(t, env, asModerator("unwarn", intOpt("case", 7)))
+	wantUserError(t, err, "no such case")
+}
+
+func reportTarget() *discordgo.Message {
+	return &discordgo.Message{ID: "500000000000000001", ChannelID: circleChannelID, Content: strings.Repeat("rude words ", 40),
+		Author: &discordgo.User{ID: bobID, Username: "bob"}}
+}
+
+func TestReportWaitsForModlogThenPosts(t *testing.T) {
+	env, rec := modEnv(t, false)
+	router := NewRouter(Features(env)...)
+	route := func(req *Request) (*Response, error) {
+		r := router.Find(req.Kind, req.Route)
+		if r == nil {
+			t.Fatalf("no route for %s %q", req.Kind, req.Route)
+		}
+		return r.Handler(context.Background(), req)
+	}
+	open := mustRoute(t, route, &Request{Kind: KindCommand, Route: reportCommandName, GuildID: guildID, ChannelID: circleChannelID,
+		UserID: aliceID, TargetMessage: reportTarget()})
+	if open.Modal == nil || !strings.HasPrefix(open.Modal.CustomID, reportModalPrefix) {
+		t.Fatalf("report opened %+v, want a modal", open)
+	}
+	for _, row := range open.Modal.Components {
+		r, ok := row.(discordgo.ActionsRow)
+		if !ok {
+			t.Fatalf("modal component %T, want ActionsRow", row)
+		}
+		for _, c := range r.Components {
+			if _, ok := c.(discordgo.TextInput); !ok {
+				t.Fatalf("modal row holds %T, want TextInput", c)
+			}
+		}
+	}
+	_, err := route(&Request{Kind: KindModal, Route: open.Modal.CustomID, GuildID: guildID, UserID: aliceID,
+		Fields: map[string]string{reportReasonField: strings.Repeat("x", 513)}})
+	wantUserError(t, err, "512")
+	resp := mustRoute(t, route, &Request{Kind: KindModal, Route: open.Modal.CustomID, GuildID: guildID, UserID: aliceID,
+		Fields: map[string]string{reportReasonField: "Insulting @everyone"}})
+	if !resp.Ephemeral || !strings.Contains(resp.Content, "mod-log channel") {
+		t.Errorf("reply without a mod-log = %q", resp.Content)
+	}
+	if calls := rec.Calls(""); len(calls) != 0 {
+		t.Errorf("Discord was called: %v (the reported member is never told)", calls)
+	}
+
+	setup := mustCall(t, env, &Request{Route: "kindred/setup", GuildID: guildID, Permissions: discordgo.PermissionManageGuild,
+		Options: opts{channelOpt("modlog_channel", modlogChannelID)},
+		Resolved: &discordgo.ApplicationCommandInteractionDataResolved{Channels: map[string]*discordgo.Channel{
+			modlogChannelID: {ID: modlogChannelID, Type: discordgo.ChannelTypeGuildText}}}})
+	if !strings.Contains(setup.Content, "1 report") {
+		t.Errorf("setup reply = %q", setup.Content)
+	}
+	sends := rec.Calls("ChannelMessageSendComplex")
+	if len(sends) != 1 || sends[0].Args[0] != modlogChannelID {
+		t.Fatalf("sends = %v", sends)
+	}
+	e := sends[0].Message.Embeds[0]
+	var all []string
+	for _, f := range e.Fields {
+		all = append(all, f.Value)
+		if f.Name == "Excerpt" && len([]rune(f.Value)) > maxReportExcerpt {
+			t.Errorf("excerpt has %d characters", len([]rune(f.Value)))
+		}
+	}
+	text := strings.Join(all, "\n")
+	for _, want := range []string{"<@" + aliceID + ">", "<@" + bobID + ">", "Insulting", "https://discord.com/channels/" + guildID + "/" + circleChannelID + "/500000000000000001", "rude words"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("report %q should include %q", text, want)
+		}
+	}
+	if sends[0].Message.AllowedMentions == nil || len(sends[0].Message.AllowedMentions.Parse) != 0 {
+		t.Error("the report may ping")
+	}
+	// Setting the channel again posts nothing twice.
+	mustCall(t, env, &Request{Route: "kindred/setup", GuildID: guildID, Permissions: discordgo.PermissionManageGuild,
+		Options: opts{channelOpt("modlog_channel", modlogChannelID)},
+		Resolved: &discordgo.ApplicationCommandInteractionDataResolved{Channels: map[string]*discordgo.Channel{
+			modlogChannelID: {ID: modlogChannelID, Type: discordgo.ChannelTypeGuildText}}}})
+	if n := len(rec.Calls("ChannelMessageSendComplex")); n != 1 {
+		t.Errorf("%d posts, want the report once", n)
+	}
+}
