@@ -33,6 +33,7 @@ func Features(env Env) []Feature {
 		&Buddies{env: env},
 		&Moderation{env: env},
 		&DMs{env: env},
+		&MyData{env: env},
 	}
 }
 

@@ -1,0 +1,186 @@
+package commands
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/storage"
+)
+
+// myDataFile is the export's attachment name.
+const myDataFile = "kindred-data.json"
+
+// myDataConfirmWindow is how long the Delete my data button works.
+const myDataConfirmWindow = 5 * time.Minute
+
+// myDataDeletePrefix begins the confirm button's custom id:
+// "mydata:delete:<user>:<unix expiry>".
+const myDataDeletePrefix = "mydata:delete:"
+
+var mydataCommand = &discordgo.ApplicationCommand{
+	Name:        "mydata",
+	Description: "Your data in Kindred: take a copy, or erase it",
+	Options: []*discordgo.ApplicationCommandOption{
+		{
+			Type:        discordgo.ApplicationCommandOptionSubCommand,
+			Name:        "export",
+			Description: "A file of everything Kindred stores about you, in every server",
+		},
+		{
+			Type:        discordgo.ApplicationCommandOptionSubCommand,
+			Name:        "delete",
+			Description: "Erase your check-ins, memberships, buddy and meeting data, in every server",
+		},
+	},
+}
+
+// MyData is /mydata: a member's export and erasure of their own data.
+type MyData struct {
+	env Env
+}
+
+func (f *MyData) Register(r *Router) {
+	r.Define(mydataCommand)
+	r.Command("mydata/export", f.export)
+	r.Command("mydata/delete", f.confirmDelete)
+	r.Component(myDataDeletePrefix, f.delete)
+}
+
+// export answers with the member's data as an ephemeral JSON attachment.
+func (f *MyData) export(ctx context.Context, req *Request) (*Response, error) {
+	data, err := f.env.DB.ExportMemberData(ctx, req.UserID, f.env.Now())
+	if err != nil {
+		return nil, fmt.Errorf("mydata export: %w", err)
+	}
+	body, err := json.MarshalIndent(data, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("mydata export: %w", err)
+	}
+	f.env.Log.Info("member data exported", "user", req.UserID, "bytes", len(body))
+	content := strings.Join([]string{
+		"Here is everything Kindred stores about you, in every server: " + myDataSummary(data) + ".",
+		"Times are in UTC. The file is shown only to you; keep it somewhere safe, since it holds your check-in notes.",
+		"Your active warnings are included as `/warnings` shows them; reports and other moderation records are not.",
+		"`/mydata delete` erases your data.",
+	}, "\n")
+	return &Response{
+		Ephemeral: true,
+		Content:   content,
+		Files:     []*discordgo.File{{Name: myDataFile, ContentType: "application/json", Reader: bytes.NewReader(body)}},
+	}, nil
+}
+
+func myDataSummary(d storage.MemberData) string {
+	parts := []string{
+		nouns(len(d.Checkins), "check-in"),
+		nouns(len(d.GroupMemberships), "group membership"),
+		nouns(len(d.MeetingRSVPs), "meeting answer"),
+		nouns(len(d.Pairings), "pairing"),
+	}
+	return strings.Join(parts, ", ")
+}
+
+// nouns is plural for words that take an s.
+func nouns(n int, noun string) string { return plural(n, noun, noun+"s") }
+
+// confirmDelete asks before erasing anything; the button works for this
+// member only, for myDataConfirmWindow.
+func (f *MyData) confirmDelete(ctx context.Context, req *Request) (*Response, error) {
+	expires := f.env.Now().Add(myDataConfirmWindow)
+	content := strings.Join([]string{
+		"**Delete your data from Kindred?** This can't be undone. In every server, it erases:",
+		"• your check-ins and their notes, your check-in reminders and streaks",
+		"• your preferences (timezone, quiet hours, DMs)",
+		"• your group memberships, meeting answers and attendance",
+		"• your buddy settings, your avoid list and your pairing history",
+		"• reminders and DMs waiting to be sent to you",
+		"",
+		"Kept: warnings and reports, which are moderation records, and the groups and meetings you created, which belong to their server.",
+		fmt.Sprintf("The button works until <t:%d:t>. `/mydata export` gives you a copy first.", expires.Unix()),
+	}, "\n")
+	return &Response{
+		Ephemeral: true,
+		Content:   content,
+		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Delete my data", Style: discordgo.DangerButton, CustomID: deleteButtonID(req.UserID, expires)},
+		}}},
+	}, nil
+}
+
+func deleteButtonID(userID string, expires time.Time) string {
+	return fmt.Sprintf("%s%s:%d", myDataDeletePrefix, userID, expires.Unix())
+}
+
+// delete erases the member's data once they confirmed in time, and turns
+// the confirmation into the result.
+func (f *MyData) delete(ctx context.Context, req *Request) (*Response, error) {
+	owner, expiry, ok := strings.Cut(strings.TrimPrefix(req.Route, myDataDeletePrefix), ":")
+	expires, err := strconv.ParseInt(expiry, 10, 64)
+	if !ok || owner == "" || err != nil {
+		return nil, UserErrorf("That button isn't one Kindred understands any more. Run `/mydata delete` again.")
+	}
+	if owner != req.UserID {
+		f.env.Log.Warn("mydata delete button pressed by someone else", "user", req.UserID, "owner", owner)
+		return nil, UserErrorf("This button belongs to someone else's `/mydata delete`, so nothing was deleted. Run `/mydata delete` yourself to erase your own data.")
+	}
+	if f.env.Now().Unix() > expires {
+		return &Response{
+			Update:     true,
+			Content:    "This confirmation has expired, and nothing was deleted. Run `/mydata delete` again if you still want to erase your data.",
+			Components: []discordgo.MessageComponent{},
+		}, nil
+	}
+	erased, err := f.env.DB.EraseMemberData(ctx, req.UserID)
+	if err != nil {
+		return nil, fmt.Errorf("mydata delete: %w", err)
+	}
+	f.env.Log.Info("member data erased", "user", req.UserID, "rows", erased.Total())
+	return &Response{Update: true, Content: erasedText(erased), Components: []discordgo.MessageComponent{}}, nil
+}
+
+func erasedText(e storage.ErasedMemberData) string {
+	lines := []string{"**Your data has been deleted from Kindred**, in every server."}
+	if e.Total() == 0 {
+		lines = append(lines, "There was nothing left to delete.")
+	} else {
+		counts := []struct {
+			n    int
+			noun string
+		}{
+			{e.Checkins, "check-in"},
+			{e.CheckinReminders, "check-in reminder"},
+			{e.CheckinRuns, "streak"},
+			{e.GroupMemberships, "group membership"},
+			{e.RSVPs, "meeting answer"},
+			{e.Attendance, "attendance mark"},
+			{e.BuddySettings, "buddy setting"},
+			{e.BuddyAvoids, "avoid-list entry"},
+			{e.Pairings, "pairing"},
+			{e.PendingMessages + e.FailedMessages, "waiting reminder or DM"},
+		}
+		var parts []string
+		for _, c := range counts {
+			if c.n == 0 {
+				continue
+			}
+			parts = append(parts, nouns(c.n, c.noun))
+		}
+		if e.Preferences > 0 {
+			parts = append(parts, "your preferences")
+		}
+		if len(parts) > 0 {
+			lines = append(lines, "Deleted: "+strings.Join(parts, ", ")+".")
+		}
+	}
+	lines = append(lines,
+		"Kept: warnings and reports, which are moderation records, and the groups and meetings you created, which belong to their server.",
+		"Roles a group gave you in Discord stay until you or a moderator remove them.")
+	return strings.Join(lines, "\n")
+}

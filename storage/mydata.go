@@ -1,0 +1,730 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// /mydata: everything Kindred stores about one member, in every server, as
+// an export and as one erasing transaction. MemberDataColumns lists every
+// column that holds a member's user id and what /mydata does with it; a
+// test (TestMemberDataCoverage) fails when a table or column appears that
+// nobody classified.
+
+// MyDataFormatVersion is the export's format_version. Raise it when a field
+// is renamed, removed or changes meaning; adding a field keeps it.
+const MyDataFormatVersion = 1
+
+// MemberData is the /mydata export (kindred-data.json). Field names are
+// the documented format: snake_case, stable across releases within one
+// format_version. Every timestamp is RFC 3339 in UTC; every Discord id and
+// every Kindred row id is a string. Lists are never null: an empty list
+// means Kindred stores nothing of that kind about the member.
+type MemberData struct {
+	FormatVersion int       `json:"format_version"` // MyDataFormatVersion
+	ExportedAt    time.Time `json:"exported_at"`
+	UserID        string    `json:"user_id"`
+
+	// Preferences are the member's own settings (they apply in every
+	// server); null when the member never set any.
+	Preferences *PreferencesData `json:"preferences"`
+
+	GroupMemberships []GroupMembershipData `json:"group_memberships"`
+	// GroupsCreated and MeetingsCreated are the server's records the member
+	// created as a facilitator: kept on delete, they belong to the server.
+	GroupsCreated   []CreatedGroupData   `json:"groups_created"`
+	MeetingsCreated []CreatedMeetingData `json:"meetings_created"`
+	// OccurrencesCancelled are single meeting occurrences the member
+	// cancelled as a facilitator: kept on delete.
+	OccurrencesCancelled []CancelledOccurrenceData `json:"occurrences_cancelled"`
+	MeetingRSVPs         []RSVPData                `json:"meeting_rsvps"`
+	MeetingAttendance    []AttendanceData          `json:"meeting_attendance"`
+
+	Checkins         []CheckinData         `json:"checkins"`
+	CheckinReminders []CheckinReminderData `json:"checkin_reminders"`
+	CheckinRuns      []CheckinRunData      `json:"checkin_runs"`
+
+	BuddySettings []BuddySettingData `json:"buddy_settings"`
+	// BuddyAvoids are the members this member asked never to be paired
+	// with. Who asked never to be paired with this member is someone
+	// else's private choice and is not part of the export.
+	BuddyAvoids []BuddyAvoidData `json:"buddy_avoids"`
+	Pairings    []PairingData    `json:"pairings"`
+	// PairingSchedulesSet and PairingRoundsRun are facilitator actions
+	// (/pairing configure, /pairing run): kept on delete.
+	PairingSchedulesSet []PairingScheduleData `json:"pairing_schedules_set"`
+	PairingRoundsRun    []PairingRoundRunData `json:"pairing_rounds_run"`
+
+	// PendingMessages are queued timed work addressed to the member (DMs,
+	// check-in prompts): what and when, never the content.
+	PendingMessages []PendingMessageData `json:"pending_messages"`
+	// FailedMessages are such work that could not be done and is kept for
+	// an operator for a while.
+	FailedMessages []FailedMessageData `json:"failed_messages"`
+
+	// Warnings are the member's own active warnings, as /warnings shows
+	// them to the member: reason and dates, no moderator. Warnings and
+	// reports are moderation records, kept on delete.
+	Warnings []WarningData `json:"warnings"`
+}
+
+// WarningData is one of the member's active warnings.
+type WarningData struct {
+	GuildID   string    `json:"guild_id"`
+	Case      string    `json:"case"`
+	Reason    string    `json:"reason"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// PreferencesData is the member's /preferences.
+type PreferencesData struct {
+	Timezone string `json:"timezone"` // IANA name; "" when not set
+	// QuietHoursStart and QuietHoursEnd are "HH:MM" in the member's
+	// timezone; both null when quiet hours are off.
+	QuietHoursStart *string   `json:"quiet_hours_start"`
+	QuietHoursEnd   *string   `json:"quiet_hours_end"`
+	DMsEnabled      bool      `json:"dms_enabled"`
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// GroupMembershipData is a group the member joined.
+type GroupMembershipData struct {
+	GuildID   string    `json:"guild_id"`
+	GroupID   string    `json:"group_id"`
+	GroupName string    `json:"group_name"`
+	JoinedAt  time.Time `json:"joined_at"`
+}
+
+// CreatedGroupData is a group the member created.
+type CreatedGroupData struct {
+	GuildID   string    `json:"guild_id"`
+	GroupID   string    `json:"group_id"`
+	GroupName string    `json:"group_name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CreatedMeetingData is a meeting the member scheduled.
+type CreatedMeetingData struct {
+	GuildID   string    `json:"guild_id"`
+	GroupID   string    `json:"group_id"`
+	MeetingID string    `json:"meeting_id"`
+	Title     string    `json:"title"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CancelledOccurrenceData is one occurrence of a meeting the member cancelled.
+type CancelledOccurrenceData struct {
+	GuildID         string    `json:"guild_id"`
+	MeetingID       string    `json:"meeting_id"`
+	OccurrenceStart time.Time `json:"occurrence_start"`
+	CancelledAt     time.Time `json:"cancelled_at"`
+}
+
+// RSVPData is the member's answer for one occurrence of a meeting.
+type RSVPData struct {
+	GuildID         string    `json:"guild_id"`
+	MeetingID       string    `json:"meeting_id"`
+	MeetingTitle    string    `json:"meeting_title"`
+	OccurrenceStart time.Time `json:"occurrence_start"`
+	Answer          string    `json:"answer"` // going | maybe | no
+	UpdatedAt       time.Time `json:"updated_at"`
+}
+
+// AttendanceData is an occurrence the member marked I'm here at.
+type AttendanceData struct {
+	GuildID         string    `json:"guild_id"`
+	MeetingID       string    `json:"meeting_id"`
+	MeetingTitle    string    `json:"meeting_title"`
+	OccurrenceStart time.Time `json:"occurrence_start"`
+	MarkedAt        time.Time `json:"marked_at"`
+}
+
+// CheckinData is one check-in, note included.
+type CheckinData struct {
+	GuildID   string    `json:"guild_id"`
+	CheckinID string    `json:"checkin_id"`
+	GroupID   *string   `json:"group_id"` // null when not shared with or tagged for a group
+	Mood      int       `json:"mood"`     // 1 Struggling … 5 Great
+	Note      string    `json:"note"`
+	Shared    bool      `json:"shared"`
+	LocalDate string    `json:"local_date"` // YYYY-MM-DD, the member's own calendar day
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// CheckinReminderData is the member's daily check-in prompt in a server.
+type CheckinReminderData struct {
+	GuildID  string    `json:"guild_id"`
+	Time     string    `json:"time"` // "HH:MM" in timezone
+	Days     string    `json:"days"` // daily | weekdays
+	Timezone string    `json:"timezone"`
+	SetAt    time.Time `json:"set_at"`
+}
+
+// CheckinRunData is the member's current run of check-in days (the
+// streak state) in a server.
+type CheckinRunData struct {
+	GuildID   string `json:"guild_id"`
+	LastDay   string `json:"last_day"` // YYYY-MM-DD of the latest check-in day
+	DaysInRun int    `json:"days_in_run"`
+}
+
+// BuddySettingData is the member's opt-in to pairing in a group.
+type BuddySettingData struct {
+	GuildID     string     `json:"guild_id"`
+	GroupID     string     `json:"group_id"`
+	GroupName   string     `json:"group_name"`
+	ActiveSince time.Time  `json:"active_since"`
+	PausedUntil *time.Time `json:"paused_until"` // null when not paused for a while
+	PausedOpen  bool       `json:"paused_open"`  // paused until the member joins again
+}
+
+// BuddyAvoidData is one entry of the member's own avoid list.
+type BuddyAvoidData struct {
+	GuildID   string    `json:"guild_id"`
+	AvoidID   string    `json:"avoid_user_id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PairingData is a pair or trio the member was part of.
+type PairingData struct {
+	GuildID     string     `json:"guild_id"`
+	GroupID     string     `json:"group_id"`
+	RoundID     string     `json:"round_id"`
+	RoundNumber int        `json:"round_number"`
+	PairingID   string     `json:"pairing_id"`
+	FormedAt    time.Time  `json:"formed_at"`
+	MemberIDs   []string   `json:"member_ids"` // everyone in the pair or trio, the member included
+	ThreadID    string     `json:"thread_id"`  // "" when no thread was opened
+	Answer      string     `json:"answer"`     // "" (none), talked, notyet
+	AnsweredAt  *time.Time `json:"answered_at"`
+}
+
+// PairingScheduleData is a group's pairing schedule the member last set.
+type PairingScheduleData struct {
+	GuildID   string    `json:"guild_id"`
+	GroupID   string    `json:"group_id"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// PairingRoundRunData is a round the member started with /pairing run.
+type PairingRoundRunData struct {
+	GuildID     string    `json:"guild_id"`
+	GroupID     string    `json:"group_id"`
+	RoundID     string    `json:"round_id"`
+	RoundNumber int       `json:"round_number"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// PendingMessageData is queued work addressed to the member.
+type PendingMessageData struct {
+	Kind    string    `json:"kind"`     // dm | checkin.prompt | …
+	GuildID string    `json:"guild_id"` // "" for work that belongs to no server
+	RunAt   time.Time `json:"run_at"`
+}
+
+// FailedMessageData is work addressed to the member that failed.
+type FailedMessageData struct {
+	Kind     string    `json:"kind"`
+	GuildID  string    `json:"guild_id"`
+	RunAt    time.Time `json:"run_at"`
+	FailedAt time.Time `json:"failed_at"`
+}
+
+// ErasedMemberData counts what EraseMemberData deleted, in every server.
+type ErasedMemberData struct {
+	Checkins         int
+	CheckinReminders int
+	CheckinRuns      int
+	Preferences      int
+	GroupMemberships int
+	BuddySettings    int
+	BuddyAvoids      int
+	Pairings         int
+	RSVPs            int
+	Attendance       int
+	PendingMessages  int // queued jobs addressed to the member, cancelled
+	FailedMessages   int // failed jobs addressed to the member
+	SentMessageMarks int // sent_log entries of work addressed to the member
+}
+
+// Total is everything deleted.
+func (e ErasedMemberData) Total() int {
+	return e.Checkins + e.CheckinReminders + e.CheckinRuns + e.Preferences + e.GroupMemberships +
+		e.BuddySettings + e.BuddyAvoids + e.Pairings + e.RSVPs + e.Attendance +
+		e.PendingMessages + e.FailedMessages + e.SentMessageMarks
+}
+
+// What /mydata does with a column that holds a member's user id.
+const (
+	// MemberErased columns are the member's data: exported, and their rows
+	// deleted by EraseMemberData.
+	MemberErased = "erased"
+	// MemberKept columns record what the member did to the server's shared
+	// records (created a group, cancelled an occurrence): exported, kept.
+	MemberKept = "kept"
+	// ModerationRecord tables are kept on delete; the member's own active
+	// warnings are exported as /warnings shows them.
+	ModerationRecord = "moderation"
+	// NotExported columns hold a user id that is not this member's data to
+	// take: kept and never exported, for the reason given.
+	NotExported = "not exported"
+	// JobPayload columns may name the member inside JSON or a dedupe key:
+	// the member's rows are exported (kind and times only) and deleted.
+	JobPayload = "job payload"
+)
+
+// MemberColumn is one column that holds (or may hold) a member's user id
+// and what /mydata does with it. Column "*" classifies a whole table.
+type MemberColumn struct {
+	Table, Column string
+	Use           string // MemberErased, MemberKept, ModerationRecord, NotExported, JobPayload
+	Reason        string // why, for every Use but MemberErased
+}
+
+// MemberDataColumns lists every column of the schema that holds a member's
+// user id (or may carry one), and what /mydata export and delete do with
+// it. TestMemberDataCoverage compares it with the migrated database.
+func MemberDataColumns() []MemberColumn {
+	return []MemberColumn{
+		{Table: "member_preferences", Column: "user_id", Use: MemberErased},
+		{Table: "group_members", Column: "user_id", Use: MemberErased},
+		{Table: "checkins", Column: "user_id", Use: MemberErased},
+		{Table: "checkin_reminders", Column: "user_id", Use: MemberErased},
+		{Table: "checkin_runs", Column: "user_id", Use: MemberErased},
+		{Table: "buddy_members", Column: "user_id", Use: MemberErased},
+		{Table: "buddy_avoids", Column: "user_id", Use: MemberErased},
+		{Table: "pairing_round_members", Column: "user_id", Use: MemberErased},
+		{Table: "meeting_rsvps", Column: "user_id", Use: MemberErased},
+		{Table: "meeting_attendance", Column: "user_id", Use: MemberErased},
+
+		{Table: "groups", Column: "created_by", Use: MemberKept, Reason: "the group belongs to the server and its other members"},
+		{Table: "meetings", Column: "created_by", Use: MemberKept, Reason: "the meeting belongs to the group and its other members"},
+		{Table: "meeting_cancellations", Column: "cancelled_by", Use: MemberKept, Reason: "the cancellation is the group's record of its meetings"},
+		{Table: "pairing_settings", Column: "updated_by", Use: MemberKept, Reason: "the schedule is the group's setting"},
+		{Table: "pairing_rounds", Column: "run_by", Use: MemberKept, Reason: "the round is the group's record; its members' rows are erased separately"},
+
+		{Table: "buddy_avoids", Column: "avoid_id", Use: NotExported, Reason: "an entry naming this member is another member's private avoid list: never shown, and kept so that member is still never paired with them"},
+
+		{Table: "jobs", Column: "payload", Use: JobPayload, Reason: "work addressed to the member carries their user_id in the payload"},
+		{Table: "jobs", Column: "dedupe_key", Use: JobPayload, Reason: "check-in prompts are keyed checkin:prompt:<guild>:<user>:"},
+		{Table: "jobs_failed", Column: "payload", Use: JobPayload, Reason: "as jobs.payload"},
+		{Table: "jobs_failed", Column: "dedupe_key", Use: JobPayload, Reason: "as jobs.dedupe_key"},
+		{Table: "sent_log", Column: "key", Use: JobPayload, Reason: "keys of work addressed to the member hold their user id; deleted, not exported: they only record that a message went out"},
+
+		{Table: "warnings", Column: "*", Use: ModerationRecord, Reason: "moderation record"},
+		{Table: "reports", Column: "*", Use: ModerationRecord, Reason: "moderation record"},
+		{Table: "escalation_rules", Column: "*", Use: ModerationRecord, Reason: "moderation configuration, kept with the records it applies to"},
+	}
+}
+
+// memberJobSQL matches the jobs (and failed jobs) addressed to the member
+// ?1: a payload whose user_id is theirs (DMs, check-in prompts) or a
+// check-in prompt keyed to them.
+const memberJobSQL = `(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.user_id') END = ?1
+	OR (substr(dedupe_key, 1, 15) = 'checkin:prompt:' AND instr(substr(dedupe_key, 15), ':' || ?1 || ':') > 0))`
+
+// memberSentSQL matches sent_log keys of work addressed to the member ?1:
+// the user id is one ':'-separated part of the key.
+const memberSentSQL = `instr(key || ':', ':' || ?1 || ':') > 0`
+
+func validMemberID(userID string) error {
+	if userID == "" || strings.ContainsAny(userID, ": \t\n") {
+		return fmt.Errorf("member data: invalid user id %q", userID)
+	}
+	return nil
+}
+
+// ExportMemberData reads everything Kindred stores about the member, in
+// every server, from one consistent snapshot.
+func (db *DB) ExportMemberData(ctx context.Context, userID string, now time.Time) (MemberData, error) {
+	if err := validMemberID(userID); err != nil {
+		return MemberData{}, err
+	}
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return MemberData{}, err
+	}
+	defer tx.Rollback()
+	d := MemberData{FormatVersion: MyDataFormatVersion, ExportedAt: now.UTC().Truncate(time.Second), UserID: userID}
+	steps := []struct {
+		what string
+		read func(context.Context, *sql.Tx, string, *MemberData) error
+	}{
+		{"preferences", exportPreferences},
+		{"group memberships", exportGroups},
+		{"meetings", exportMeetings},
+		{"check-ins", exportCheckins},
+		{"buddies", exportBuddies},
+		{"pairings", exportPairings},
+		{"jobs", exportJobs},
+	}
+	for _, s := range steps {
+		if err := s.read(ctx, tx, userID, &d); err != nil {
+			return MemberData{}, fmt.Errorf("export member data: %s: %w", s.what, err)
+		}
+	}
+	var guilds []string
+	if err := each(ctx, tx, `SELECT DISTINCT guild_id FROM warnings WHERE user_id = ? ORDER BY guild_id`, []any{userID}, func(r *sql.Rows) error {
+		var g string
+		guilds = append(guilds, g)
+		return r.Scan(&guilds[len(guilds)-1])
+	}); err != nil {
+		return MemberData{}, fmt.Errorf("export member data: warnings: %w", err)
+	}
+	d.Warnings = []WarningData{}
+	for _, g := range guilds {
+		ws, err := db.ActiveWarnings(ctx, g, userID, now)
+		if err != nil {
+			return MemberData{}, fmt.Errorf("export member data: warnings: %w", err)
+		}
+		for _, w := range ws {
+			d.Warnings = append(d.Warnings, WarningData{GuildID: w.GuildID, Case: strconv.FormatInt(w.Case, 10), Reason: w.Reason,
+				CreatedAt: w.CreatedAt.UTC(), ExpiresAt: w.ExpiresAt.UTC()})
+		}
+	}
+	return d, nil
+}
+
+func unixUTC(s int64) time.Time { return time.Unix(s, 0).UTC() }
+
+func idString(n int64) string { return strconv.FormatInt(n, 10) }
+
+func clock(minute int64) string { return fmt.Sprintf("%02d:%02d", minute/60, minute%60) }
+
+// each runs query and calls scan for every row.
+func each(ctx context.Context, tx *sql.Tx, query string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func exportPreferences(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
+	var p PreferencesData
+	var start, end sql.NullInt64
+	var updated int64
+	err := tx.QueryRowContext(ctx, `SELECT timezone, quiet_start, quiet_end, dms_enabled, updated_at FROM member_preferences WHERE user_id = ?`, userID).
+		Scan(&p.Timezone, &start, &end, &p.DMsEnabled, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if start.Valid && end.Valid {
+		s, e := clock(start.Int64), clock(end.Int64)
+		p.QuietHoursStart, p.QuietHoursEnd = &s, &e
+	}
+	p.UpdatedAt = unixUTC(updated)
+	d.Preferences = &p
+	return nil
+}
+
+func exportGroups(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
+	d.GroupMemberships, d.GroupsCreated = []GroupMembershipData{}, []CreatedGroupData{}
+	err := each(ctx, tx, `SELECT g.guild_id, g.id, g.name, m.joined_at FROM group_members m JOIN groups g ON g.id = m.group_id
+		WHERE m.user_id = ? ORDER BY m.joined_at, g.id`, []any{userID}, func(r *sql.Rows) error {
+		var m GroupMembershipData
+		var gid, at int64
+		if err := r.Scan(&m.GuildID, &gid, &m.GroupName, &at); err != nil {
+			return err
+		}
+		m.GroupID, m.JoinedAt = idString(gid), unixUTC(at)
+		d.GroupMemberships = append(d.GroupMemberships, m)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return each(ctx, tx, `SELECT guild_id, id, name, created_at FROM groups WHERE created_by = ? ORDER BY id`, []any{userID}, func(r *sql.Rows) error {
+		var g CreatedGroupData
+		var gid, at int64
+		if err := r.Scan(&g.GuildID, &gid, &g.GroupName, &at); err != nil {
+			return err
+		}
+		g.GroupID, g.CreatedAt = idString(gid), unixUTC(at)
+		d.GroupsCreated = append(d.GroupsCreated, g)
+		return nil
+	})
+}
+
+func exportMeetings(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
+	d.MeetingsCreated, d.OccurrencesCancelled = []CreatedMeetingData{}, []CancelledOccurrenceData{}
+	d.MeetingRSVPs, d.MeetingAttendance = []RSVPData{}, []AttendanceData{}
+	args := []any{userID}
+	if err := each(ctx, tx, `SELECT guild_id, group_id, id, title, created_at FROM meetings WHERE created_by = ? ORDER BY id`, args, func(r *sql.Rows) error {
+		var m CreatedMeetingData
+		var gid, mid, at int64
+		if err := r.Scan(&m.GuildID, &gid, &mid, &m.Title, &at); err != nil {
+			return err
+		}
+		m.GroupID, m.MeetingID, m.CreatedAt = idString(gid), idString(mid), unixUTC(at)
+		d.MeetingsCreated = append(d.MeetingsCreated, m)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(ctx, tx, `SELECT m.guild_id, c.meeting_id, c.starts_at, c.cancelled_at FROM meeting_cancellations c
+		JOIN meetings m ON m.id = c.meeting_id WHERE c.cancelled_by = ? ORDER BY c.meeting_id, c.starts_at`, args, func(r *sql.Rows) error {
+		var c CancelledOccurrenceData
+		var mid, start, at int64
+		if err := r.Scan(&c.GuildID, &mid, &start, &at); err != nil {
+			return err
+		}
+		c.MeetingID, c.OccurrenceStart, c.CancelledAt = idString(mid), unixUTC(start), unixUTC(at)
+		d.OccurrencesCancelled = append(d.OccurrencesCancelled, c)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(ctx, tx, `SELECT m.guild_id, r.meeting_id, m.title, r.starts_at, r.answer, r.updated_at FROM meeting_rsvps r
+		JOIN meetings m ON m.id = r.meeting_id WHERE r.user_id = ? ORDER BY r.starts_at, r.meeting_id`, args, func(r *sql.Rows) error {
+		var v RSVPData
+		var mid, start, at int64
+		if err := r.Scan(&v.GuildID, &mid, &v.MeetingTitle, &start, &v.Answer, &at); err != nil {
+			return err
+		}
+		v.MeetingID, v.OccurrenceStart, v.UpdatedAt = idString(mid), unixUTC(start), unixUTC(at)
+		d.MeetingRSVPs = append(d.MeetingRSVPs, v)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return each(ctx, tx, `SELECT m.guild_id, a.meeting_id, m.title, a.starts_at, a.marked_at FROM meeting_attendance a
+		JOIN meetings m ON m.id = a.meeting_id WHERE a.user_id = ? ORDER BY a.starts_at, a.meeting_id`, args, func(r *sql.Rows) error {
+		var v AttendanceData
+		var mid, start, at int64
+		if err := r.Scan(&v.GuildID, &mid, &v.MeetingTitle, &start, &at); err != nil {
+			return err
+		}
+		v.MeetingID, v.OccurrenceStart, v.MarkedAt = idString(mid), unixUTC(start), unixUTC(at)
+		d.MeetingAttendance = append(d.MeetingAttendance, v)
+		return nil
+	})
+}
+
+func exportCheckins(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
+	d.Checkins, d.CheckinReminders, d.CheckinRuns = []CheckinData{}, []CheckinReminderData{}, []CheckinRunData{}
+	args := []any{userID}
+	if err := each(ctx, tx, `SELECT guild_id, id, group_id, mood, note, shared, local_date, created_at FROM checkins
+		WHERE user_id = ? ORDER BY created_at, id`, args, func(r *sql.Rows) error {
+		var c CheckinData
+		var cid, at int64
+		var gid sql.NullInt64
+		if err := r.Scan(&c.GuildID, &cid, &gid, &c.Mood, &c.Note, &c.Shared, &c.LocalDate, &at); err != nil {
+			return err
+		}
+		if gid.Valid {
+			s := idString(gid.Int64)
+			c.GroupID = &s
+		}
+		c.CheckinID, c.CreatedAt = idString(cid), unixUTC(at)
+		d.Checkins = append(d.Checkins, c)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(ctx, tx, `SELECT guild_id, minute_of_day, days, timezone, created_at FROM checkin_reminders
+		WHERE user_id = ? ORDER BY guild_id`, args, func(r *sql.Rows) error {
+		var c CheckinReminderData
+		var minute, at int64
+		if err := r.Scan(&c.GuildID, &minute, &c.Days, &c.Timezone, &at); err != nil {
+			return err
+		}
+		c.Time, c.SetAt = clock(minute), unixUTC(at)
+		d.CheckinReminders = append(d.CheckinReminders, c)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return each(ctx, tx, `SELECT guild_id, last_day, days FROM checkin_runs WHERE user_id = ? ORDER BY guild_id`, args, func(r *sql.Rows) error {
+		var c CheckinRunData
+		var last int
+		if err := r.Scan(&c.GuildID, &last, &c.DaysInRun); err != nil {
+			return err
+		}
+		c.LastDay = dateOf(last)
+		d.CheckinRuns = append(d.CheckinRuns, c)
+		return nil
+	})
+}
+
+func exportBuddies(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
+	d.BuddySettings, d.BuddyAvoids = []BuddySettingData{}, []BuddyAvoidData{}
+	d.PairingSchedulesSet, d.PairingRoundsRun = []PairingScheduleData{}, []PairingRoundRunData{}
+	args := []any{userID}
+	if err := each(ctx, tx, `SELECT g.guild_id, g.id, g.name, b.active_since, b.paused_until, b.paused_open FROM buddy_members b
+		JOIN groups g ON g.id = b.group_id WHERE b.user_id = ? ORDER BY g.guild_id, g.id`, args, func(r *sql.Rows) error {
+		var b BuddySettingData
+		var gid, since, until int64
+		if err := r.Scan(&b.GuildID, &gid, &b.GroupName, &since, &until, &b.PausedOpen); err != nil {
+			return err
+		}
+		b.GroupID, b.ActiveSince = idString(gid), unixUTC(since)
+		if until != 0 {
+			t := unixUTC(until)
+			b.PausedUntil = &t
+		}
+		d.BuddySettings = append(d.BuddySettings, b)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(ctx, tx, `SELECT guild_id, avoid_id, created_at FROM buddy_avoids WHERE user_id = ? ORDER BY guild_id, created_at, avoid_id`, args, func(r *sql.Rows) error {
+		var a BuddyAvoidData
+		var at int64
+		if err := r.Scan(&a.GuildID, &a.AvoidID, &at); err != nil {
+			return err
+		}
+		a.CreatedAt = unixUTC(at)
+		d.BuddyAvoids = append(d.BuddyAvoids, a)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(ctx, tx, `SELECT g.guild_id, s.group_id, s.updated_at FROM pairing_settings s JOIN groups g ON g.id = s.group_id
+		WHERE s.updated_by = ? ORDER BY s.group_id`, args, func(r *sql.Rows) error {
+		var s PairingScheduleData
+		var gid, at int64
+		if err := r.Scan(&s.GuildID, &gid, &at); err != nil {
+			return err
+		}
+		s.GroupID, s.UpdatedAt = idString(gid), unixUTC(at)
+		d.PairingSchedulesSet = append(d.PairingSchedulesSet, s)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return each(ctx, tx, `SELECT g.guild_id, r.group_id, r.id, r.number, r.created_at FROM pairing_rounds r JOIN groups g ON g.id = r.group_id
+		WHERE r.run_by = ? ORDER BY r.id`, args, func(r *sql.Rows) error {
+		var v PairingRoundRunData
+		var gid, rid, at int64
+		if err := r.Scan(&v.GuildID, &gid, &rid, &v.RoundNumber, &at); err != nil {
+			return err
+		}
+		v.GroupID, v.RoundID, v.CreatedAt = idString(gid), idString(rid), unixUTC(at)
+		d.PairingRoundsRun = append(d.PairingRoundsRun, v)
+		return nil
+	})
+}
+
+func exportPairings(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
+	d.Pairings = []PairingData{}
+	return each(ctx, tx, `SELECT g.guild_id, r.group_id, r.id, r.number, r.created_at, pg.id, pg.thread_id, m.answer, m.answered_at,
+			(SELECT group_concat(o.user_id, ',') FROM (SELECT user_id FROM pairing_round_members WHERE round_group_id = pg.id ORDER BY user_id) o)
+		FROM pairing_round_members m
+		JOIN pairing_round_groups pg ON pg.id = m.round_group_id
+		JOIN pairing_rounds r ON r.id = pg.round_id
+		JOIN groups g ON g.id = r.group_id
+		WHERE m.user_id = ? ORDER BY r.id, pg.id`, []any{userID}, func(r *sql.Rows) error {
+		var p PairingData
+		var gid, rid, formed, pid int64
+		var answered sql.NullInt64
+		var members string
+		if err := r.Scan(&p.GuildID, &gid, &rid, &p.RoundNumber, &formed, &pid, &p.ThreadID, &p.Answer, &answered, &members); err != nil {
+			return err
+		}
+		p.GroupID, p.RoundID, p.PairingID, p.FormedAt = idString(gid), idString(rid), idString(pid), unixUTC(formed)
+		p.MemberIDs = strings.Split(members, ",")
+		if answered.Valid {
+			t := unixUTC(answered.Int64)
+			p.AnsweredAt = &t
+		}
+		d.Pairings = append(d.Pairings, p)
+		return nil
+	})
+}
+
+func exportJobs(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
+	d.PendingMessages, d.FailedMessages = []PendingMessageData{}, []FailedMessageData{}
+	args := []any{userID}
+	if err := each(ctx, tx, `SELECT kind, guild_id, run_at FROM jobs WHERE `+memberJobSQL+` ORDER BY run_at, id`, args, func(r *sql.Rows) error {
+		var j PendingMessageData
+		var at int64
+		if err := r.Scan(&j.Kind, &j.GuildID, &at); err != nil {
+			return err
+		}
+		j.RunAt = time.UnixMilli(at).UTC()
+		d.PendingMessages = append(d.PendingMessages, j)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return each(ctx, tx, `SELECT kind, guild_id, run_at, failed_at FROM jobs_failed WHERE `+memberJobSQL+` ORDER BY failed_at, id`, args, func(r *sql.Rows) error {
+		var j FailedMessageData
+		var at, failed int64
+		if err := r.Scan(&j.Kind, &j.GuildID, &at, &failed); err != nil {
+			return err
+		}
+		j.RunAt, j.FailedAt = time.UnixMilli(at).UTC(), time.UnixMilli(failed).UTC()
+		d.FailedMessages = append(d.FailedMessages, j)
+		return nil
+	})
+}
+
+// EraseMemberData deletes the member's data in every server in one
+// transaction and returns what it deleted: check-ins, check-in reminders
+// and runs, preferences, group memberships, buddy settings, their own
+// avoid list, their rows of pairing history, RSVPs and attendance, and the
+// queued and failed work addressed to them (with its sent_log marks).
+// Kept: moderation records, the server's records the member created
+// (groups, meetings, cancellations, pairing schedules and rounds), and
+// other members' avoid entries naming them. Erasing twice is harmless:
+// the second time deletes nothing.
+func (db *DB) EraseMemberData(ctx context.Context, userID string) (ErasedMemberData, error) {
+	if err := validMemberID(userID); err != nil {
+		return ErasedMemberData{}, err
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return ErasedMemberData{}, err
+	}
+	defer tx.Rollback()
+	var e ErasedMemberData
+	steps := []struct {
+		n     *int
+		query string
+	}{
+		{&e.Checkins, `DELETE FROM checkins WHERE user_id = ?1`},
+		{&e.CheckinReminders, `DELETE FROM checkin_reminders WHERE user_id = ?1`},
+		{&e.CheckinRuns, `DELETE FROM checkin_runs WHERE user_id = ?1`},
+		{&e.Preferences, `DELETE FROM member_preferences WHERE user_id = ?1`},
+		{&e.GroupMemberships, `DELETE FROM group_members WHERE user_id = ?1`},
+		{&e.BuddySettings, `DELETE FROM buddy_members WHERE user_id = ?1`},
+		{&e.BuddyAvoids, `DELETE FROM buddy_avoids WHERE user_id = ?1`},
+		{&e.Pairings, `DELETE FROM pairing_round_members WHERE user_id = ?1`},
+		{&e.RSVPs, `DELETE FROM meeting_rsvps WHERE user_id = ?1`},
+		{&e.Attendance, `DELETE FROM meeting_attendance WHERE user_id = ?1`},
+		{&e.PendingMessages, `DELETE FROM jobs WHERE ` + memberJobSQL},
+		{&e.FailedMessages, `DELETE FROM jobs_failed WHERE ` + memberJobSQL},
+		{&e.SentMessageMarks, `DELETE FROM sent_log WHERE ` + memberSentSQL},
+	}
+	for _, s := range steps {
+		res, err := tx.ExecContext(ctx, s.query, userID)
+		if err != nil {
+			return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)
+		}
+		*s.n = int(n)
+	}
+	if err := tx.Commit(); err != nil {
+		return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)
+	}
+	return e, nil
+}

@@ -1,0 +1,329 @@
+package storage_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/mattn/go-sqlite3"
+
+	"github.com/kindred-bot/kindred/storage"
+	"github.com/kindred-bot/kindred/storage/storagetest"
+)
+
+// notUserIDs are the *_id columns that name something other than a
+// member: a column named id, or ending in _<one of these>, is not a user
+// id. Every other *_id, every *_by, user_id, any column naming a user or
+// member, and the columns that carry job payloads and dedupe keys (which
+// may embed a user id) must be classified in storage.MemberDataColumns.
+var notUserIDs = []string{
+	"guild_id",   // a server
+	"channel_id", // modlog_channel_id, announce_channel_id, …
+	"message_id", // announce_message_id
+	"role_id",    // moderator_role_id, facilitator_role_id, a group's role
+	"group_id",   // a Kindred group; round_group_id is a pair or trio
+	"meeting_id", // a Kindred meeting
+	"round_id",   // a pairing round
+	"thread_id",  // a pair's private thread
+}
+
+func holdsUserID(column string) bool {
+	switch {
+	case column == "payload" || column == "dedupe_key" || column == "key":
+		return true // job payloads and keys carry user ids of the work's addressee
+	case strings.HasSuffix(column, "_by"), strings.Contains(column, "user"), strings.Contains(column, "member"):
+		return true
+	case strings.HasSuffix(column, "_id"):
+		for _, s := range notUserIDs {
+			if column == s || strings.HasSuffix(column, "_"+s) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// unclassifiedColumns compares the schema of conn with
+// storage.MemberDataColumns and returns every problem: a column that holds
+// a user id and is not classified, or a classification that names no
+// column.
+func unclassifiedColumns(t *testing.T, conn *sql.DB) []string {
+	t.Helper()
+	ctx := context.Background()
+	classified := map[string]storage.MemberColumn{}
+	wholeTables := map[string]bool{}
+	var problems []string
+	for _, c := range storage.MemberDataColumns() {
+		switch {
+		case c.Column == "*" && c.Use != storage.ModerationRecord:
+			problems = append(problems, fmt.Sprintf("%s: only moderation records may be classified as a whole table", c.Table))
+		case c.Use != storage.MemberErased && c.Reason == "":
+			problems = append(problems, fmt.Sprintf("%s.%s: %s needs a reason", c.Table, c.Column, c.Use))
+		}
+		if c.Column == "*" {
+			wholeTables[c.Table] = true
+		}
+		classified[c.Table+"."+c.Column] = c
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, table := range tables {
+		seen[table+".*"] = true
+		cols, err := conn.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cols.Next() {
+			var col string
+			if err := cols.Scan(&col); err != nil {
+				t.Fatal(err)
+			}
+			seen[table+"."+col] = true
+			if table == "schema_migrations" || wholeTables[table] || !holdsUserID(col) {
+				continue
+			}
+			if _, ok := classified[table+"."+col]; !ok {
+				problems = append(problems, fmt.Sprintf("%s.%s holds a user id but /mydata doesn't know it: cover it in EraseMemberData and ExportMemberData, or classify it in storage.MemberDataColumns", table, col))
+			}
+		}
+		if err := cols.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for key, c := range classified {
+		// Moderation tables may not exist yet: they are kept whatever they hold.
+		if !seen[key] && c.Use != storage.ModerationRecord {
+			problems = append(problems, fmt.Sprintf("%s is classified in storage.MemberDataColumns but is not in the schema", key))
+		}
+	}
+	sort.Strings(problems)
+	return problems
+}
+
+func rawConn(t *testing.T, db *storage.DB) *sql.DB {
+	t.Helper()
+	conn, err := sql.Open("sqlite3", "file:"+db.Path()+"?_busy_timeout=5000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// The completeness guard: every column of the migrated schema that holds
+// a member's user id is covered by /mydata or deliberately exempted.
+func TestMemberDataCoverage(t *testing.T) {
+	conn := rawConn(t, storagetest.Open(t))
+	for _, p := range unclassifiedColumns(t, conn) {
+		t.Error(p)
+	}
+}
+
+// The guard catches a table or column that nobody classified.
+func TestMemberDataCoverageCatchesNewTables(t *testing.T) {
+	conn := rawConn(t, storagetest.Open(t))
+	for _, stmt := range []string{
+		`CREATE TABLE journal (id INTEGER PRIMARY KEY, guild_id TEXT, author_id TEXT, body TEXT)`,
+		`ALTER TABLE groups ADD COLUMN archived_by TEXT`,
+		`CREATE TABLE notes (guild_id TEXT, channel_id TEXT, user_id TEXT)`,
+	} {
+		if _, err := conn.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := strings.Join(unclassifiedColumns(t, conn), "\n")
+	for _, want := range []string{"journal.author_id", "groups.archived_by", "notes.user_id"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the guard missed %s; it said:\n%s", want, got)
+		}
+	}
+	for _, not := range []string{"journal.guild_id", "notes.channel_id", "journal.id "} {
+		if strings.Contains(got, not) {
+			t.Errorf("the guard flagged %s, which names no user:\n%s", not, got)
+		}
+	}
+}
+
+const (
+	mdGuild  = "700000000000000001"
+	mdGuild2 = "700000000000000002"
+	mdAlice  = "710000000000000001"
+	mdBob    = "710000000000000002"
+	mdNote   = "marmalade-quasar-42"
+)
+
+var mdT0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+
+// live gives a member a life in two servers: preferences, a group, a
+// meeting answer and attendance, check-ins, a reminder, buddies, an avoid,
+// a round with an answer, and a DM waiting to be sent.
+func live(t *testing.T, db *storage.DB, user, other string) {
+	t.Helper()
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := db.SetTimezone(ctx, user, "Europe/Berlin", mdT0)
+	must(err)
+	for _, guild := range []string{mdGuild, mdGuild2} {
+		g, err := db.GroupByName(ctx, guild, "Circle", false)
+		if err != nil {
+			g, err = db.CreateGroup(ctx, storage.Group{GuildID: guild, Name: "Circle", Description: "d", Type: "recovery", ChannelID: "720000000000000001", CreatedBy: user}, mdT0)
+			must(err)
+		}
+		must(db.JoinGroup(ctx, g.ID, user, mdT0))
+		m, err := db.CreateMeeting(ctx, storage.Meeting{GuildID: guild, GroupID: g.ID, Title: "Evening", FirstStart: mdT0.Add(time.Hour), Duration: time.Hour,
+			Format: "online", Recurrence: "once", Timezone: "UTC", CreatedBy: user, CreatedAt: mdT0}, func(storage.Meeting) []storage.NewJob { return nil })
+		must(err)
+		must(db.SetRSVP(ctx, m.ID, m.FirstStart, user, "going", mdT0))
+		_, err = db.MarkAttendance(ctx, m.ID, m.FirstStart, user, mdT0.Add(time.Hour))
+		must(err)
+		_, err = db.RecordCheckin(ctx, storage.Checkin{GuildID: guild, UserID: user, Mood: 2, Note: mdNote + " " + user, LocalDate: "2026-12-01", At: mdT0})
+		must(err)
+		must(db.SetCheckinReminder(ctx, storage.CheckinReminder{GuildID: guild, UserID: user, Minute: 20 * 60, Days: storage.ReminderDaily, Timezone: "Europe/Berlin", CreatedAt: mdT0},
+			storage.NewJob{Kind: "checkin.prompt", GuildID: guild, DedupeKey: storage.CheckinPromptJobPrefix(guild, user) + "1", RunAt: mdT0.Add(10 * time.Hour), Payload: map[string]string{"guild_id": guild, "user_id": user}}))
+		_, err = db.JoinPairing(ctx, g.ID, user, mdT0)
+		must(err)
+		_, err = db.AddAvoid(ctx, guild, user, other, mdT0)
+		must(err)
+	}
+	_, err = db.Enqueue(ctx, storage.NewJob{Kind: "dm", DedupeKey: "test:dm:" + user, RunAt: mdT0.Add(time.Hour), Payload: map[string]string{"user_id": user, "content": "secret " + mdNote}})
+	must(err)
+	must(db.RecordSent(ctx, "test:sent:"+user, "730000000000000001", mdT0))
+}
+
+func exportJSON(t *testing.T, db *storage.DB, user string) (storage.MemberData, string) {
+	t.Helper()
+	d, err := db.ExportMemberData(context.Background(), user, mdT0.Add(48*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, string(b)
+}
+
+func TestExportAndEraseMemberData(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	live(t, db, mdAlice, mdBob)
+	live(t, db, mdBob, mdAlice)
+	g, err := db.GroupByName(ctx, mdGuild, "Circle", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	round, err := db.RecordRound(ctx, storage.NewRound{GroupID: g.ID, RunBy: mdBob, At: mdT0, Groups: [][]string{{mdAlice, mdBob}}, Prompts: []int{0}},
+		func(storage.Round) []storage.NewJob { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AnswerFollowup(ctx, round.Pairings[0].ID, mdAlice, storage.AnswerTalked, mdT0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
+	d, raw := exportJSON(t, db, mdAlice)
+	if d.FormatVersion != storage.MyDataFormatVersion || d.Preferences == nil || d.Preferences.Timezone != "Europe/Berlin" {
+		t.Errorf("export head = %d %+v", d.FormatVersion, d.Preferences)
+	}
+	counts := map[string]int{
+		"group_memberships": len(d.GroupMemberships), "groups_created": len(d.GroupsCreated), "meetings_created": len(d.MeetingsCreated),
+		"meeting_rsvps": len(d.MeetingRSVPs), "meeting_attendance": len(d.MeetingAttendance), "checkins": len(d.Checkins),
+		"checkin_reminders": len(d.CheckinReminders), "checkin_runs": len(d.CheckinRuns), "buddy_settings": len(d.BuddySettings),
+		"buddy_avoids": len(d.BuddyAvoids), "pending_messages": len(d.PendingMessages),
+	}
+	for what, n := range counts {
+		if n < 2 {
+			t.Errorf("%s: %d entries, want one per server", what, n)
+		}
+	}
+	if len(d.Pairings) != 1 || d.Pairings[0].Answer != storage.AnswerTalked || strings.Join(d.Pairings[0].MemberIDs, ",") != mdAlice+","+mdBob {
+		t.Errorf("pairings = %+v", d.Pairings)
+	}
+	if !strings.Contains(raw, mdNote+" "+mdAlice) {
+		t.Error("the export lacks Alice's note")
+	}
+	if strings.Contains(raw, mdNote+" "+mdBob) || strings.Contains(raw, "secret") {
+		t.Error("the export holds Bob's note or a DM's content")
+	}
+	for _, a := range d.BuddyAvoids {
+		if a.AvoidID != mdBob {
+			t.Errorf("avoid = %+v", a)
+		}
+	}
+	// Bob avoids Alice: that is Bob's, and not in Alice's export.
+	if strings.Count(raw, `"avoid_user_id"`) != 2 {
+		t.Errorf("avoids in export: %s", raw)
+	}
+
+	if _, _, err := db.AddWarning(ctx, storage.Warning{GuildID: mdGuild, UserID: mdAlice, ModeratorID: mdBob, Reason: "spam-kiwi",
+		CreatedAt: mdT0, ExpiresAt: mdT0.Add(90 * 24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	erased, err := db.EraseMemberData(ctx, mdAlice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := storage.ErasedMemberData{Checkins: 2, CheckinReminders: 2, CheckinRuns: 2, Preferences: 1, GroupMemberships: 2, BuddySettings: 2,
+		BuddyAvoids: 2, Pairings: 1, RSVPs: 2, Attendance: 2, PendingMessages: 3, SentMessageMarks: 1}
+	if erased != want {
+		t.Errorf("erased %+v, want %+v", erased, want)
+	}
+	d, raw = exportJSON(t, db, mdAlice)
+	if d.Preferences != nil || len(d.Checkins)+len(d.CheckinReminders)+len(d.CheckinRuns)+len(d.GroupMemberships)+len(d.MeetingRSVPs)+
+		len(d.MeetingAttendance)+len(d.BuddySettings)+len(d.BuddyAvoids)+len(d.Pairings)+len(d.PendingMessages) != 0 || strings.Contains(raw, mdNote) {
+		t.Errorf("after erasing, the export still holds member data: %s", raw)
+	}
+	if len(d.Warnings) != 1 || d.Warnings[0].Reason != "spam-kiwi" || strings.Contains(raw, `"moderator`) {
+		t.Errorf("warnings are kept and exported without the moderator: %s", raw)
+	}
+	if len(d.GroupsCreated) != 2 || len(d.MeetingsCreated) != 2 {
+		t.Errorf("the server's records Alice created must be kept: %s", raw)
+	}
+	// Bob's data is untouched, his avoid of Alice included.
+	b, braw := exportJSON(t, db, mdBob)
+	if len(b.Checkins) != 2 || len(b.BuddyAvoids) != 2 || len(b.GroupMemberships) != 2 || len(b.Pairings) != 1 || len(b.PendingMessages) != 3 || b.Preferences == nil {
+		t.Errorf("Bob's data changed: %s", braw)
+	}
+	if !strings.Contains(braw, mdNote+" "+mdBob) {
+		t.Error("Bob's note is gone")
+	}
+	again, err := db.EraseMemberData(ctx, mdAlice)
+	if err != nil || again.Total() != 0 {
+		t.Errorf("erasing again = %+v, %v; want nothing, harmlessly", again, err)
+	}
+}
+
+func TestMemberDataRefusesOddIDs(t *testing.T) {
+	db := storagetest.Open(t)
+	if _, err := db.EraseMemberData(context.Background(), ""); err == nil {
+		t.Error("erasing an empty user id must fail")
+	}
+	if _, err := db.ExportMemberData(context.Background(), "1:2", mdT0); err == nil {
+		t.Error("a user id with ':' must be refused")
+	}
+}
