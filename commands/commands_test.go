@@ -264,7 +264,7 @@ func TestAboutAndBuiltinResources(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := text(resp)
-	for _, want := range []string{"preferences", "90 days", "not therapy", "only to you"} {
+	for _, want := range []string{"preferences", "90 days", "not therapy", "only to you", "/mydata export", "/mydata delete", "warnings and reports"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("about should mention %q: %q", want, got)
 		}

@@ -188,7 +188,11 @@ func (f *Kindred) about(ctx context.Context, req *Request) (*Response, error) {
 		"• In each server: your check-ins with their notes (" + retention + ") and your daily check-in reminder.",
 		"• In each server: your buddy settings, who you asked not to be paired with (never shown to anyone), your pairings and whether you said you talked.",
 		"",
+		"• Moderation records: warnings and reports. They are kept when you delete your data, because they protect the community.",
+		"",
 		"**Private by default.** Anything personal is shown only to you, and nothing you type is written to Kindred's logs.",
+		"",
+		"**Your data:** `/mydata export` sends you everything Kindred stores about you, in every server, as a file; `/mydata delete` erases it (after you confirm).",
 	}, "\n")
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title:       "About Kindred",
