@@ -114,3 +114,22 @@ func TestReportEndToEnd(t *testing.T) {
 		t.Error("the reported member was contacted")
 	}
 }
+
+// A member whose DMs are closed (Discord 50007) is still warned: the
+// warning is recorded, logged, and the moderator is told the DM failed.
+func TestWarnWithClosedDMsEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startModeration(t)
+	h.Fake.BlockDMs(kindredtest.BobID)
+	warned := h.Fake.Interact(t, kindredtest.GuildID, kindredtest.ModeratorID, `/warn user:<@`+kindredtest.BobID+`> reason:"Please stay on topic"`)
+	if !warned.Ephemeral() || !strings.Contains(warned.Text(), "case #1") || !strings.Contains(warned.Text(), "50007") {
+		t.Fatalf("warn with closed DMs = %q", warned.Text())
+	}
+	if log := h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second); !strings.Contains(fakediscord.MessageText(log), "Please stay on topic") {
+		t.Errorf("mod-log entry = %q", fakediscord.MessageText(log))
+	}
+	own := h.Fake.Interact(t, kindredtest.GuildID, kindredtest.BobID, `/warnings`)
+	if !own.Ephemeral() || !strings.Contains(own.Text(), "Please stay on topic") || strings.Contains(own.Text(), kindredtest.ModeratorID) {
+		t.Errorf("Bob's own warnings = %q", own.Text())
+	}
+}
