@@ -28,6 +28,9 @@ const (
 	maxDuration        = 12 * 60
 	// hereEarly is how long before the start "I'm here" already counts.
 	hereEarly = 15 * time.Minute
+	// advanceLead is how long before an occurrence's earliest reminder the
+	// series prepares that occurrence.
+	advanceLead = time.Hour
 	// lateGrace is how late a reminder may run before it says it is late.
 	lateGrace = 2 * time.Minute
 	// upcomingShown bounds lists of occurrences in one reply.
@@ -223,14 +226,20 @@ type advancePayload struct {
 	StartsAt  int64 `json:"starts_at"` // the occurrence to prepare
 }
 
-// occurrenceJobs are the reminders of one occurrence still ahead of now,
-// plus the job that prepares the occurrence after it.
-func occurrenceJobs(s series, start, now time.Time) []storage.NewJob {
+// occurrenceJobs are the reminders of one occurrence, plus the job that
+// prepares the occurrence after it. Reminders due before `from` are left
+// out: from is when the occurrence could first be prepared (the scheduling
+// time, or the preparing job's planned time), and a reminder that was
+// already past then would only be noise (a 24h reminder for a meeting in
+// two hours). A reminder due after `from` but before now is overdue because
+// Kindred was down: it is queued anyway and sent at once, marked late, or
+// dropped if the meeting has begun.
+func occurrenceJobs(s series, start, from, now time.Time) []storage.NewJob {
 	var jobs []storage.NewJob
 	for _, off := range s.Reminders {
 		at := start.Add(-off)
-		if at.Before(now) {
-			continue // a reminder whose time has passed at scheduling is not sent late
+		if at.Before(from) {
+			continue
 		}
 		jobs = append(jobs, storage.NewJob{
 			Kind:      jobMeetingReminder,
@@ -241,9 +250,10 @@ func occurrenceJobs(s series, start, now time.Time) []storage.NewJob {
 		})
 	}
 	if next := s.rec.Next(start); !next.IsZero() {
-		// Prepare the next occurrence as soon as its earliest reminder could
-		// be due, so only one occurrence ahead is ever materialised.
-		at := next.Add(-maxOffset(s.Reminders))
+		// Prepare the next occurrence a little before its earliest reminder
+		// is due, so only one occurrence ahead is ever materialised and the
+		// reminders are queued before their time.
+		at := next.Add(-maxOffset(s.Reminders) - advanceLead)
 		if at.Before(now) {
 			at = now
 		}
@@ -328,7 +338,7 @@ func (f *Meetings) schedule(ctx context.Context, req *Request) (*Response, error
 		CreatedBy: req.UserID, CreatedAt: now,
 	}
 	m, err = f.env.DB.CreateMeeting(ctx, m, func(saved storage.Meeting) []storage.NewJob {
-		return occurrenceJobs(series{Meeting: saved, rec: rec, loc: loc}, start, now)
+		return occurrenceJobs(series{Meeting: saved, rec: rec, loc: loc}, start, now, now)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create meeting: %w", err)
@@ -642,7 +652,7 @@ func (f *Meetings) advance(ctx context.Context, job storage.Job) ([]storage.NewJ
 	if err != nil {
 		return nil, err
 	}
-	return occurrenceJobs(s, time.Unix(p.StartsAt, 0).UTC(), f.env.Now()), nil
+	return occurrenceJobs(s, time.Unix(p.StartsAt, 0).UTC(), job.RunAt, f.env.Now()), nil
 }
 
 // ---- /meeting list, info ----

@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -122,10 +123,17 @@ func TestMeetingLifecycleEndToEnd(t *testing.T) {
 	if !attendance.Ephemeral() || !strings.Contains(attendance.Text(), "<@"+kindredtest.AliceID+">: 1 of 1") {
 		t.Errorf("attendance = %q", attendance.Text())
 	}
-	// The next week's reminder is prepared once this one has passed.
 	refused := h.Fake.Interact(t, guild, kindredtest.AliceID, `/meeting attendance meeting:"Tuesday circle"`)
 	if !strings.Contains(refused.Text(), "Only facilitators") {
 		t.Errorf("a member asked for attendance: %q", refused.Text())
+	}
+
+	// The series goes on: next Tuesday's reminder is prepared and sent.
+	nextWeek := start.AddDate(0, 0, 7)
+	h.RunDue(t, nextWeek.Add(-59*time.Minute))
+	next := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
+	if !strings.Contains(next.Content, "Tuesday circle") || !strings.Contains(next.Content, fmt.Sprintf("<t:%d:F>", nextWeek.Unix())) {
+		t.Errorf("next week's reminder = %q", next.Content)
 	}
 }
 

@@ -300,3 +300,51 @@ func TestMeetingStartReadInMembersTimezone(t *testing.T) {
 		t.Errorf("start = %v, want %v (19:00 in New York)", ms[0].FirstStart, want)
 	}
 }
+
+// A daily series with a 7-day reminder prepares the days ahead without
+// sending the reminders that were already past when they were prepared.
+func TestSeriesSkipsRemindersPastWhenPrepared(t *testing.T) {
+	env, rec, _, _ := meetingEnv(t)
+	scheduleMeeting(t, env, str("start", "2026-11-26 19:00"), str("repeat", "daily"), str("reminders", "7d,1h"))
+	f := &Meetings{env: env}
+	ctx := context.Background()
+	// Run everything due up to the first day's 1h reminder.
+	at := time.Date(2026, 11, 26, 17, 0, 30, 0, time.UTC)
+	for range 20 {
+		jobs := claimAll(t, env, at)
+		if len(jobs) == 0 {
+			break
+		}
+		for _, j := range jobs {
+			var next []storage.NewJob
+			var err error
+			switch j.Kind {
+			case jobMeetingReminder:
+				if !f.reminderStale(j, at) {
+					next, err = f.remind(ctx, j)
+				}
+			case jobMeetingAdvance:
+				next, err = f.advance(ctx, j)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := env.DB.CompleteJob(ctx, j.ID, next...); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// Scheduled at Wed 25 Nov 18:00 UTC: the 7d reminders of 26 Nov to
+	// 1 Dec were already past; 2 Dec's falls exactly then and is due. So
+	// after the announcement: 2 Dec's 7d reminder and 26 Nov's 1h one,
+	// neither marked late.
+	posts := rec.Calls("ChannelMessageSendComplex")[1:]
+	var got []string
+	for _, p := range posts {
+		got = append(got, p.Message.Content)
+	}
+	if len(posts) != 2 || !strings.Contains(strings.Join(got, " "), "<t:1795716000:F>") || !strings.Contains(strings.Join(got, " "), "<t:1796234400:F>") ||
+		strings.Contains(strings.Join(got, " "), "late") {
+		t.Errorf("reminders = %q, want 26 Nov's 1h and 2 Dec's 7d reminder, none late", got)
+	}
+}
