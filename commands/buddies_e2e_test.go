@@ -70,8 +70,13 @@ func TestPairingEndToEnd(t *testing.T) {
 	if !talked.Ephemeral() {
 		t.Error("the answer is confirmed privately")
 	}
+	// The schedule goes on: the next Monday forms round two.
+	h.RunDue(t, round.AddDate(0, 0, 7))
+	if threads := h.Fake.Threads(kindredtest.GeneralID); len(threads) != 2 {
+		t.Errorf("%d threads after the second Monday, want 2", len(threads))
+	}
 	stats := h.Fake.Interact(t, guild, kindredtest.OwnerID, `/pairing stats group:"Evening Circle"`)
-	for _, want := range []string{"Rounds held", "1 of 1"} {
+	for _, want := range []string{"Rounds held", "1 of 2"} {
 		if !strings.Contains(stats.Text(), want) {
 			t.Errorf("stats = %q, want %q", stats.Text(), want)
 		}

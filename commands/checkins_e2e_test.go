@@ -90,9 +90,14 @@ func TestCheckinReminderAndTapEndToEnd(t *testing.T) {
 	if !strings.Contains(history.Text(), "**1** check-ins") || len(history.Files) != 1 || history.Files[0].ContentType != "image/png" {
 		t.Errorf("history = %q with %d files", history.Text(), len(history.Files))
 	}
-	// The next day's prompt is queued, and turning it off cancels it.
+	// The next day's prompt comes too.
+	h.RunDue(t, time.Date(2026, 12, 2, 19, 0, 30, 0, time.UTC))
+	if next := h.Fake.WaitMessage(t, dmChannel, 5*time.Second); !strings.Contains(next.Content, "how are you today") {
+		t.Errorf("second prompt = %q", next.Content)
+	}
+	// Turning it off cancels the queued one.
 	h.Fake.Interact(t, kindredtest.GuildID, kindredtest.AliceID, "/checkins reminder-off")
-	if n := h.RunDue(t, time.Date(2026, 12, 2, 19, 1, 0, 0, time.UTC)); n != 0 {
+	if n := h.RunDue(t, time.Date(2026, 12, 3, 19, 1, 0, 0, time.UTC)); n != 0 {
 		t.Errorf("%d jobs ran after the reminder was turned off", n)
 	}
 }
