@@ -60,11 +60,11 @@ func (b *tokenBucket) wait(ctx context.Context) error {
 
 // limitedDiscord passes every call through the global token bucket.
 type limitedDiscord struct {
-	next   commands.Discord
+	next   commands.LegacyDiscord
 	bucket *tokenBucket
 }
 
-func newLimitedDiscord(next commands.Discord) *limitedDiscord {
+func newLimitedDiscord(next commands.LegacyDiscord) *limitedDiscord {
 	return &limitedDiscord{next: next, bucket: newTokenBucket(globalRequestsPerSecond, globalBurst)}
 }
 

@@ -92,7 +92,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		DB:                   db,
 		Log:                  log,
 		Now:                  opts.Now,
-		Discord:              newLimitedDiscord(session),
+		Wire:                 newLimitedDiscord(session),
 		Version:              Version(),
 		CheckinRetentionDays: cfg.Privacy.CheckinRetentionDays,
 	}

@@ -715,7 +715,7 @@ func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storag
 		}
 		who := mentionList(p.Members)
 		name := clipText(fmt.Sprintf("Buddies · %s · round %d · %d", g.Name, round.Number, i+1), maxThreadName)
-		thread, err := f.env.Discord.ThreadStartComplex(g.ChannelID, &discordgo.ThreadStart{
+		thread, err := f.env.Wire.ThreadStartComplex(g.ChannelID, &discordgo.ThreadStart{
 			Name: name, Type: discordgo.ChannelTypeGuildPrivateThread, Invitable: false, AutoArchiveDuration: threadArchiveMinutes,
 		})
 		if err != nil {
@@ -728,7 +728,7 @@ func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storag
 		}
 		var missing []string
 		for _, u := range p.Members {
-			if err := f.env.Discord.ThreadMemberAdd(thread.ID, u); err != nil {
+			if err := f.env.Wire.ThreadMemberAdd(thread.ID, u); err != nil {
 				f.env.Log.Warn("could not add member to pairing thread", "pairing", p.ID, "thread", thread.ID, "user", u, "err", err)
 				missing = append(missing, "<@"+u+">")
 			}
@@ -738,7 +738,7 @@ func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storag
 			"This thread is just for you. There's no agenda: a short chat, a voice call, or a check-in message all count. "+
 			"Share only what you're comfortable with, and what's said here stays here.\n\n"+
 			"💬 A conversation starter, if you'd like one: *%s*", who, g.Name, prompt)
-		if _, err := f.env.Discord.ChannelMessageSendComplex(thread.ID, &discordgo.MessageSend{
+		if _, err := f.env.Wire.ChannelMessageSendComplex(thread.ID, &discordgo.MessageSend{
 			Content:         intro,
 			AllowedMentions: &discordgo.MessageAllowedMentions{Users: slices.Clone(p.Members)},
 		}); err != nil {
@@ -834,7 +834,7 @@ func (f *Buddies) reportToModlog(ctx context.Context, g storage.Group, number in
 	text := fmt.Sprintf("⚠️ Pairing round %d of **%s** is recorded, but some private threads could not be opened in <#%s>:\n%s\n"+
 		"Check that Kindred can view that channel and has **Create Private Threads** and **Send Messages in Threads** there.",
 		number, g.Name, g.ChannelID, strings.Join(failed, "\n"))
-	if _, err := f.env.Discord.ChannelMessageSendComplex(settings.ModlogChannelID, &discordgo.MessageSend{
+	if _, err := f.env.Wire.ChannelMessageSendComplex(settings.ModlogChannelID, &discordgo.MessageSend{
 		Content: clipText(text, maxMessageContent), AllowedMentions: noMentions(),
 	}); err != nil {
 		f.env.Log.Warn("could not post to mod-log", "group", g.ID, "channel", settings.ModlogChannelID, "err", err)
@@ -868,7 +868,7 @@ func (f *Buddies) followup(ctx context.Context, job storage.Job) ([]storage.NewJ
 	if len(pr.Members) == 3 {
 		question = "Did you three get to talk?"
 	}
-	msg, err := f.env.Discord.ChannelMessageSendComplex(pr.ThreadID, &discordgo.MessageSend{
+	msg, err := f.env.Wire.ChannelMessageSendComplex(pr.ThreadID, &discordgo.MessageSend{
 		Content: question + " Any kind of contact counts. Your answer helps the facilitators see how pairing is going.",
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 			discordgo.Button{Label: "We talked", Style: discordgo.SuccessButton, CustomID: fmt.Sprintf("%s%d", buddyTalkedPrefix, pr.ID)},
@@ -924,7 +924,7 @@ func reachOutToBuddies(ctx context.Context, env Env, g storage.Group, userID str
 		if p.ThreadID == "" || len(p.Members) < 2 {
 			continue
 		}
-		if _, err := env.Discord.ChannelMessageSendComplex(p.ThreadID, &discordgo.MessageSend{
+		if _, err := env.Wire.ChannelMessageSendComplex(p.ThreadID, &discordgo.MessageSend{
 			Content:         fmt.Sprintf("💬 <@%s> would welcome a check-in from you when you have a moment. A short hello is plenty.", userID),
 			AllowedMentions: noMentions(),
 		}); err != nil {

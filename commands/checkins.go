@@ -250,7 +250,7 @@ func (f *Checkins) share(req *Request, g storage.Group, mood int, note string) s
 	if note != "" {
 		text += "\n> " + strings.ReplaceAll(note, "\n", "\n> ")
 	}
-	if _, err := f.env.Discord.ChannelMessageSendComplex(g.ChannelID, &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()}); err != nil {
+	if _, err := f.env.Wire.ChannelMessageSendComplex(g.ChannelID, &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()}); err != nil {
 		f.env.Log.Warn("could not share check-in", "guild", req.GuildID, "group", g.ID, "err", err)
 		return fmt.Sprintf("I couldn't post it in <#%s> (%s), but your check-in is saved.", g.ChannelID, discordProblem(err))
 	}

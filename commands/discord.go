@@ -1,24 +1,150 @@
 package commands
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
 
-// Discord is the part of Discord's API that features call outside an
-// interaction's own reply: posting announcements, DMs, roles, threads and
-// moderation actions. *discordgo.Session satisfies it; handler tests use a
-// recording stand-in.
+// Discord is everything features ask of Discord outside an interaction's
+// own reply: posting announcements and DMs, roles, threads and moderation
+// actions. commands/ owns this port; bot/ implements it over discordgo,
+// and handler tests use a recording stand-in.
+//
+// Every call takes ctx, which reaches the rate limiter and the request.
+// Errors Discord answers with come back as *DiscordError, which matches
+// the sentinels below with errors.Is, so a feature branches on what
+// happened (ErrDMClosed) rather than on Discord's numeric codes.
 type Discord interface {
-	ChannelMessageSendComplex(channelID string, data *discordgo.MessageSend, options ...discordgo.RequestOption) (*discordgo.Message, error)
-	ChannelMessageEditComplex(m *discordgo.MessageEdit, options ...discordgo.RequestOption) (*discordgo.Message, error)
-	UserChannelCreate(recipientID string, options ...discordgo.RequestOption) (*discordgo.Channel, error)
-	GuildMemberRoleAdd(guildID, userID, roleID string, options ...discordgo.RequestOption) error
-	GuildMemberRoleRemove(guildID, userID, roleID string, options ...discordgo.RequestOption) error
-	ThreadStartComplex(channelID string, data *discordgo.ThreadStart, options ...discordgo.RequestOption) (*discordgo.Channel, error)
-	ThreadMemberAdd(threadID, memberID string, options ...discordgo.RequestOption) error
-	GuildMemberTimeout(guildID, userID string, until *time.Time, options ...discordgo.RequestOption) error
-	GuildMemberDeleteWithReason(guildID, userID, reason string, options ...discordgo.RequestOption) error
-	GuildBanCreateWithReason(guildID, userID, reason string, days int, options ...discordgo.RequestOption) error
+	// Send posts m in a channel (or thread, or DM channel) and returns the
+	// new message's id.
+	Send(ctx context.Context, channelID string, m Message) (messageID string, err error)
+	// OpenDM returns the id of the DM channel with a member.
+	OpenDM(ctx context.Context, userID string) (channelID string, err error)
+	// AddRole and RemoveRole give or take a member's role; reason goes to
+	// the server's audit log.
+	AddRole(ctx context.Context, guildID, userID, roleID, reason string) error
+	RemoveRole(ctx context.Context, guildID, userID, roleID, reason string) error
+	// StartPrivateThread opens a private thread in a text channel that
+	// only its members (and moderators) see, which members can't invite
+	// others to.
+	StartPrivateThread(ctx context.Context, channelID, name string, autoArchive time.Duration) (threadID string, err error)
+	AddThreadMember(ctx context.Context, threadID, userID string) error
+	// Timeout, Kick and Ban are moderation actions; reason goes to the
+	// audit log.
+	Timeout(ctx context.Context, guildID, userID string, until time.Time, reason string) error
+	Kick(ctx context.Context, guildID, userID, reason string) error
+	Ban(ctx context.Context, guildID, userID, reason string) error
+}
+
+// Message is a message Kindred posts. Nobody is pinged by it unless Ping
+// names them: no role, no @everyone, whatever the text contains.
+type Message struct {
+	Content    string
+	Embeds     []*discordgo.MessageEmbed
+	Components []discordgo.MessageComponent
+	Files      []*discordgo.File
+	// Ping lists the members this message may notify (the members of a
+	// buddy thread being introduced, say).
+	Ping []string
+}
+
+// What Discord refused, as errors.Is can test for. A *DiscordError
+// matches at most one of them.
+var (
+	// ErrDMClosed: the member's DMs are closed to Kindred (50007, 50278).
+	ErrDMClosed = errors.New("the member's DMs are closed")
+	// ErrForbidden: Kindred lacks a permission for this, or the target
+	// ranks above Kindred or owns the server (50013).
+	ErrForbidden = errors.New("missing permissions")
+	// ErrNoAccess: Kindred can't see the channel (50001).
+	ErrNoAccess = errors.New("missing access")
+	// ErrUnknownMember: the member has left the server (10007).
+	ErrUnknownMember = errors.New("unknown member")
+	// ErrUnknownChannel: the channel or thread is gone (10003).
+	ErrUnknownChannel = errors.New("unknown channel")
+	// ErrUnknownMessage: the message is gone (10008).
+	ErrUnknownMessage = errors.New("unknown message")
+	// ErrUnknownRole: the role is gone (10011).
+	ErrUnknownRole = errors.New("unknown role")
+	// ErrTwoFactorRequired: the server requires 2FA for moderation and the
+	// bot's owner has none (60003).
+	ErrTwoFactorRequired = errors.New("two-factor authentication required")
+	// ErrRateLimited: Discord kept answering 429 past the request's patience.
+	ErrRateLimited = errors.New("rate limited")
+)
+
+// DiscordError is a request Discord refused. Kind is one of the sentinels
+// above, or nil for a refusal features have no branch for.
+type DiscordError struct {
+	Status  int    // HTTP status
+	Code    int    // Discord's JSON error code; 0 when none came
+	Message string // Discord's own words, for logs and facilitators
+	Kind    error
+}
+
+func (e *DiscordError) Error() string {
+	return fmt.Sprintf("discord: %d %d %s", e.Status, e.Code, e.Message)
+}
+
+func (e *DiscordError) Unwrap() error { return e.Kind }
+
+// Discord's JSON error codes that discordgo v0.29.0 has no name for.
+const (
+	discordCodeNoMutualGuilds    = 50278 // a DM can't reach someone who shares no server with Kindred
+	discordCodeTwoFactorRequired = 60003
+)
+
+// DiscordErrorKind maps one of Discord's documented JSON error codes to the
+// sentinel features branch on, or nil.
+func DiscordErrorKind(code int) error {
+	switch code {
+	case discordgo.ErrCodeUnknownChannel:
+		return ErrUnknownChannel
+	case discordgo.ErrCodeUnknownMember:
+		return ErrUnknownMember
+	case discordgo.ErrCodeUnknownMessage:
+		return ErrUnknownMessage
+	case discordgo.ErrCodeUnknownRole:
+		return ErrUnknownRole
+	case discordgo.ErrCodeMissingAccess:
+		return ErrNoAccess
+	case discordgo.ErrCodeCannotSendMessagesToThisUser, discordCodeNoMutualGuilds:
+		return ErrDMClosed
+	case discordgo.ErrCodeMissingPermissions:
+		return ErrForbidden
+	case discordCodeTwoFactorRequired:
+		return ErrTwoFactorRequired
+	}
+	return nil
+}
+
+// discordProblem words a Discord error for the facilitator or moderator
+// who has to fix it.
+func discordProblem(err error) string {
+	err = fromRESTError(err)
+	switch {
+	case errors.Is(err, ErrForbidden):
+		return "Kindred is missing a permission there"
+	case errors.Is(err, ErrNoAccess):
+		return "Kindred can't see that channel"
+	case errors.Is(err, ErrUnknownChannel):
+		return "the channel no longer exists"
+	case errors.Is(err, ErrUnknownMember):
+		return "they are no longer in the server"
+	case errors.Is(err, ErrDMClosed):
+		return "their DMs are closed to Kindred"
+	case errors.Is(err, ErrTwoFactorRequired):
+		return "the server requires two-factor authentication for moderation, which Kindred's owner account lacks"
+	case errors.Is(err, ErrRateLimited):
+		return "Discord asked Kindred to slow down; try again in a minute"
+	}
+	var de *DiscordError
+	if errors.As(err, &de) && de.Message != "" {
+		return de.Message
+	}
+	return "Discord didn't answer"
 }

@@ -105,7 +105,7 @@ func (f *DMs) deliver(ctx context.Context, job storage.Job) ([]storage.NewJob, e
 		}
 		return nil, fmt.Errorf("open dm channel: %w", err)
 	}
-	msg, err := f.env.Discord.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+	msg, err := f.env.Wire.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
 		Content:         m.Content,
 		Components:      dmComponents(m.Buttons),
 		AllowedMentions: noMentions(),
@@ -124,7 +124,7 @@ func (f *DMs) dmChannel(userID string) (string, error) {
 	if id, ok := f.channels.Load(userID); ok {
 		return id.(string), nil
 	}
-	channel, err := f.env.Discord.UserChannelCreate(userID)
+	channel, err := f.env.Wire.UserChannelCreate(userID)
 	if err != nil {
 		return "", err
 	}

@@ -808,7 +808,7 @@ func (f *Groups) agree(ctx context.Context, req *Request) (*Response, error) {
 	f.env.Log.Info("member joined group", "guild", g.GuildID, "group", g.ID, "user", req.UserID)
 	text := fmt.Sprintf("Welcome to **%s**! You're a member now. Its home is <#%s>.", groupTitle(g), g.ChannelID)
 	if g.RoleID != "" {
-		err := f.env.Discord.GuildMemberRoleAdd(g.GuildID, req.UserID, g.RoleID, discordgo.WithContext(ctx), groupAuditReason("joined", g))
+		err := f.env.Wire.GuildMemberRoleAdd(g.GuildID, req.UserID, g.RoleID, discordgo.WithContext(ctx), groupAuditReason("joined", g))
 		if err != nil {
 			f.env.Log.Warn("could not give group role", "guild", g.GuildID, "group", g.ID, "user", req.UserID, "role", g.RoleID, "err", err)
 			text += "\n\n" + roleTrouble(err, g.RoleID, "give you", "Your membership counts either way.")
@@ -843,7 +843,7 @@ func (f *Groups) leave(ctx context.Context, req *Request) (*Response, error) {
 		text += " You're welcome back any time with `/group join`."
 	}
 	if g.RoleID != "" {
-		if err := f.env.Discord.GuildMemberRoleRemove(g.GuildID, req.UserID, g.RoleID, discordgo.WithContext(ctx), groupAuditReason("left", g)); err != nil {
+		if err := f.env.Wire.GuildMemberRoleRemove(g.GuildID, req.UserID, g.RoleID, discordgo.WithContext(ctx), groupAuditReason("left", g)); err != nil {
 			f.env.Log.Warn("could not remove group role", "guild", g.GuildID, "group", g.ID, "user", req.UserID, "role", g.RoleID, "err", err)
 			text += "\n\n" + roleTrouble(err, g.RoleID, "take away", "You've left the group either way.")
 		}

@@ -77,7 +77,7 @@ func createOpts(name string, more ...*discordgo.ApplicationCommandInteractionDat
 func groupEnv(t *testing.T) (Env, *recorder) {
 	env := testEnv(t)
 	rec := newRecorder()
-	env.Discord = rec
+	env.Wire = rec
 	return env, rec
 }
 

@@ -345,7 +345,7 @@ func (f *Meetings) schedule(ctx context.Context, req *Request) (*Response, error
 	}
 	s := series{Meeting: m, rec: rec, loc: loc, cancelled: map[int64]bool{}}
 
-	msg, postErr := f.env.Discord.ChannelMessageSendComplex(group.ChannelID, &discordgo.MessageSend{
+	msg, postErr := f.env.Wire.ChannelMessageSendComplex(group.ChannelID, &discordgo.MessageSend{
 		Embeds:          []*discordgo.MessageEmbed{f.announcement(s, group, start)},
 		Components:      meetingButtons(m.ID, start, true),
 		AllowedMentions: noMentions(),
@@ -594,7 +594,7 @@ func (f *Meetings) remind(ctx context.Context, job storage.Job) ([]storage.NewJo
 	if _, sent, err := f.env.DB.SentRef(ctx, channelKey); err != nil {
 		return nil, err
 	} else if !sent {
-		msg, err := f.env.Discord.ChannelMessageSendComplex(group.ChannelID, &discordgo.MessageSend{
+		msg, err := f.env.Wire.ChannelMessageSendComplex(group.ChannelID, &discordgo.MessageSend{
 			Content:         text,
 			Components:      meetingButtons(m.ID, start, true),
 			AllowedMentions: noMentions(),
@@ -807,7 +807,7 @@ func (f *Meetings) cancel(ctx context.Context, req *Request) (*Response, error) 
 // notice posts a short message in a group channel; failing to post is
 // logged, never fatal, because the cancellation itself is already saved.
 func (f *Meetings) notice(channelID, text string) {
-	if _, err := f.env.Discord.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()}); err != nil {
+	if _, err := f.env.Wire.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()}); err != nil {
 		f.env.Log.Warn("could not post notice", "channel", channelID, "err", err)
 	}
 }
@@ -1078,23 +1078,6 @@ func clipText(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
-}
-
-// discordProblem words a Discord API error for a facilitator.
-func discordProblem(err error) string {
-	var rest *discordgo.RESTError
-	if errors.As(err, &rest) && rest.Message != nil {
-		switch rest.Message.Code {
-		case discordgo.ErrCodeMissingPermissions:
-			return "Kindred is missing a permission there"
-		case discordgo.ErrCodeMissingAccess:
-			return "Kindred can't see that channel"
-		case discordgo.ErrCodeUnknownChannel:
-			return "the channel no longer exists"
-		}
-		return rest.Message.Message
-	}
-	return "Discord didn't answer"
 }
 
 // ---- /meeting calendar ----

@@ -214,7 +214,7 @@ func (f *Moderation) warn(ctx context.Context, req *Request) (*Response, error) 
 			} else {
 				text += done
 			}
-			if _, err := f.env.Discord.ChannelMessageSendComplex(settings.ModlogChannelID, &discordgo.MessageSend{
+			if _, err := f.env.Wire.ChannelMessageSendComplex(settings.ModlogChannelID, &discordgo.MessageSend{
 				Content: text, AllowedMentions: noMentions(),
 			}); err != nil {
 				log.Warn("escalation not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
@@ -271,9 +271,9 @@ func (f *Moderation) sendWarningDM(ctx context.Context, w storage.Warning) strin
 		"",
 		"**To appeal** or talk it over, contact the server's moderators in the server. Replies to this DM aren't read. `/warnings` in the server shows your active warnings.",
 	}, "\n")
-	channel, err := f.env.Discord.UserChannelCreate(w.UserID)
+	channel, err := f.env.Wire.UserChannelCreate(w.UserID)
 	if err == nil {
-		_, err = f.env.Discord.ChannelMessageSendComplex(channel.ID, &discordgo.MessageSend{Content: content, AllowedMentions: noMentions()})
+		_, err = f.env.Wire.ChannelMessageSendComplex(channel.ID, &discordgo.MessageSend{Content: content, AllowedMentions: noMentions()})
 	}
 	switch {
 	case err == nil:
@@ -293,13 +293,13 @@ func (f *Moderation) escalate(w storage.Warning, rule storage.EscalationRule) (d
 	switch rule.Action {
 	case storage.ActionTimeout:
 		until := f.env.Now().Add(rule.Duration)
-		err = f.env.Discord.GuildMemberTimeout(w.GuildID, w.UserID, &until, discordgo.WithAuditLogReason(auditReason))
+		err = f.env.Wire.GuildMemberTimeout(w.GuildID, w.UserID, &until, discordgo.WithAuditLogReason(auditReason))
 		done = fmt.Sprintf("<@%s> is timed out for %s, until %s.", w.UserID, scheduler.FormatOffset(rule.Duration), timestamp(until, "F"))
 	case storage.ActionKick:
-		err = f.env.Discord.GuildMemberDeleteWithReason(w.GuildID, w.UserID, auditReason)
+		err = f.env.Wire.GuildMemberDeleteWithReason(w.GuildID, w.UserID, auditReason)
 		done = fmt.Sprintf("<@%s> was kicked from the server.", w.UserID)
 	case storage.ActionBan:
-		err = f.env.Discord.GuildBanCreateWithReason(w.GuildID, w.UserID, auditReason, 0)
+		err = f.env.Wire.GuildBanCreateWithReason(w.GuildID, w.UserID, auditReason, 0)
 		done = fmt.Sprintf("<@%s> was banned from the server.", w.UserID)
 	default:
 		return "", fmt.Sprintf("The escalation rule at %d warnings has an unknown action.", rule.Warnings)
@@ -316,7 +316,7 @@ func (f *Moderation) escalate(w storage.Warning, rule storage.EscalationRule) (d
 }
 
 func (f *Moderation) postModlog(channelID string, embed *discordgo.MessageEmbed) (*discordgo.Message, error) {
-	return f.env.Discord.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+	return f.env.Wire.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
 		Embeds: []*discordgo.MessageEmbed{embed}, AllowedMentions: noMentions(),
 	})
 }
@@ -716,7 +716,7 @@ func postPendingReports(ctx context.Context, env Env, guildID, channelID string)
 		return 0, err
 	}
 	for i, r := range reports {
-		_, err := env.Discord.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+		_, err := env.Wire.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
 			Embeds: []*discordgo.MessageEmbed{reportEmbed(r)}, AllowedMentions: noMentions(),
 		})
 		if err != nil {

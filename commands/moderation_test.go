@@ -21,7 +21,7 @@ const (
 func modEnv(t *testing.T, modlog bool) (Env, *recorder) {
 	env := testEnv(t)
 	rec := newRecorder()
-	env.Discord = rec
+	env.Wire = rec
 	u := storage.GuildSettingsUpdate{ModeratorRoleID: strPtr(modRoleID)}
 	if modlog {
 		u.ModlogChannelID = strPtr(modlogChannelID)

@@ -42,7 +42,7 @@ func (c recordedCall) String() string {
 	return c.Method + "(" + strings.Join(c.Args, ", ") + ")"
 }
 
-var _ Discord = (*recorder)(nil)
+var _ LegacyDiscord = (*recorder)(nil)
 
 func newRecorder() *recorder {
 	return &recorder{fail: map[string][]error{}}
