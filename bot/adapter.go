@@ -132,8 +132,8 @@ func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 		}
 		return
 	}
-	kind := req.Kind.String()
-	route := a.router.Find(req.Kind, req.Route)
+	kind := req.Type.String()
+	route := a.router.Find(req.Type, req.Route)
 	routeName := "unknown" // a fixed label: custom ids would make metrics unbounded
 	if route != nil {
 		routeName = route.Name
@@ -142,7 +142,7 @@ func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 
 	if !a.begin() {
 		a.metrics.count(routeName, kind, outcomeShuttingDown)
-		if req.Kind == commands.KindAutocomplete {
+		if req.Type == commands.AutocompleteInteraction {
 			a.send(s, i, autocompleteReply(nil))
 		} else {
 			a.send(s, i, immediateReply(commands.Ephemeral(stoppingText), true))
@@ -153,7 +153,7 @@ func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 	if route == nil {
 		log.Warn("no handler for interaction", "name", req.Route)
 		a.metrics.count(routeName, kind, outcomeUnknownRoute)
-		if req.Kind == commands.KindAutocomplete {
+		if req.Type == commands.AutocompleteInteraction {
 			a.send(s, i, autocompleteReply(nil))
 		} else {
 			a.send(s, i, immediateReply(commands.Ephemeral(unknownRouteText), true))
@@ -181,14 +181,14 @@ func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 	select {
 	case r = <-done:
 	case <-timer.C:
-		if req.Kind == commands.KindAutocomplete {
+		if req.Type == commands.AutocompleteInteraction {
 			// Autocomplete can't be deferred; a late answer is simply dropped by Discord.
 			r = <-done
 			break
 		}
 		deferred = true
 		ack := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
-		if req.Kind == commands.KindComponent {
+		if req.Type == commands.ComponentInteraction {
 			ack.Type = discordgo.InteractionResponseDeferredMessageUpdate
 		} else if !route.Public {
 			ack.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
@@ -215,9 +215,9 @@ func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 
 	var sendErr error
 	if deferred {
-		sendErr = a.finishDeferred(s, i, req.Kind, route, resp)
+		sendErr = a.finishDeferred(s, i, req.Type, route, resp)
 	} else {
-		sendErr = a.send(s, i, a.reply(req.Kind, route, resp))
+		sendErr = a.send(s, i, a.reply(req.Type, route, resp))
 		a.metrics.observe(kind, time.Since(received))
 	}
 	if sendErr != nil {
@@ -248,16 +248,16 @@ func (a *adapter) outcome(log *slog.Logger, r result) string {
 }
 
 // reply turns a response into an immediate interaction callback.
-func (a *adapter) reply(kind commands.Kind, route *commands.Route, resp *commands.Response) *discordgo.InteractionResponse {
+func (a *adapter) reply(kind commands.InteractionType, route *commands.Route, resp *commands.Response) *discordgo.InteractionResponse {
 	switch {
-	case kind == commands.KindAutocomplete:
+	case kind == commands.AutocompleteInteraction:
 		return autocompleteReply(resp.Choices)
 	case resp.Modal != nil:
 		return &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseModal,
 			Data: &discordgo.InteractionResponseData{CustomID: resp.Modal.CustomID, Title: resp.Modal.Title, Components: resp.Modal.Components},
 		}
-	case kind == commands.KindComponent && resp.Update:
+	case kind == commands.ComponentInteraction && resp.Update:
 		r := immediateReply(resp, false)
 		r.Type = discordgo.InteractionResponseUpdateMessage
 		r.Data.Flags = 0
@@ -269,7 +269,7 @@ func (a *adapter) reply(kind commands.Kind, route *commands.Route, resp *command
 
 // finishDeferred sends a slow handler's result after the adapter has
 // already acknowledged the interaction.
-func (a *adapter) finishDeferred(s responder, i *discordgo.Interaction, kind commands.Kind, route *commands.Route, resp *commands.Response) error {
+func (a *adapter) finishDeferred(s responder, i *discordgo.Interaction, kind commands.InteractionType, route *commands.Route, resp *commands.Response) error {
 	if resp.Modal != nil {
 		// A modal must be the first answer; after a deferral it can't be shown.
 		a.log.Error("handler opened a modal too late to show it", "route", route.Name)
@@ -277,10 +277,10 @@ func (a *adapter) finishDeferred(s responder, i *discordgo.Interaction, kind com
 	}
 	wantEphemeral := ephemeral(route, resp)
 	switch {
-	case kind == commands.KindComponent && resp.Update:
+	case kind == commands.ComponentInteraction && resp.Update:
 		_, err := s.InteractionResponseEdit(i, webhookEdit(resp))
 		return a.logSend(err, i)
-	case kind == commands.KindComponent:
+	case kind == commands.ComponentInteraction:
 		// The acknowledgement left the clicked message as it was; answer in a new one.
 		return a.followup(s, i, resp, wantEphemeral)
 	case wantEphemeral == !route.Public:

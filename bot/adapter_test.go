@@ -50,21 +50,21 @@ func (p probe) Register(r *commands.Router) {
 	fail := func(ctx context.Context, req *commands.Request) (*commands.Response, error) {
 		return nil, errors.New("database on fire: secret detail")
 	}
-	r.Command("probe/ok", ok)
-	r.Command("probe/panic", func(ctx context.Context, req *commands.Request) (*commands.Response, error) { panic("boom") })
+	r.Command("probe/ok", ok, commands.Anywhere)
+	r.Command("probe/panic", func(ctx context.Context, req *commands.Request) (*commands.Response, error) { panic("boom") }, commands.Anywhere)
 	r.Command("probe/slow", sleep(func(ctx context.Context, req *commands.Request) (*commands.Response, error) {
 		return commands.Ephemeral("worth the wait"), nil
-	}))
-	r.Command("probe/fail", fail)
+	}), commands.Anywhere)
+	r.Command("probe/fail", fail, commands.Anywhere)
 	r.Command("probe/oops", func(ctx context.Context, req *commands.Request) (*commands.Response, error) {
 		return nil, commands.UserErrorf("Try `19:00` instead.")
-	})
-	r.Command("probe/announce", public, commands.Public)
-	r.Command("probe/announce-slow", sleep(public), commands.Public)
-	r.Command("probe/announce-slow-fail", sleep(fail), commands.Public)
+	}, commands.Anywhere)
+	r.Command("probe/announce", public, commands.Anywhere, commands.Public)
+	r.Command("probe/announce-slow", sleep(public), commands.Anywhere, commands.Public)
+	r.Command("probe/announce-slow-fail", sleep(fail), commands.Anywhere, commands.Public)
 	r.Command("probe/ping", func(ctx context.Context, req *commands.Request) (*commands.Response, error) {
 		return &commands.Response{Content: "@everyone look <@" + testMember + ">"}, nil
-	}, commands.Public)
+	}, commands.Anywhere, commands.Public)
 }
 
 func startAdapter(t *testing.T, deferAfter time.Duration, features ...commands.Feature) *fakediscord.Server {
@@ -85,7 +85,7 @@ func startAdapterWith(t *testing.T, deferAfter time.Duration, features ...comman
 		t.Fatal(err)
 	}
 	log := NewLogger(&testWriter{t}, LogConfig{Level: "debug", Format: "text"})
-	router := commands.NewRouter(features...)
+	router := commands.NewRouter(nil, features...)
 	a := newAdapter(context.Background(), router, log, newMetrics(func() bool { return true }))
 	a.deferAfter = deferAfter
 	session.AddHandler(a.onInteraction)

@@ -34,9 +34,9 @@ func buildRequest(i *discordgo.Interaction) (*commands.Request, error) {
 		if !ok || data.Name == "" {
 			return nil, fmt.Errorf("command data is %T", i.Data)
 		}
-		req.Kind = commands.KindCommand
+		req.Type = commands.CommandInteraction
 		if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
-			req.Kind = commands.KindAutocomplete
+			req.Type = commands.AutocompleteInteraction
 		}
 		req.Route, req.Options = commandRoute(data.Name, data.Options)
 		req.Resolved = data.Resolved
@@ -56,13 +56,13 @@ func buildRequest(i *discordgo.Interaction) (*commands.Request, error) {
 		if !ok || data.CustomID == "" {
 			return nil, fmt.Errorf("component data is %T", i.Data)
 		}
-		req.Kind, req.Route, req.Values = commands.KindComponent, data.CustomID, data.Values
+		req.Type, req.Route, req.Values = commands.ComponentInteraction, data.CustomID, data.Values
 	case discordgo.InteractionModalSubmit:
 		data, ok := i.Data.(discordgo.ModalSubmitInteractionData)
 		if !ok || data.CustomID == "" {
 			return nil, fmt.Errorf("modal data is %T", i.Data)
 		}
-		req.Kind, req.Route, req.Fields = commands.KindModal, data.CustomID, modalFields(data.Components)
+		req.Type, req.Route, req.Fields = commands.ModalInteraction, data.CustomID, modalFields(data.Components)
 	default:
 		return nil, fmt.Errorf("interaction type %d", i.Type)
 	}

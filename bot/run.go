@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		Version:              Version(),
 		CheckinRetentionDays: cfg.Privacy.CheckinRetentionDays,
 	}
-	router := commands.NewRouter(commands.Features(env)...)
+	router := commands.NewRouter(db, commands.Features(env)...)
 	connected := func() bool {
 		session.RLock()
 		defer session.RUnlock()

@@ -13,7 +13,7 @@ import (
 
 func definitions(t *testing.T) []*discordgo.ApplicationCommand {
 	env := commands.Env{Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	return commands.NewRouter(commands.Features(env)...).Definitions()
+	return commands.NewRouter(nil, commands.Features(env)...).Definitions()
 }
 
 // asRegistered is what Discord answers for registered commands: the same

@@ -34,17 +34,25 @@ const (
 	maxThreadName        = 100
 )
 
-// Kinds of timed work for pairing.
-const (
-	jobPairingRound    = "pairing.round"
-	jobPairingFollowup = "pairing.followup"
-)
+// pairingRoundJob is a group's scheduled pairing round.
+var pairingRoundJob = scheduler.JobDef[roundPayload]{
+	Kind:        "pairing.round",
+	Key:         func(p roundPayload, at time.Time) string { return storage.PairingRoundJobKey(p.GroupID, at) },
+	Guild:       func(p roundPayload) string { return p.GuildID },
+	MaxAttempts: 5,
+}
 
-// Custom id prefixes of the follow-up buttons: "buddy:talked:<pairing id>".
-const (
-	buddyTalkedPrefix = "buddy:talked:"
-	buddyNotYetPrefix = "buddy:notyet:"
-)
+// pairingFollowupJob asks a pair whether they talked.
+var pairingFollowupJob = scheduler.JobDef[followupPayload]{
+	Kind:        "pairing.followup",
+	Key:         func(p followupPayload, _ time.Time) string { return storage.PairingFollowupJobKey(p.GroupID, p.PairingID) },
+	Guild:       func(p followupPayload) string { return p.GuildID },
+	MaxAttempts: 5,
+}
+
+// buddyAnswerButton is the follow-up's We talked (answer "talked") or Not
+// yet ("notyet") button.
+var buddyAnswerButton = NewIDPattern("buddy:{answer}:{pairing:int}")
 
 // pairingPrompts open a pair's conversation. They are gentle and
 // about the member's own experience, never a demand to disclose.
@@ -135,22 +143,23 @@ type Buddies struct {
 func (f *Buddies) Register(r *Router) {
 	r.Define(buddyCommand)
 	r.Define(pairingCommand)
-	r.Command("buddy/join", f.join)
-	r.Command("buddy/leave", f.leave)
-	r.Command("buddy/pause", f.pause)
-	r.Command("buddy/status", f.status)
-	r.Command("buddy/avoid", f.avoid)
-	r.Command("buddy/unavoid", f.unavoid)
-	r.Command("pairing/configure", f.configure)
-	r.Command("pairing/run", f.run)
-	r.Command("pairing/stats", f.stats)
-	for _, name := range []string{"buddy/join", "buddy/leave", "pairing/configure", "pairing/run", "pairing/stats"} {
-		r.Autocomplete(name, f.autocomplete)
+	r.Command("buddy/join", f.join, GuildOnly)
+	r.Command("buddy/leave", f.leave, GuildOnly)
+	r.Command("buddy/pause", f.pause, GuildOnly)
+	r.Command("buddy/status", f.status, GuildOnly)
+	r.Command("buddy/avoid", f.avoid, GuildOnly)
+	r.Command("buddy/unavoid", f.unavoid, GuildOnly)
+	r.Command("pairing/configure", f.configure, Facilitator)
+	r.Command("pairing/run", f.run, Facilitator)
+	r.Command("pairing/stats", f.stats, Facilitator)
+	r.Autocomplete("buddy/join", f.autocomplete, GuildOnly)
+	r.Autocomplete("buddy/leave", f.autocomplete, GuildOnly)
+	for _, name := range []string{"pairing/configure", "pairing/run", "pairing/stats"} {
+		r.Autocomplete(name, f.autocomplete, GuildOnly)
 	}
-	r.Component(buddyTalkedPrefix, f.answer)
-	r.Component(buddyNotYetPrefix, f.answer)
-	r.Job(jobPairingRound, scheduler.Kind{Handle: f.scheduledRound, MaxAttempts: 5})
-	r.Job(jobPairingFollowup, scheduler.Kind{Handle: f.followup, MaxAttempts: 5})
+	r.Component(buddyAnswerButton, f.answer, GuildOnly)
+	r.Job(pairingRoundJob.Runner(f.scheduledRound))
+	r.Job(pairingFollowupJob.Runner(f.followup))
 }
 
 func (f *Buddies) autocomplete(ctx context.Context, req *Request) (*Response, error) {
@@ -160,22 +169,22 @@ func (f *Buddies) autocomplete(ctx context.Context, req *Request) (*Response, er
 	return Choices(nil), nil
 }
 
+// Payloads of pairing's jobs. GuildID is for enqueueing only: jobs queued
+// by earlier versions lack it.
 type roundPayload struct {
-	GroupID int64 `json:"group_id"`
-	At      int64 `json:"at"`
+	GuildID string `json:"guild_id,omitempty"`
+	GroupID int64  `json:"group_id"`
+	At      int64  `json:"at"`
 }
 
 type followupPayload struct {
-	GroupID   int64 `json:"group_id"`
-	PairingID int64 `json:"pairing_id"`
+	GuildID   string `json:"guild_id,omitempty"`
+	GroupID   int64  `json:"group_id"`
+	PairingID int64  `json:"pairing_id"`
 }
 
 func roundJob(g storage.Group, at time.Time) storage.NewJob {
-	return storage.NewJob{
-		Kind: jobPairingRound, GuildID: g.GuildID, RunAt: at,
-		DedupeKey: fmt.Sprintf("%s%d", storage.PairingRoundJobPrefix(g.ID), at.Unix()),
-		Payload:   roundPayload{GroupID: g.ID, At: at.Unix()},
-	}
+	return pairingRoundJob.New(roundPayload{GuildID: g.GuildID, GroupID: g.ID, At: at.Unix()}, at)
 }
 
 // ---- /buddy ----
@@ -224,9 +233,6 @@ func (f *Buddies) leave(ctx context.Context, req *Request) (*Response, error) {
 }
 
 func (f *Buddies) pause(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Pairing happens in a server: use this inside one.")
-	}
 	weeks, err := req.Int("weeks")
 	if err != nil {
 		return nil, err
@@ -247,9 +253,6 @@ func (f *Buddies) pause(ctx context.Context, req *Request) (*Response, error) {
 }
 
 func (f *Buddies) status(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Pairing happens in a server: use this inside one.")
-	}
 	ms, err := f.env.DB.BuddyMemberships(ctx, req.GuildID, req.UserID)
 	if err != nil {
 		return nil, err
@@ -314,9 +317,6 @@ func (f *Buddies) status(ctx context.Context, req *Request) (*Response, error) {
 
 // avoidTarget reads the `user` option of /buddy avoid and unavoid.
 func avoidTarget(req *Request) (string, error) {
-	if !req.InGuild() {
-		return "", UserErrorf("Pairing happens in a server: use this inside one.")
-	}
 	id, err := req.ID("user")
 	if err != nil {
 		return "", err
@@ -388,9 +388,6 @@ func nextMonday10(now time.Time, loc *time.Location) time.Time {
 }
 
 func (f *Buddies) configure(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireFacilitator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	g, err := activeGroupByName(ctx, f.env, req.GuildID, req.String("group"))
 	if err != nil {
 		return nil, err
@@ -452,9 +449,6 @@ func (f *Buddies) configure(ctx context.Context, req *Request) (*Response, error
 }
 
 func (f *Buddies) run(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireFacilitator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	g, err := activeGroupByName(ctx, f.env, req.GuildID, req.String("group"))
 	if err != nil {
 		return nil, err
@@ -489,9 +483,6 @@ func (f *Buddies) run(ctx context.Context, req *Request) (*Response, error) {
 }
 
 func (f *Buddies) stats(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireFacilitator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	g, err := groupByName(ctx, f.env, req.GuildID, req.String("group"))
 	if err != nil {
 		return nil, err
@@ -629,18 +620,15 @@ func (f *Buddies) formRound(ctx context.Context, g storage.Group, s storage.Pair
 	}, func(r storage.Round) []storage.NewJob {
 		var jobs []storage.NewJob
 		for _, p := range r.Pairings {
-			jobs = append(jobs, storage.NewJob{
-				Kind: jobPairingFollowup, GuildID: g.GuildID, RunAt: now.Add(time.Duration(s.FollowupDays) * 24 * time.Hour),
-				DedupeKey: fmt.Sprintf("%spairing:followup:%d", storage.GroupJobPrefix(g.ID), p.ID),
-				Payload:   followupPayload{GroupID: g.ID, PairingID: p.ID},
-			})
+			jobs = append(jobs, pairingFollowupJob.New(followupPayload{GuildID: g.GuildID, GroupID: g.ID, PairingID: p.ID},
+				now.Add(time.Duration(s.FollowupDays)*24*time.Hour)))
 		}
 		for _, u := range out.paused {
-			jobs = append(jobs, dmJob(fmt.Sprintf("%spairing:paused:%d:%s", storage.GroupJobPrefix(g.ID), r.ID, u), now, DMMessage{
-				UserID: u, GuildID: g.GuildID,
+			jobs = append(jobs, dmJob.New(DMMessage{
+				Key: storage.PairingPausedJobKey(g.ID, r.ID, u), UserID: u, GuildID: g.GuildID,
 				Content: fmt.Sprintf("Your last %d buddy pairings in **%s** went without a “We talked”, so I've paused pairing for you there. That's completely okay: life gets busy. "+
 					"Whenever you'd like a buddy again, use `/buddy join group:%s` in the server.", unansweredLimit, g.Name, g.Name),
-			}))
+			}, now))
 		}
 		if next != nil {
 			jobs = append(jobs, *next)
@@ -770,11 +758,7 @@ func mentionList(ids []string) string {
 // scheduledRound forms a scheduled round and queues the next one. Run
 // again after a crash, it finds its round and opens only the threads that
 // are missing.
-func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
-	p, err := payloadOf[roundPayload](job)
-	if err != nil {
-		return nil, err
-	}
+func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPayload) ([]storage.NewJob, error) {
 	g, live, err := liveGroup(ctx, f.env, p.GroupID)
 	if err != nil || !live {
 		return nil, err
@@ -842,11 +826,7 @@ func (f *Buddies) reportToModlog(ctx context.Context, g storage.Group, number in
 }
 
 // followup asks a pair in their thread whether they talked.
-func (f *Buddies) followup(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
-	p, err := payloadOf[followupPayload](job)
-	if err != nil {
-		return nil, err
-	}
+func (f *Buddies) followup(ctx context.Context, job storage.Job, p followupPayload) ([]storage.NewJob, error) {
 	if _, live, err := liveGroup(ctx, f.env, p.GroupID); err != nil || !live {
 		return nil, err
 	}
@@ -871,8 +851,8 @@ func (f *Buddies) followup(ctx context.Context, job storage.Job) ([]storage.NewJ
 	msg, err := f.env.Wire.ChannelMessageSendComplex(pr.ThreadID, &discordgo.MessageSend{
 		Content: question + " Any kind of contact counts. Your answer helps the facilitators see how pairing is going.",
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "We talked", Style: discordgo.SuccessButton, CustomID: fmt.Sprintf("%s%d", buddyTalkedPrefix, pr.ID)},
-			discordgo.Button{Label: "Not yet", Style: discordgo.SecondaryButton, CustomID: fmt.Sprintf("%s%d", buddyNotYetPrefix, pr.ID)},
+			discordgo.Button{Label: "We talked", Style: discordgo.SuccessButton, CustomID: buddyAnswerButton.ID(storage.AnswerTalked, pr.ID)},
+			discordgo.Button{Label: "Not yet", Style: discordgo.SecondaryButton, CustomID: buddyAnswerButton.ID(storage.AnswerNotYet, pr.ID)},
 		}}},
 		AllowedMentions: noMentions(),
 	})
@@ -884,13 +864,9 @@ func (f *Buddies) followup(ctx context.Context, job storage.Job) ([]storage.NewJ
 
 // answer records a member's click on We talked or Not yet.
 func (f *Buddies) answer(ctx context.Context, req *Request) (*Response, error) {
-	answer, rest := storage.AnswerTalked, strings.TrimPrefix(req.Route, buddyTalkedPrefix)
-	if strings.HasPrefix(req.Route, buddyNotYetPrefix) {
-		answer, rest = storage.AnswerNotYet, strings.TrimPrefix(req.Route, buddyNotYetPrefix)
-	}
-	id, err := strconv.ParseInt(rest, 10, 64)
-	if err != nil {
-		return nil, fmt.Errorf("malformed custom id %q: %w", req.Route, err)
+	answer, id := req.Parts.String("answer"), req.Parts.Int("pairing")
+	if answer != storage.AnswerTalked && answer != storage.AnswerNotYet {
+		return nil, buddyAnswerButton.Stale()
 	}
 	pr, err := f.env.DB.Pairing(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {

@@ -167,7 +167,7 @@ func TestPairingRoundOfFive(t *testing.T) {
 	*now = now.Add(time.Hour)
 	before := len(rec.Calls("ChannelMessageSendComplex"))
 	resp := mustCall(t, env, &Request{Route: "checkin", GuildID: guildID, UserID: ids[3],
-		Options: opts{mood(2), str("note", "secret words"), boolean("reach_out", true), str("group", "Monday Circle")}})
+		Options: opts{moodOption(2), str("note", "secret words"), boolean("reach_out", true), str("group", "Monday Circle")}})
 	if !strings.Contains(resp.Content, "have been told") {
 		t.Errorf("reach out reply = %q", resp.Content)
 	}
@@ -196,7 +196,7 @@ func TestPairingThreadRefusedStillRecordsRound(t *testing.T) {
 // runJobs runs every due job of kind at `at` through its handler.
 func runJobs(t *testing.T, env Env, kind string, at time.Time) []storage.NewJob {
 	t.Helper()
-	r := NewRouter(Features(env)...)
+	r := NewRouter(env.DB, Features(env)...)
 	var out []storage.NewJob
 	for _, j := range claimAll(t, env, at) {
 		if j.Kind != kind {
@@ -218,10 +218,10 @@ func TestFollowupAnswersFeedStats(t *testing.T) {
 	env, rec, now, _, ids := buddyEnv(t, 2)
 	runRound(t, env)
 	posted := len(rec.Calls("ChannelMessageSendComplex"))
-	if runJobs(t, env, jobPairingFollowup, now.Add(71*time.Hour)); len(rec.Calls("ChannelMessageSendComplex")) != posted {
+	if runJobs(t, env, pairingFollowupJob.Kind, now.Add(71*time.Hour)); len(rec.Calls("ChannelMessageSendComplex")) != posted {
 		t.Fatal("the follow-up ran before followup_days")
 	}
-	runJobs(t, env, jobPairingFollowup, now.Add(72*time.Hour))
+	runJobs(t, env, pairingFollowupJob.Kind, now.Add(72*time.Hour))
 	posts := rec.Calls("ChannelMessageSendComplex")
 	followup := posts[len(posts)-1].Message
 	if !strings.Contains(followup.Content, "Did you two get to talk?") || len(followup.Components) != 1 {
@@ -240,9 +240,9 @@ func TestFollowupAnswersFeedStats(t *testing.T) {
 	if !strings.HasPrefix(talked, "buddy:talked:") || !strings.HasPrefix(notYet, "buddy:notyet:") {
 		t.Fatalf("buttons = %q, %q", talked, notYet)
 	}
-	_, err := call(t, env, &Request{Kind: KindComponent, Route: talked, GuildID: guildID, UserID: bobID})
+	_, err := call(t, env, &Request{Type: ComponentInteraction, Route: talked, GuildID: guildID, UserID: bobID})
 	wantUserError(t, err, "Only the buddies")
-	resp := mustCall(t, env, &Request{Kind: KindComponent, Route: notYet, GuildID: guildID, UserID: ids[1]})
+	resp := mustCall(t, env, &Request{Type: ComponentInteraction, Route: notYet, GuildID: guildID, UserID: ids[1]})
 	if !resp.Ephemeral {
 		t.Error("answers are confirmed privately")
 	}
@@ -250,7 +250,7 @@ func TestFollowupAnswersFeedStats(t *testing.T) {
 	if !strings.Contains(stats, "0 of 1") {
 		t.Errorf("stats after Not yet = %q", stats)
 	}
-	mustCall(t, env, &Request{Kind: KindComponent, Route: talked, GuildID: guildID, UserID: ids[0]})
+	mustCall(t, env, &Request{Type: ComponentInteraction, Route: talked, GuildID: guildID, UserID: ids[0]})
 	stats = text(mustCall(t, env, asFacilitator("pairing/stats", str("group", "Monday Circle"))))
 	for _, want := range []string{"Rounds held: 1", "Participants: 2", "1 of 1 (100%)"} {
 		if !strings.Contains(stats, want) {
@@ -289,7 +289,7 @@ func TestThreeUnansweredPairingsPause(t *testing.T) {
 	}
 	var dm *DMMessage
 	for _, j := range claimAll(t, env, *now) {
-		if j.Kind == jobDM {
+		if j.Kind == dmJob.Kind {
 			var m DMMessage
 			if err := json.Unmarshal(j.Payload, &m); err != nil {
 				t.Fatal(err)
@@ -319,7 +319,7 @@ func TestPairingConfigureQueuesRound(t *testing.T) {
 	jobs := claimAll(t, env, first.Add(30*24*time.Hour))
 	var rounds []storage.Job
 	for _, j := range jobs {
-		if j.Kind == jobPairingRound {
+		if j.Kind == pairingRoundJob.Kind {
 			rounds = append(rounds, j)
 		}
 	}

@@ -5,12 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/kindred-bot/kindred/internal/mood"
 	"github.com/kindred-bot/kindred/internal/moodchart"
 	"github.com/kindred-bot/kindred/internal/zones"
 	"github.com/kindred-bot/kindred/scheduler"
@@ -25,12 +25,8 @@ const (
 	// summaryMinMembers keeps group summaries anonymous: with fewer
 	// members in the window, one person's moods could be read off.
 	summaryMinMembers = 5
-	jobCheckinPrompt  = "checkin.prompt"
 	dateLayout        = "2006-01-02"
 )
-
-// moodNames is the mood scale used everywhere, 1 to 5.
-var moodNames = [...]string{1: "Struggling", 2: "Low", 3: "Okay", 4: "Good", 5: "Great"}
 
 // kindWords answer a check-in, by mood.
 var kindWords = [...]string{
@@ -43,8 +39,8 @@ var kindWords = [...]string{
 
 func moodChoices() []*discordgo.ApplicationCommandOptionChoice {
 	out := make([]*discordgo.ApplicationCommandOptionChoice, 0, 5)
-	for i := 1; i <= 5; i++ {
-		out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: fmt.Sprintf("%d %s", i, moodNames[i]), Value: i})
+	for m := mood.Lowest; m <= mood.Highest; m++ {
+		out = append(out, &discordgo.ApplicationCommandOptionChoice{Name: fmt.Sprintf("%d %s", m, mood.Name(m)), Value: m})
 	}
 	return out
 }
@@ -97,15 +93,16 @@ type Checkins struct {
 func (f *Checkins) Register(r *Router) {
 	r.Define(checkinCommand)
 	r.Define(checkinsCommand)
-	r.Command("checkin", f.record)
-	r.Autocomplete("checkin", f.groupAutocomplete)
-	r.Command("checkins/history", f.history)
-	r.Command("checkins/reminder", f.setReminder)
-	r.Command("checkins/reminder-off", f.reminderOff)
-	r.Command("checkins/summary", f.summary)
-	r.Autocomplete("checkins/summary", f.groupAutocomplete)
-	r.Component("checkin:mood:", f.tapMood)
-	r.Job(jobCheckinPrompt, scheduler.Kind{Handle: f.prompt, MaxAttempts: 5})
+	r.Command("checkin", f.record, GuildOnly)
+	r.Autocomplete("checkin", f.groupAutocomplete, GuildOnly)
+	r.Command("checkins/history", f.history, GuildOnly)
+	r.Command("checkins/reminder", f.setReminder, GuildOnly)
+	r.Command("checkins/reminder-off", f.reminderOff, GuildOnly)
+	r.Command("checkins/summary", f.summary, Facilitator)
+	r.Autocomplete("checkins/summary", f.groupAutocomplete, GuildOnly)
+	// The prompt's buttons arrive in DMs: the server is in the id.
+	r.Component(checkinMoodButton, f.tapMood, Anywhere)
+	r.Job(checkinPromptJob.Runner(f.prompt))
 }
 
 func (f *Checkins) groupAutocomplete(ctx context.Context, req *Request) (*Response, error) {
@@ -135,14 +132,12 @@ func (f *Checkins) memberLocation(ctx context.Context, guildID, userID string) (
 // ---- /checkin ----
 
 func (f *Checkins) record(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Check-ins belong to a server and its groups: use `/checkin` inside one (your history stays private).")
-	}
-	mood, err := req.Int("mood")
+	picked, err := req.Int("mood")
 	if err != nil {
 		return nil, err
 	}
-	if mood < 1 || mood > 5 {
+	m := int(picked)
+	if !mood.Valid(m) {
 		return nil, UserErrorf("Pick a mood from 1 (Struggling) to 5 (Great).")
 	}
 	note := strings.TrimSpace(req.String("note"))
@@ -170,16 +165,16 @@ func (f *Checkins) record(ctx context.Context, req *Request) (*Response, error) 
 		return nil, err
 	}
 	streak, err := f.env.DB.RecordCheckin(ctx, storage.Checkin{
-		GuildID: req.GuildID, UserID: req.UserID, GroupID: group.ID, Mood: int(mood), Note: note, Shared: share,
+		GuildID: req.GuildID, UserID: req.UserID, GroupID: group.ID, Mood: m, Note: note, Shared: share,
 		LocalDate: now.In(loc).Format(dateLayout), At: now,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("record check-in: %w", err)
 	}
 
-	lines := []string{fmt.Sprintf("Checked in: **%s**. %s", moodNames[mood], kindWords[mood]), streakLine(streak.Days)}
+	lines := []string{fmt.Sprintf("Checked in: **%s**. %s", mood.Name(m), kindWords[m]), streakLine(streak.Days)}
 	if share {
-		lines = append(lines, f.share(req, group, int(mood), note))
+		lines = append(lines, f.share(req, group, m, note))
 	}
 	if reachOut {
 		told, err := reachOutToBuddies(ctx, f.env, group, req.UserID)
@@ -193,7 +188,7 @@ func (f *Checkins) record(ctx context.Context, req *Request) (*Response, error) 
 		}
 	}
 	resp := Ephemeral(strings.Join(lines, "\n"))
-	if mood == 1 || mentionsCrisis(note) {
+	if m == mood.Lowest || mentionsCrisis(note) {
 		embed, err := resourcesEmbed(ctx, f.env, req.GuildID)
 		if err != nil {
 			return nil, err
@@ -245,8 +240,8 @@ func (f *Checkins) checkinGroup(ctx context.Context, req *Request, share, reachO
 
 // share posts the member's mood and note in the group channel. The
 // check-in is already saved; a failed post is told, not fatal.
-func (f *Checkins) share(req *Request, g storage.Group, mood int, note string) string {
-	text := fmt.Sprintf("<@%s> checked in: **%s**", req.UserID, moodNames[mood])
+func (f *Checkins) share(req *Request, g storage.Group, m int, note string) string {
+	text := fmt.Sprintf("<@%s> checked in: **%s**", req.UserID, mood.Name(m))
 	if note != "" {
 		text += "\n> " + strings.ReplaceAll(note, "\n", "\n> ")
 	}
@@ -269,9 +264,6 @@ func streakLine(days int) string {
 // ---- /checkins history ----
 
 func (f *Checkins) history(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Check-ins belong to a server: use this inside one.")
-	}
 	days, err := req.IntOr("days", defaultHistoryDays)
 	if err != nil {
 		return nil, err
@@ -313,7 +305,7 @@ func (f *Checkins) history(ctx context.Context, req *Request) (*Response, error)
 	summary := "No check-ins in this window yet. `/checkin` records one; only you ever see your history."
 	if count > 0 {
 		summary = fmt.Sprintf("**%d** check-ins on **%d** days. Average mood **%.1f** (%s). Current streak: **%d** days.",
-			count, len(daily), sum/float64(count), moodNames[int(sum/float64(count)+0.5)], streak.Days)
+			count, len(daily), sum/float64(count), mood.Name(int(sum/float64(count)+0.5)), streak.Days)
 	}
 	return &Response{
 		Ephemeral: true,
@@ -333,17 +325,19 @@ type promptPayload struct {
 	UserID  string `json:"user_id"`
 }
 
-func promptJobPrefix(guildID, userID string) string {
-	return fmt.Sprintf("checkin:prompt:%s:%s:", guildID, userID)
+// checkinPromptJob is a member's daily check-in prompt in a server.
+var checkinPromptJob = scheduler.JobDef[promptPayload]{
+	Kind: "checkin.prompt",
+	Key: func(p promptPayload, at time.Time) string {
+		return storage.CheckinPromptJobKey(p.GuildID, p.UserID, at)
+	},
+	Guild:       func(p promptPayload) string { return p.GuildID },
+	User:        func(p promptPayload) string { return p.UserID },
+	MaxAttempts: 5,
 }
 
-func promptJob(guildID, userID string, at time.Time) storage.NewJob {
-	return storage.NewJob{
-		Kind: jobCheckinPrompt, GuildID: guildID, RunAt: at,
-		DedupeKey: fmt.Sprintf("%s%d", promptJobPrefix(guildID, userID), at.Unix()),
-		Payload:   promptPayload{GuildID: guildID, UserID: userID},
-	}
-}
+// checkinMoodButton is one mood of a prompt's one-tap check-in.
+var checkinMoodButton = NewIDPattern("checkin:mood:{guild:id}:{mood:int}").Again("/checkin")
 
 // nextPrompt is the first prompt time strictly after `after`: the minute of
 // the day in loc, on every day or on weekdays only.
@@ -364,9 +358,6 @@ func nextPrompt(minute int, days string, loc *time.Location, after time.Time) ti
 }
 
 func (f *Checkins) setReminder(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Check-in reminders belong to a server: use this inside one.")
-	}
 	minute, err := scheduler.ParseClock(req.String("time"))
 	if err != nil {
 		return nil, UserErrorf("I couldn't read `%s` as a time. Try `time:20:00` or `time:8pm`.", echo(req.String("time"), 20))
@@ -385,7 +376,7 @@ func (f *Checkins) setReminder(ctx context.Context, req *Request) (*Response, er
 	now := f.env.Now()
 	first := nextPrompt(minute, days, loc, now)
 	r := storage.CheckinReminder{GuildID: req.GuildID, UserID: req.UserID, Minute: minute, Days: days, Timezone: zone, CreatedAt: now}
-	if err := f.env.DB.SetCheckinReminder(ctx, r, promptJob(req.GuildID, req.UserID, first)); err != nil {
+	if err := f.env.DB.SetCheckinReminder(ctx, r, checkinPromptJob.New(promptPayload{GuildID: req.GuildID, UserID: req.UserID}, first)); err != nil {
 		return nil, fmt.Errorf("set check-in reminder: %w", err)
 	}
 	when := "every day"
@@ -407,9 +398,6 @@ func (f *Checkins) setReminder(ctx context.Context, req *Request) (*Response, er
 }
 
 func (f *Checkins) reminderOff(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Check-in reminders belong to a server: use this inside one.")
-	}
 	if err := f.env.DB.DeleteCheckinReminder(ctx, req.GuildID, req.UserID); errors.Is(err, storage.ErrNotFound) {
 		return Ephemeral("You don't have a check-in reminder in this server. `/checkins reminder time:20:00` sets one."), nil
 	} else if err != nil {
@@ -421,11 +409,7 @@ func (f *Checkins) reminderOff(ctx context.Context, req *Request) (*Response, er
 // prompt queues today's check-in DM and the next prompt. The DM goes
 // through the DM sender, so DMs off and quiet hours are honoured; it stays
 // useful until the end of the member's day.
-func (f *Checkins) prompt(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
-	p, err := payloadOf[promptPayload](job)
-	if err != nil {
-		return nil, err
-	}
+func (f *Checkins) prompt(ctx context.Context, job storage.Job, p promptPayload) ([]storage.NewJob, error) {
 	r, err := f.env.DB.CheckinReminder(ctx, p.GuildID, p.UserID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil // turned off since
@@ -441,45 +425,41 @@ func (f *Checkins) prompt(ctx context.Context, job storage.Job) ([]storage.NewJo
 	local := now.In(loc)
 	endOfDay := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, loc)
 	var buttons []DMButton
-	for mood := 1; mood <= 5; mood++ {
-		buttons = append(buttons, DMButton{Label: fmt.Sprintf("%d %s", mood, moodNames[mood]), CustomID: fmt.Sprintf("checkin:mood:%s:%d", p.GuildID, mood), Style: discordgo.SecondaryButton})
+	for m := mood.Lowest; m <= mood.Highest; m++ {
+		buttons = append(buttons, DMButton{Label: fmt.Sprintf("%d %s", m, mood.Name(m)), CustomID: checkinMoodButton.ID(p.GuildID, m), Style: ButtonSecondary})
 	}
 	next := []storage.NewJob{
-		dmJob(job.DedupeKey+":dm", now, DMMessage{
-			UserID: p.UserID, GuildID: p.GuildID, ValidUntil: endOfDay.Unix(), Buttons: buttons,
+		dmJob.New(DMMessage{
+			Key: storage.DMJobKey(job.DedupeKey, p.UserID), UserID: p.UserID, GuildID: p.GuildID, ValidUntil: endOfDay.Unix(), Buttons: buttons,
 			Content: "Hi, how are you today? Tap one to check in (only you see it). `/checkins reminder-off` stops these.",
-		}),
+		}, now),
 	}
 	if at := nextPrompt(r.Minute, r.Days, loc, job.RunAt.Add(time.Minute)); !at.IsZero() {
-		next = append(next, promptJob(p.GuildID, p.UserID, at))
+		next = append(next, checkinPromptJob.New(promptPayload{GuildID: p.GuildID, UserID: p.UserID}, at))
 	}
 	return next, nil
 }
 
-// tapMood records a one-tap check-in from a prompt ("checkin:mood:<guild>:<n>"),
-// for today, and updates the prompt to confirm. An old prompt still records for today.
+// tapMood records a one-tap check-in from a prompt, for today, and updates
+// the prompt to confirm. An old prompt still records for today.
 func (f *Checkins) tapMood(ctx context.Context, req *Request) (*Response, error) {
-	rest := strings.TrimPrefix(req.Route, "checkin:mood:")
-	guildID, moodText, ok := strings.Cut(rest, ":")
-	mood, err := strconv.Atoi(moodText)
-	if !ok || err != nil || mood < 1 || mood > 5 || guildID == "" || strings.Trim(guildID, "0123456789") != "" {
-		return nil, fmt.Errorf("malformed check-in button %q", req.Route)
-	}
-	if req.GuildID != "" && req.GuildID != guildID {
-		return nil, fmt.Errorf("check-in button for guild %s pressed in %s", guildID, req.GuildID)
+	guildID, m := req.Parts.String("guild"), int(req.Parts.Int("mood"))
+	if !mood.Valid(m) || (req.GuildID != "" && req.GuildID != guildID) {
+		// A crafted id, or one pressed outside the server it names.
+		return nil, checkinMoodButton.Stale()
 	}
 	loc, _, err := f.memberLocation(ctx, guildID, req.UserID)
 	if err != nil {
 		return nil, err
 	}
 	now := f.env.Now()
-	streak, err := f.env.DB.RecordCheckin(ctx, storage.Checkin{GuildID: guildID, UserID: req.UserID, Mood: mood, LocalDate: now.In(loc).Format(dateLayout), At: now})
+	streak, err := f.env.DB.RecordCheckin(ctx, storage.Checkin{GuildID: guildID, UserID: req.UserID, Mood: m, LocalDate: now.In(loc).Format(dateLayout), At: now})
 	if err != nil {
 		return nil, fmt.Errorf("record check-in: %w", err)
 	}
-	text := fmt.Sprintf("Checked in: **%s**. %s\n%s", moodNames[mood], kindWords[mood], streakLine(streak.Days))
+	text := fmt.Sprintf("Checked in: **%s**. %s\n%s", mood.Name(m), kindWords[m], streakLine(streak.Days))
 	resp := &Response{Update: true, Content: text, Components: []discordgo.MessageComponent{}}
-	if mood == 1 {
+	if m == mood.Lowest {
 		embed, err := resourcesEmbed(ctx, f.env, guildID)
 		if err != nil {
 			return nil, err
@@ -492,9 +472,6 @@ func (f *Checkins) tapMood(ctx context.Context, req *Request) (*Response, error)
 // ---- /checkins summary ----
 
 func (f *Checkins) summary(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireFacilitator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	g, err := activeGroupByName(ctx, f.env, req.GuildID, req.String("group"))
 	if err != nil {
 		return nil, err
@@ -522,10 +499,10 @@ func (f *Checkins) summary(ctx context.Context, req *Request) (*Response, error)
 			peopleCount(s.Members), days, summaryMinMembers)), nil
 	}
 	var dist strings.Builder
-	for mood := 5; mood >= 1; mood-- {
-		n := s.ByMood[mood-1]
+	for m := mood.Highest; m >= mood.Lowest; m-- {
+		n := s.ByMood[m-mood.Lowest]
 		bar := strings.Repeat("█", int(float64(n)/float64(s.Checkins)*20+0.5))
-		fmt.Fprintf(&dist, "`%-10s` %s %d\n", moodNames[mood], bar, n)
+		fmt.Fprintf(&dist, "`%-10s` %s %d\n", mood.Name(m), bar, n)
 	}
 	trend := "steady"
 	switch diff := s.SecondHalfMean - s.FirstHalfMean; {

@@ -12,7 +12,7 @@ import (
 	"github.com/kindred-bot/kindred/storage"
 )
 
-func mood(n float64) *discordgo.ApplicationCommandInteractionDataOption {
+func moodOption(n float64) *discordgo.ApplicationCommandInteractionDataOption {
 	return &discordgo.ApplicationCommandInteractionDataOption{Name: "mood", Type: discordgo.ApplicationCommandOptionInteger, Value: n}
 }
 
@@ -40,13 +40,13 @@ func TestCheckinBadInputStoresNothing(t *testing.T) {
 		req     *Request
 		mention string
 	}{
-		{asMember(aliceID, "checkin", mood(3), str("note", strings.Repeat("a", maxNote+1))), "up to 1000"},
-		{asMember(aliceID, "checkin", mood(9)), "1 (Struggling) to 5"},
-		{asMember(aliceID, "checkin", mood(3), str("group", "Nowhere"), boolean("share", true)), "Nowhere"},
-		{asMember(aliceID, "checkin", mood(3), str("group", "Old Circle"), boolean("share", true)), "archived"},
-		{asMember(bobID, "checkin", mood(3), boolean("share", true)), "haven't joined"},
-		{asMember(bobID, "checkin", mood(3), str("group", "Monday Circle"), boolean("share", true)), "groups you've joined"},
-		{&Request{Route: "checkin", UserID: aliceID, Options: opts{mood(3)}}, "inside one"},
+		{asMember(aliceID, "checkin", moodOption(3), str("note", strings.Repeat("a", maxNote+1))), "up to 1000"},
+		{asMember(aliceID, "checkin", moodOption(9)), "1 (Struggling) to 5"},
+		{asMember(aliceID, "checkin", moodOption(3), str("group", "Nowhere"), boolean("share", true)), "Nowhere"},
+		{asMember(aliceID, "checkin", moodOption(3), str("group", "Old Circle"), boolean("share", true)), "archived"},
+		{asMember(bobID, "checkin", moodOption(3), boolean("share", true)), "haven't joined"},
+		{asMember(bobID, "checkin", moodOption(3), str("group", "Monday Circle"), boolean("share", true)), "groups you've joined"},
+		{&Request{Route: "checkin", UserID: aliceID, Options: opts{moodOption(3)}}, "inside one"},
 		{asMember(aliceID, "checkins/history", days(0)), "1 to 365"},
 		{asMember(aliceID, "checkins/history", days(366)), "1 to 365"},
 		{asMember(aliceID, "checkins/reminder", str("time", "7:61")), "7:61"},
@@ -70,7 +70,7 @@ func TestCheckinAsksWhichGroupWhenInSeveral(t *testing.T) {
 	g2 := mustGroup(t, env, "Second Circle")
 	env.DB.JoinGroup(context.Background(), g.ID, aliceID, t0)
 	env.DB.JoinGroup(context.Background(), g2.ID, aliceID, t0)
-	_, err := call(t, env, asMember(aliceID, "checkin", mood(4), boolean("share", true)))
+	_, err := call(t, env, asMember(aliceID, "checkin", moodOption(4), boolean("share", true)))
 	wantUserError(t, err, "several groups")
 	if n := countCheckins(t, env, aliceID); n != 0 {
 		t.Errorf("stored %d check-ins before the member chose a group", n)
@@ -80,7 +80,7 @@ func TestCheckinAsksWhichGroupWhenInSeveral(t *testing.T) {
 func TestCheckinReachOutWithoutBuddies(t *testing.T) {
 	env, rec, _, g := meetingEnv(t)
 	env.DB.JoinGroup(context.Background(), g.ID, aliceID, t0)
-	resp := mustCall(t, env, asMember(aliceID, "checkin", mood(2), str("note", "rough day"), boolean("reach_out", true)))
+	resp := mustCall(t, env, asMember(aliceID, "checkin", moodOption(2), str("note", "rough day"), boolean("reach_out", true)))
 	if !strings.Contains(resp.Content, "No buddy is paired") || countCheckins(t, env, aliceID) != 1 {
 		t.Errorf("reach out without buddies = %q", resp.Content)
 	}

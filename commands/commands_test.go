@@ -35,15 +35,15 @@ func testEnv(t *testing.T) Env {
 // call routes a request through a router of every feature, as the adapter does.
 func call(t *testing.T, env Env, req *Request) (*Response, error) {
 	t.Helper()
-	if req.Kind == 0 {
-		req.Kind = KindCommand
+	if req.Type == 0 {
+		req.Type = CommandInteraction
 	}
 	if req.UserID == "" {
 		req.UserID = aliceID
 	}
-	route := NewRouter(Features(env)...).Find(req.Kind, req.Route)
+	route := NewRouter(env.DB, Features(env)...).Find(req.Type, req.Route)
 	if route == nil {
-		t.Fatalf("no route for %s %q", req.Kind, req.Route)
+		t.Fatalf("no route for %s %q", req.Type, req.Route)
 	}
 	return route.Handler(context.Background(), req)
 }
@@ -82,7 +82,7 @@ func text(r *Response) string {
 // Discord rejects a command set whose names or descriptions break its
 // rules, and a member deserves a description for every option.
 func TestDefinitionsAreValid(t *testing.T) {
-	defs := NewRouter(Features(testEnv(t))...).Definitions()
+	defs := NewRouter(storagetest.Open(t), Features(testEnv(t))...).Definitions()
 	if len(defs) == 0 {
 		t.Fatal("no commands defined")
 	}
@@ -134,7 +134,7 @@ func TestDefinitionsAreValid(t *testing.T) {
 
 // Every command and subcommand defined has a handler, and vice versa.
 func TestEveryCommandIsRouted(t *testing.T) {
-	r := NewRouter(Features(testEnv(t))...)
+	r := NewRouter(storagetest.Open(t), Features(testEnv(t))...)
 	for _, c := range r.Definitions() {
 		var leaves []string
 		var walk func(prefix string, opts []*discordgo.ApplicationCommandOption)
@@ -153,7 +153,7 @@ func TestEveryCommandIsRouted(t *testing.T) {
 		}
 		walk(c.Name, c.Options)
 		for _, l := range leaves {
-			if r.Find(KindCommand, l) == nil {
+			if r.Find(CommandInteraction, l) == nil {
 				t.Errorf("/%s is defined but has no handler", strings.ReplaceAll(l, "/", " "))
 			}
 		}
@@ -356,7 +356,7 @@ func TestTimezoneAutocomplete(t *testing.T) {
 			if route == "kindred/setup" {
 				focus = "timezone"
 			}
-			resp, err := call(t, env, &Request{Kind: KindAutocomplete, Route: route, Focused: focus,
+			resp, err := call(t, env, &Request{Type: AutocompleteInteraction, Route: route, Focused: focus,
 				Options: []*discordgo.ApplicationCommandInteractionDataOption{str(focus, query)}})
 			if err != nil {
 				t.Fatal(err)

@@ -15,19 +15,24 @@ import (
 	"github.com/kindred-bot/kindred/storage"
 )
 
-// Every DM Kindred sends is a "dm" job, enqueued by the feature that wants
-// it in the same transaction as whatever caused it. One sender means one
+// Every DM Kindred sends is a dmJob, enqueued by the feature that wants it
+// in the same transaction as whatever caused it. One sender means one
 // place that honours /preferences dms and quiet hours, and treats a closed
 // DM as a normal outcome rather than something to retry.
-const jobDM = "dm"
-
-// discordCannotMessageUser is Discord's code for a member whose DMs are
-// closed to the bot (privacy settings, or no shared server).
-const discordCannotMessageUser = 50007
+var dmJob = scheduler.JobDef[DMMessage]{
+	Kind:        "dm",
+	Key:         func(m DMMessage, _ time.Time) string { return m.Key },
+	Guild:       func(m DMMessage) string { return m.GuildID },
+	User:        func(m DMMessage) string { return m.UserID },
+	MaxAttempts: 5,
+}
 
 // DMMessage is what a DM job carries. Buttons are kept as plain data so the
 // payload round-trips through JSON.
 type DMMessage struct {
+	// Key names the DM for deduplication (storage.DMJobKey and friends):
+	// it becomes the job's dedupe key, and is not part of the payload.
+	Key     string     `json:"-"`
 	UserID  string     `json:"user_id"`
 	GuildID string     `json:"guild_id,omitempty"`
 	Content string     `json:"content"`
@@ -39,15 +44,52 @@ type DMMessage struct {
 
 // DMButton is one button of a DM.
 type DMButton struct {
-	Label    string                `json:"label"`
-	CustomID string                `json:"custom_id"`
-	Style    discordgo.ButtonStyle `json:"style"`
+	Label    string      `json:"label"`
+	CustomID string      `json:"custom_id"`
+	Style    ButtonStyle `json:"style"`
 }
 
-// dmJob builds the job that sends m; dedupe makes a second enqueue of the
-// same DM a no-op.
-func dmJob(dedupe string, runAt time.Time, m DMMessage) storage.NewJob {
-	return storage.NewJob{Kind: jobDM, GuildID: m.GuildID, DedupeKey: dedupe, RunAt: runAt, Payload: m}
+// ButtonStyle is a button's look, stored by name so that a queued DM
+// doesn't depend on discordgo's numbering.
+type ButtonStyle string
+
+const (
+	ButtonPrimary   ButtonStyle = "primary"
+	ButtonSecondary ButtonStyle = "secondary"
+	ButtonSuccess   ButtonStyle = "success"
+	ButtonDanger    ButtonStyle = "danger"
+)
+
+// UnmarshalJSON also reads the numbers that DMs queued by earlier versions
+// of Kindred carry (Discord's own: 1 primary … 4 danger).
+func (s *ButtonStyle) UnmarshalJSON(b []byte) error {
+	var n int
+	if err := json.Unmarshal(b, &n); err == nil {
+		styles := map[int]ButtonStyle{1: ButtonPrimary, 2: ButtonSecondary, 3: ButtonSuccess, 4: ButtonDanger}
+		if styles[n] == "" {
+			return fmt.Errorf("button style %d", n)
+		}
+		*s = styles[n]
+		return nil
+	}
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		return fmt.Errorf("button style: %w", err)
+	}
+	*s = ButtonStyle(name)
+	return nil
+}
+
+func (s ButtonStyle) discord() discordgo.ButtonStyle {
+	switch s {
+	case ButtonPrimary:
+		return discordgo.PrimaryButton
+	case ButtonSuccess:
+		return discordgo.SuccessButton
+	case ButtonDanger:
+		return discordgo.DangerButton
+	}
+	return discordgo.SecondaryButton
 }
 
 // DMs is the DM sender. It has no commands of its own.
@@ -60,16 +102,12 @@ type DMs struct {
 }
 
 func (f *DMs) Register(r *Router) {
-	r.Job(jobDM, scheduler.Kind{Handle: f.deliver, MaxAttempts: 5})
+	r.Job(dmJob.Runner(f.deliver))
 }
 
 // deliver sends one DM, or holds it until quiet hours end, or drops it.
 // It is idempotent: a DM recorded as sent is not sent again after a crash.
-func (f *DMs) deliver(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
-	var m DMMessage
-	if err := json.Unmarshal(job.Payload, &m); err != nil {
-		return nil, fmt.Errorf("dm payload: %w", err)
-	}
+func (f *DMs) deliver(ctx context.Context, job storage.Job, m DMMessage) ([]storage.NewJob, error) {
 	log := f.env.Log.With("job", job.ID, "user", m.UserID)
 	now := f.env.Now()
 	if m.ValidUntil != 0 && !now.Before(time.Unix(m.ValidUntil, 0)) {
@@ -92,7 +130,8 @@ func (f *DMs) deliver(ctx context.Context, job storage.Job) ([]storage.NewJob, e
 		log.Debug("dm held for quiet hours", "until", until)
 		// Completing this job and enqueueing the held one happen in one
 		// transaction, the old row first, so the dedupe key carries over.
-		return []storage.NewJob{{Kind: jobDM, GuildID: job.GuildID, DedupeKey: job.DedupeKey, RunAt: until, Payload: m}}, nil
+		m.Key = job.DedupeKey
+		return []storage.NewJob{dmJob.New(m, until)}, nil
 	}
 	if _, sent, err := f.env.DB.SentRef(ctx, job.DedupeKey); err != nil || sent {
 		return nil, err
@@ -155,14 +194,7 @@ func quietUntil(p storage.Preferences, now time.Time) (time.Time, bool) {
 }
 
 func closedDM(err error) bool {
-	var rest *discordgo.RESTError
-	if !errors.As(err, &rest) {
-		return false
-	}
-	if rest.Message != nil && rest.Message.Code == discordCannotMessageUser {
-		return true
-	}
-	return false
+	return errors.Is(fromRESTError(err), ErrDMClosed)
 }
 
 func dmComponents(buttons []DMButton) []discordgo.MessageComponent {
@@ -171,7 +203,7 @@ func dmComponents(buttons []DMButton) []discordgo.MessageComponent {
 	}
 	row := discordgo.ActionsRow{}
 	for _, b := range buttons {
-		row.Components = append(row.Components, discordgo.Button{Label: b.Label, CustomID: b.CustomID, Style: b.Style})
+		row.Components = append(row.Components, discordgo.Button{Label: b.Label, CustomID: b.CustomID, Style: b.Style.discord()})
 	}
 	return []discordgo.MessageComponent{row}
 }

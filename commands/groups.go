@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -27,9 +26,9 @@ const (
 // commitment note, the server's timezone.
 const resetGroupField = "default"
 
-// groupAgreePrefix starts the custom id of the I agree button that makes a
-// member of someone who asked to join: "group:agree:<group id>".
-const groupAgreePrefix = "group:agree:"
+// groupAgreeButton is the I agree button that makes a member of someone
+// who asked to join.
+var groupAgreeButton = NewIDPattern("group:agree:{group:int}").Again("/group join")
 
 // defaultGuidelines are a group's agreements until its facilitators write
 // their own: the usual ground rules of peer support.
@@ -204,19 +203,20 @@ func (f *Groups) Register(r *Router) {
 	for _, sub := range []struct {
 		name string
 		h    Handler
+		who  Option
 	}{
-		{"create", f.create},
-		{"edit", f.edit},
-		{"archive", f.archive},
-		{"info", f.info},
-		{"join", f.join},
-		{"leave", f.leave},
+		{"create", f.create, Facilitator},
+		{"edit", f.edit, Facilitator},
+		{"archive", f.archive, Facilitator},
+		{"info", f.info, GuildOnly},
+		{"join", f.join, GuildOnly},
+		{"leave", f.leave, GuildOnly},
 	} {
-		r.Command("group/"+sub.name, sub.h)
-		r.Autocomplete("group/"+sub.name, f.autocomplete)
+		r.Command("group/"+sub.name, sub.h, sub.who)
+		r.Autocomplete("group/"+sub.name, f.autocomplete, GuildOnly)
 	}
-	r.Command("group/list", f.list)
-	r.Component(groupAgreePrefix, f.agree)
+	r.Command("group/list", f.list, GuildOnly)
+	r.Component(groupAgreeButton, f.agree, GuildOnly)
 }
 
 // autocomplete serves the group and timezone options of every /group subcommand.
@@ -234,9 +234,6 @@ func (f *Groups) autocomplete(ctx context.Context, req *Request) (*Response, err
 // what was typed, those starting with it first. The choice's value is the
 // group's name, which the handlers look up again.
 func groupAutocomplete(ctx context.Context, env Env, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return Choices(nil), nil
-	}
 	gs, err := env.DB.SearchActiveGroups(ctx, req.GuildID, req.FocusedValue(), maxChoices)
 	if err != nil {
 		return nil, fmt.Errorf("group autocomplete: %w", err)
@@ -434,9 +431,6 @@ func (f *Groups) checkGroupRole(ctx context.Context, req *Request, role *discord
 }
 
 func (f *Groups) create(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireFacilitator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	u, err := f.readGroupFields(ctx, req, true)
 	if err != nil {
 		return nil, err
@@ -490,9 +484,6 @@ func (f *Groups) nameTaken(ctx context.Context, guildID, name string) error {
 }
 
 func (f *Groups) edit(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireFacilitator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	// Archived groups can be edited too, so that one can be renamed to
 	// free its name for a new group.
 	g, err := groupByName(ctx, f.env, req.GuildID, req.String("group"))
@@ -545,9 +536,6 @@ func (f *Groups) edit(ctx context.Context, req *Request) (*Response, error) {
 }
 
 func (f *Groups) archive(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireFacilitator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	g, err := groupByName(ctx, f.env, req.GuildID, req.String("group"))
 	if err != nil {
 		return nil, err
@@ -581,9 +569,6 @@ func (f *Groups) archive(ctx context.Context, req *Request) (*Response, error) {
 // ---- list and info ----
 
 func (f *Groups) list(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Groups live in a server: use this inside one.")
-	}
 	gs, err := f.env.DB.ActiveGroups(ctx, req.GuildID)
 	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
@@ -777,7 +762,7 @@ func (f *Groups) join(ctx context.Context, req *Request) (*Response, error) {
 			Color:       colourCalm,
 		}},
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "I agree", Style: discordgo.SuccessButton, CustomID: groupAgreePrefix + strconv.FormatInt(g.ID, 10)},
+			discordgo.Button{Label: "I agree", Style: discordgo.SuccessButton, CustomID: groupAgreeButton.ID(g.ID)},
 		}}},
 	}, nil
 }
@@ -786,10 +771,7 @@ func (f *Groups) join(ctx context.Context, req *Request) (*Response, error) {
 // the outcome. The membership stands even when Discord refuses the role:
 // the member is told, and a moderator can fix the role.
 func (f *Groups) agree(ctx context.Context, req *Request) (*Response, error) {
-	id, err := strconv.ParseInt(strings.TrimPrefix(req.Route, groupAgreePrefix), 10, 64)
-	if err != nil || !req.InGuild() {
-		return nil, UserErrorf("That button doesn't work any more. Use `/group join` again.")
-	}
+	id := req.Parts.Int("group")
 	g, err := f.env.DB.Group(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) || (err == nil && g.GuildID != req.GuildID) {
 		return groupUpdate("That group doesn't exist any more. `/group list` shows the groups you can join."), nil

@@ -373,7 +373,7 @@ func TestGroupListAndInfo(t *testing.T) {
 }
 
 func agreeRequest(userID string, groupID int64) *Request {
-	return &Request{Kind: KindComponent, Route: fmt.Sprintf("%s%d", groupAgreePrefix, groupID), GuildID: guildID, UserID: userID}
+	return &Request{Type: ComponentInteraction, Route: groupAgreeButton.ID(groupID), GuildID: guildID, UserID: userID}
 }
 
 func TestGroupJoinAgreeLeave(t *testing.T) {
@@ -441,10 +441,10 @@ func TestGroupJoinAgreeLeave(t *testing.T) {
 	wantUserError(t, err, "no group called")
 
 	// A button for another server's group, or one that no longer parses.
-	if resp := mustCall(t, env, &Request{Kind: KindComponent, Route: agreeRequest(bobID, g.ID).Route, GuildID: "100000000000000077", UserID: bobID}); !strings.Contains(resp.Content, "doesn't exist") {
+	if resp := mustCall(t, env, &Request{Type: ComponentInteraction, Route: agreeRequest(bobID, g.ID).Route, GuildID: "100000000000000077", UserID: bobID}); !strings.Contains(resp.Content, "doesn't exist") {
 		t.Errorf("agree from another server = %q", resp.Content)
 	}
-	_, err = call(t, env, &Request{Kind: KindComponent, Route: "group:agree:x", GuildID: guildID, UserID: bobID})
+	_, err = call(t, env, &Request{Type: ComponentInteraction, Route: "group:agree:x", GuildID: guildID, UserID: bobID})
 	wantUserError(t, err, "/group join")
 }
 
@@ -519,7 +519,7 @@ func TestGroupAutocomplete(t *testing.T) {
 
 	complete := func(route, focused, typed string) []string {
 		t.Helper()
-		resp := mustCall(t, env, &Request{Kind: KindAutocomplete, Route: route, GuildID: guildID, Focused: focused, Options: opts{str(focused, typed)}})
+		resp := mustCall(t, env, &Request{Type: AutocompleteInteraction, Route: route, GuildID: guildID, Focused: focused, Options: opts{str(focused, typed)}})
 		if len(resp.Choices) > maxChoices {
 			t.Errorf("%s %q: %d choices, Discord allows %d", route, typed, len(resp.Choices), maxChoices)
 		}
@@ -551,7 +551,7 @@ func TestGroupAutocomplete(t *testing.T) {
 			t.Errorf("%s timezone = %v", route, got)
 		}
 	}
-	resp := mustCall(t, env, &Request{Kind: KindAutocomplete, Route: "group/join", Focused: "group", Options: opts{str("group", "mo")}})
+	resp := mustCall(t, env, &Request{Type: AutocompleteInteraction, Route: "group/join", Focused: "group", Options: opts{str("group", "mo")}})
 	if len(resp.Choices) != 0 {
 		t.Errorf("DM autocomplete = %v", resp.Choices)
 	}

@@ -60,20 +60,14 @@ type Kindred struct {
 
 func (f *Kindred) Register(r *Router) {
 	r.Define(kindredCommand)
-	r.Command("kindred/setup", f.setup)
-	r.Autocomplete("kindred/setup", timezoneAutocomplete)
-	r.Command("kindred/about", f.about)
+	r.Command("kindred/setup", f.setup, ManageServer)
+	r.Autocomplete("kindred/setup", timezoneAutocomplete, Anywhere)
+	r.Command("kindred/about", f.about, Anywhere)
 }
 
 // setup stores the server's settings; only members who can manage the
 // server may run it.
 func (f *Kindred) setup(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Server settings can only be changed inside a server.")
-	}
-	if !req.HasPermission(discordgo.PermissionManageGuild) {
-		return nil, UserErrorf("Only members with the **Manage Server** permission can change Kindred's settings. `/kindred about` tells you what Kindred does.")
-	}
 	var u storage.GuildSettingsUpdate
 	changed := false
 	if ch, err := req.Channel("modlog_channel"); err != nil {

@@ -3,7 +3,6 @@ package commands
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -39,10 +38,31 @@ const (
 	attendanceWindow = 8 * 7 * 24 * time.Hour
 )
 
-// Kinds of timed work for meetings.
-const (
-	jobMeetingReminder = "meeting.reminder"
-	jobMeetingAdvance  = "meeting.advance"
+// meetingReminderJob is one reminder of one occurrence.
+var meetingReminderJob = scheduler.JobDef[reminderPayload]{
+	Kind: "meeting.reminder",
+	Key: func(p reminderPayload, _ time.Time) string {
+		return storage.ReminderJobKey(p.GroupID, p.MeetingID, time.Unix(p.StartsAt, 0), time.Duration(p.Offset)*time.Second)
+	},
+	Guild:       func(p reminderPayload) string { return p.GuildID },
+	MaxAttempts: 5,
+}
+
+// meetingAdvanceJob prepares an occurrence's reminders ahead of time.
+var meetingAdvanceJob = scheduler.JobDef[advancePayload]{
+	Kind: "meeting.advance",
+	Key: func(p advancePayload, _ time.Time) string {
+		return storage.AdvanceJobKey(p.GroupID, p.MeetingID, time.Unix(p.StartsAt, 0))
+	},
+	Guild:       func(p advancePayload) string { return p.GuildID },
+	MaxAttempts: 10,
+}
+
+// The buttons of meeting announcements and reminders. RSVP buttons also
+// come by DM with a reminder; I'm here only in the group's channel.
+var (
+	rsvpButton = NewIDPattern("rsvp:{meeting:int}:{start:int}:{answer}")
+	hereButton = NewIDPattern("here:{meeting:int}:{start:int}")
 )
 
 var meetingFormats = []string{"online", "in-person", "hybrid"}
@@ -138,19 +158,25 @@ type Meetings struct {
 
 func (f *Meetings) Register(r *Router) {
 	r.Define(meetingCommand)
-	r.Command("meeting/schedule", f.schedule)
-	r.Command("meeting/list", f.list)
-	r.Command("meeting/info", f.info)
-	r.Command("meeting/cancel", f.cancel)
-	r.Command("meeting/attendance", f.attendance)
-	r.Command("meeting/calendar", f.calendar)
-	for _, sub := range []string{"schedule", "list", "info", "cancel", "attendance", "calendar"} {
-		r.Autocomplete("meeting/"+sub, f.autocomplete)
+	for _, sub := range []struct {
+		name string
+		h    Handler
+		who  Option
+	}{
+		{"schedule", f.schedule, Facilitator},
+		{"list", f.list, GuildOnly},
+		{"info", f.info, GuildOnly},
+		{"cancel", f.cancel, Facilitator},
+		{"attendance", f.attendance, Facilitator},
+		{"calendar", f.calendar, GuildOnly},
+	} {
+		r.Command("meeting/"+sub.name, sub.h, sub.who)
+		r.Autocomplete("meeting/"+sub.name, f.autocomplete, GuildOnly)
 	}
-	r.Component("rsvp:", f.rsvp)
-	r.Component("here:", f.here)
-	r.Job(jobMeetingReminder, scheduler.Kind{Handle: f.remind, MaxAttempts: 5, Stale: f.reminderStale})
-	r.Job(jobMeetingAdvance, scheduler.Kind{Handle: f.advance, MaxAttempts: 10})
+	r.Component(rsvpButton, f.rsvp, Anywhere)
+	r.Component(hereButton, f.here, GuildOnly)
+	r.Job(meetingReminderJob.StaleRunner(f.remind, reminderStale, nil))
+	r.Job(meetingAdvanceJob.Runner(f.advance))
 }
 
 // series is a meeting with what its occurrences need.
@@ -205,25 +231,21 @@ func (s series) isOccurrence(t time.Time) bool {
 	return !t.IsZero() && s.nextStart(t).Equal(t)
 }
 
-// jobPrefix is the dedupe prefix of all of a meeting's timed work; the
-// group's prefix ("group:<id>:") comes first so archiving a group cancels it.
-func meetingJobPrefix(m storage.Meeting) string {
-	return fmt.Sprintf("group:%d:meeting:%d:", m.GroupID, m.ID)
-}
-
-func occurrenceJobPrefix(m storage.Meeting, start time.Time) string {
-	return fmt.Sprintf("%socc:%d:", meetingJobPrefix(m), start.Unix())
-}
-
+// reminderPayload names a reminder. GuildID and GroupID key the job; jobs
+// queued by earlier versions lack them, which only matters when enqueueing.
 type reminderPayload struct {
-	MeetingID int64 `json:"meeting_id"`
-	StartsAt  int64 `json:"starts_at"`
-	Offset    int64 `json:"offset_seconds"`
+	GuildID   string `json:"guild_id,omitempty"`
+	GroupID   int64  `json:"group_id,omitempty"`
+	MeetingID int64  `json:"meeting_id"`
+	StartsAt  int64  `json:"starts_at"`
+	Offset    int64  `json:"offset_seconds"`
 }
 
 type advancePayload struct {
-	MeetingID int64 `json:"meeting_id"`
-	StartsAt  int64 `json:"starts_at"` // the occurrence to prepare
+	GuildID   string `json:"guild_id,omitempty"`
+	GroupID   int64  `json:"group_id,omitempty"`
+	MeetingID int64  `json:"meeting_id"`
+	StartsAt  int64  `json:"starts_at"` // the occurrence to prepare
 }
 
 // occurrenceJobs are the reminders of one occurrence, plus the job that
@@ -241,13 +263,9 @@ func occurrenceJobs(s series, start, from, now time.Time) []storage.NewJob {
 		if at.Before(from) {
 			continue
 		}
-		jobs = append(jobs, storage.NewJob{
-			Kind:      jobMeetingReminder,
-			GuildID:   s.GuildID,
-			DedupeKey: fmt.Sprintf("%srem:%d", occurrenceJobPrefix(s.Meeting, start), int64(off/time.Second)),
-			RunAt:     at,
-			Payload:   reminderPayload{MeetingID: s.ID, StartsAt: start.Unix(), Offset: int64(off / time.Second)},
-		})
+		jobs = append(jobs, meetingReminderJob.New(reminderPayload{
+			GuildID: s.GuildID, GroupID: s.GroupID, MeetingID: s.ID, StartsAt: start.Unix(), Offset: int64(off / time.Second),
+		}, at))
 	}
 	if next := s.rec.Next(start); !next.IsZero() {
 		// Prepare the next occurrence a little before its earliest reminder
@@ -257,13 +275,9 @@ func occurrenceJobs(s series, start, from, now time.Time) []storage.NewJob {
 		if at.Before(now) {
 			at = now
 		}
-		jobs = append(jobs, storage.NewJob{
-			Kind:      jobMeetingAdvance,
-			GuildID:   s.GuildID,
-			DedupeKey: fmt.Sprintf("%sadvance:%d", meetingJobPrefix(s.Meeting), next.Unix()),
-			RunAt:     at,
-			Payload:   advancePayload{MeetingID: s.ID, StartsAt: next.Unix()},
-		})
+		jobs = append(jobs, meetingAdvanceJob.New(advancePayload{
+			GuildID: s.GuildID, GroupID: s.GroupID, MeetingID: s.ID, StartsAt: next.Unix(),
+		}, at))
 	}
 	return jobs
 }
@@ -279,9 +293,6 @@ func maxOffset(ds []time.Duration) time.Duration {
 // ---- /meeting schedule ----
 
 func (f *Meetings) schedule(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireFacilitator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	group, err := f.activeGroup(ctx, req.GuildID, req.String("group"))
 	if err != nil {
 		return nil, err
@@ -418,42 +429,40 @@ func (f *Meetings) announcement(s series, group storage.Group, next time.Time) *
 // meetingButtons are the RSVP buttons of an occurrence and, during the
 // meeting window, I'm here.
 func meetingButtons(meetingID int64, start time.Time, withHere bool) []discordgo.MessageComponent {
-	id := func(answer string) string { return fmt.Sprintf("rsvp:%d:%d:%s", meetingID, start.Unix(), answer) }
-	row := discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Going", Style: discordgo.SuccessButton, CustomID: id(storage.RSVPGoing)},
-		discordgo.Button{Label: "Maybe", Style: discordgo.SecondaryButton, CustomID: id(storage.RSVPMaybe)},
-		discordgo.Button{Label: "Can't go", Style: discordgo.SecondaryButton, CustomID: id(storage.RSVPNo)},
-	}}
+	row := discordgo.ActionsRow{}
+	for _, b := range rsvpButtons(meetingID, start) {
+		row.Components = append(row.Components, discordgo.Button{Label: b.Label, Style: b.Style.discord(), CustomID: b.CustomID})
+	}
 	if withHere {
-		row.Components = append(row.Components, discordgo.Button{Label: "I'm here", Style: discordgo.PrimaryButton, CustomID: fmt.Sprintf("here:%d:%d", meetingID, start.Unix())})
+		row.Components = append(row.Components, discordgo.Button{Label: "I'm here", Style: discordgo.PrimaryButton, CustomID: hereButton.ID(meetingID, start.Unix())})
 	}
 	return []discordgo.MessageComponent{row}
 }
 
+// rsvpButtons are the Going, Maybe and Can't go buttons of an occurrence,
+// as plain data so a reminder's DM can carry them too.
+func rsvpButtons(meetingID int64, start time.Time) []DMButton {
+	return []DMButton{
+		{Label: "Going", Style: ButtonSuccess, CustomID: rsvpButton.ID(meetingID, start.Unix(), storage.RSVPGoing)},
+		{Label: "Maybe", Style: ButtonSecondary, CustomID: rsvpButton.ID(meetingID, start.Unix(), storage.RSVPMaybe)},
+		{Label: "Can't go", Style: ButtonSecondary, CustomID: rsvpButton.ID(meetingID, start.Unix(), storage.RSVPNo)},
+	}
+}
+
 // ---- buttons ----
 
-// parseOccurrenceID reads "<prefix><meeting>:<start>[:rest]".
-func parseOccurrenceID(customID, prefix string) (meetingID int64, start time.Time, rest string, err error) {
-	parts := strings.SplitN(strings.TrimPrefix(customID, prefix), ":", 3)
-	if len(parts) < 2 {
-		return 0, time.Time{}, "", fmt.Errorf("malformed custom id %q", customID)
-	}
-	meetingID, err1 := strconv.ParseInt(parts[0], 10, 64)
-	unix, err2 := strconv.ParseInt(parts[1], 10, 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, time.Time{}, "", fmt.Errorf("malformed custom id %q: %w", customID, err)
-	}
-	if len(parts) == 3 {
-		rest = parts[2]
-	}
-	return meetingID, time.Unix(unix, 0).UTC(), rest, nil
+// occurrenceParts reads the meeting and start of an RSVP or I'm here button.
+func occurrenceParts(req *Request) (meetingID int64, start time.Time) {
+	return req.Parts.Int("meeting"), time.Unix(req.Parts.Int("start"), 0).UTC()
 }
 
 // occurrenceFor finds the meeting behind a button and checks the
-// occurrence is still on.
-func (f *Meetings) occurrenceFor(ctx context.Context, meetingID int64, start time.Time) (series, error) {
+// occurrence is still on. A button pressed in a server must name one of
+// that server's meetings (a crafted id can't reach another server's);
+// RSVP buttons also come by DM, where there is no server to compare.
+func (f *Meetings) occurrenceFor(ctx context.Context, req *Request, meetingID int64, start time.Time) (series, error) {
 	m, err := f.env.DB.Meeting(ctx, meetingID)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && req.InGuild() && m.GuildID != req.GuildID) {
 		return series{}, UserErrorf("That meeting no longer exists.")
 	}
 	if err != nil {
@@ -476,14 +485,12 @@ func (f *Meetings) occurrenceFor(ctx context.Context, meetingID int64, start tim
 }
 
 func (f *Meetings) rsvp(ctx context.Context, req *Request) (*Response, error) {
-	meetingID, start, answer, err := parseOccurrenceID(req.Route, "rsvp:")
-	if err != nil {
-		return nil, err
-	}
+	meetingID, start := occurrenceParts(req)
+	answer := req.Parts.String("answer")
 	if answer != storage.RSVPGoing && answer != storage.RSVPMaybe && answer != storage.RSVPNo {
-		return nil, fmt.Errorf("rsvp answer %q", answer)
+		return nil, rsvpButton.Stale()
 	}
-	s, err := f.occurrenceFor(ctx, meetingID, start)
+	s, err := f.occurrenceFor(ctx, req, meetingID, start)
 	if err != nil {
 		return nil, err
 	}
@@ -510,11 +517,8 @@ func (f *Meetings) rsvp(ctx context.Context, req *Request) (*Response, error) {
 }
 
 func (f *Meetings) here(ctx context.Context, req *Request) (*Response, error) {
-	meetingID, start, _, err := parseOccurrenceID(req.Route, "here:")
-	if err != nil {
-		return nil, err
-	}
-	s, err := f.occurrenceFor(ctx, meetingID, start)
+	meetingID, start := occurrenceParts(req)
+	s, err := f.occurrenceFor(ctx, req, meetingID, start)
 	if err != nil {
 		return nil, err
 	}
@@ -538,29 +542,16 @@ func (f *Meetings) here(ctx context.Context, req *Request) (*Response, error) {
 
 // ---- timed work ----
 
-func payloadOf[T any](job storage.Job) (T, error) {
-	var p T
-	if err := json.Unmarshal(job.Payload, &p); err != nil {
-		return p, fmt.Errorf("%s payload: %w", job.Kind, err)
-	}
-	return p, nil
-}
-
 // reminderStale: a reminder for an occurrence that has started is pointless.
-func (f *Meetings) reminderStale(job storage.Job, now time.Time) bool {
-	p, err := payloadOf[reminderPayload](job)
-	return err == nil && !now.Before(time.Unix(p.StartsAt, 0))
+func reminderStale(p reminderPayload, now time.Time) bool {
+	return !now.Before(time.Unix(p.StartsAt, 0))
 }
 
 // remind posts an occurrence's reminder in the group channel and queues a
 // DM for each member who answered Going or Maybe. A rerun after a crash
 // finds the channel post in the sent log and doesn't post again; the DM
 // jobs are deduplicated by their keys.
-func (f *Meetings) remind(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
-	p, err := payloadOf[reminderPayload](job)
-	if err != nil {
-		return nil, err
-	}
+func (f *Meetings) remind(ctx context.Context, job storage.Job, p reminderPayload) ([]storage.NewJob, error) {
 	start := time.Unix(p.StartsAt, 0).UTC()
 	m, err := f.env.DB.Meeting(ctx, p.MeetingID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -590,7 +581,7 @@ func (f *Meetings) remind(ctx context.Context, job storage.Job) ([]storage.NewJo
 		text += "\n_This reminder is late: Kindred was offline when it was due._"
 	}
 
-	channelKey := job.DedupeKey + ":channel"
+	channelKey := storage.ChannelPostKey(job.DedupeKey)
 	if _, sent, err := f.env.DB.SentRef(ctx, channelKey); err != nil {
 		return nil, err
 	} else if !sent {
@@ -616,25 +607,17 @@ func (f *Meetings) remind(ctx context.Context, job storage.Job) ([]storage.NewJo
 		if r.Answer != storage.RSVPGoing && r.Answer != storage.RSVPMaybe {
 			continue
 		}
-		dms = append(dms, dmJob(fmt.Sprintf("%s:dm:%s", job.DedupeKey, r.UserID), now, DMMessage{
-			UserID: r.UserID, GuildID: m.GuildID, Content: text, ValidUntil: start.Unix(),
-			Buttons: []DMButton{
-				{Label: "Going", CustomID: fmt.Sprintf("rsvp:%d:%d:%s", m.ID, start.Unix(), storage.RSVPGoing), Style: discordgo.SuccessButton},
-				{Label: "Maybe", CustomID: fmt.Sprintf("rsvp:%d:%d:%s", m.ID, start.Unix(), storage.RSVPMaybe), Style: discordgo.SecondaryButton},
-				{Label: "Can't go", CustomID: fmt.Sprintf("rsvp:%d:%d:%s", m.ID, start.Unix(), storage.RSVPNo), Style: discordgo.SecondaryButton},
-			},
-		}))
+		dms = append(dms, dmJob.New(DMMessage{
+			Key: storage.DMJobKey(job.DedupeKey, r.UserID), UserID: r.UserID, GuildID: m.GuildID,
+			Content: text, ValidUntil: start.Unix(), Buttons: rsvpButtons(m.ID, start),
+		}, now))
 	}
 	return dms, nil
 }
 
 // advance prepares the next occurrence of a series: its reminders and the
 // job that prepares the one after it.
-func (f *Meetings) advance(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
-	p, err := payloadOf[advancePayload](job)
-	if err != nil {
-		return nil, err
-	}
+func (f *Meetings) advance(ctx context.Context, job storage.Job, p advancePayload) ([]storage.NewJob, error) {
 	m, err := f.env.DB.Meeting(ctx, p.MeetingID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
@@ -762,16 +745,13 @@ func (f *Meetings) info(ctx context.Context, req *Request) (*Response, error) {
 // ---- /meeting cancel ----
 
 func (f *Meetings) cancel(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireFacilitator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	s, group, err := f.meetingOption(ctx, req)
 	if err != nil {
 		return nil, err
 	}
 	now := f.env.Now()
 	if !req.Has("occurrence") {
-		if err := f.env.DB.CancelMeeting(ctx, s.ID, meetingJobPrefix(s.Meeting), now); errors.Is(err, storage.ErrConflict) {
+		if err := f.env.DB.CancelMeeting(ctx, s.ID, storage.MeetingJobPrefix(s.GroupID, s.ID), now); errors.Is(err, storage.ErrConflict) {
 			return nil, UserErrorf("**%s** was already cancelled.", s.Title)
 		} else if err != nil {
 			return nil, err
@@ -795,7 +775,7 @@ func (f *Meetings) cancel(ctx context.Context, req *Request) (*Response, error) 
 	if !now.Before(start) {
 		return nil, UserErrorf("**%s** on %s has already started; only dates ahead can be cancelled.", s.Title, timestamp(start, "F"))
 	}
-	if err := f.env.DB.CancelOccurrence(ctx, s.ID, start, req.UserID, occurrenceJobPrefix(s.Meeting, start), now); errors.Is(err, storage.ErrConflict) {
+	if err := f.env.DB.CancelOccurrence(ctx, s.ID, start, req.UserID, storage.OccurrenceJobPrefix(s.GroupID, s.ID, start), now); errors.Is(err, storage.ErrConflict) {
 		return nil, UserErrorf("**%s** on %s was already cancelled.", s.Title, timestamp(start, "F"))
 	} else if err != nil {
 		return nil, err
@@ -815,9 +795,6 @@ func (f *Meetings) notice(channelID, text string) {
 // ---- /meeting attendance ----
 
 func (f *Meetings) attendance(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireFacilitator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	s, _, err := f.meetingOption(ctx, req)
 	if err != nil {
 		return nil, err
@@ -889,9 +866,6 @@ func (s series) held(since, now time.Time) []time.Time {
 // groupFilter reads the optional `group` option of the listing
 // subcommands: 0 means every group.
 func (f *Meetings) groupFilter(ctx context.Context, req *Request) (int64, error) {
-	if !req.InGuild() {
-		return 0, UserErrorf("Meetings belong to a server: use this inside one.")
-	}
 	if !req.Has("group") {
 		return 0, nil
 	}
@@ -911,9 +885,6 @@ func (f *Meetings) activeGroup(ctx context.Context, guildID, name string) (stora
 // meetingOption reads the `meeting` option: an id from autocomplete, or a
 // title typed in full.
 func (f *Meetings) meetingOption(ctx context.Context, req *Request) (series, storage.Group, error) {
-	if !req.InGuild() {
-		return series{}, storage.Group{}, UserErrorf("Meetings belong to a server: use this inside one.")
-	}
 	typed := strings.TrimSpace(req.String("meeting"))
 	meetings, err := f.env.DB.ActiveMeetings(ctx, req.GuildID, 0)
 	if err != nil {
@@ -1000,9 +971,6 @@ func (f *Meetings) startAutocomplete(ctx context.Context, req *Request) (*Respon
 }
 
 func (f *Meetings) meetingAutocomplete(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return Choices(nil), nil
-	}
 	typed := strings.ToLower(strings.TrimSpace(req.FocusedValue()))
 	meetings, err := f.env.DB.ActiveMeetings(ctx, req.GuildID, 0)
 	if err != nil {

@@ -54,12 +54,12 @@ func TestReminderIsIdempotent(t *testing.T) {
 	f := &Meetings{env: env}
 	due := time.Date(2026, 11, 27, 17, 0, 0, 0, time.UTC)
 	jobs := claimAll(t, env, due)
-	if len(jobs) != 1 || jobs[0].Kind != jobMeetingReminder {
+	if len(jobs) != 1 || jobs[0].Kind != meetingReminderJob.Kind {
 		t.Fatalf("due jobs = %+v, want one reminder", jobs)
 	}
 	posts := len(rec.Calls("ChannelMessageSendComplex")) // the announcement
 	for range 2 {
-		if _, err := f.remind(context.Background(), jobs[0]); err != nil {
+		if _, err := meetingReminderJob.Runner(f.remind).Handle(context.Background(), jobs[0]); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -106,7 +106,7 @@ func TestMeetingCancelOccurrenceAndSeries(t *testing.T) {
 	wantUserError(t, err, "Only facilitators")
 
 	mustCall(t, env, asFacilitator("meeting/cancel", str("meeting", "Circle")))
-	if n, err := env.DB.CancelJobs(context.Background(), meetingJobPrefix(m)); err != nil || n != 0 {
+	if n, err := env.DB.CancelJobs(context.Background(), storage.MeetingJobPrefix(m.GroupID, m.ID)); err != nil || n != 0 {
 		t.Errorf("%d jobs left after cancelling the series (%v)", n, err)
 	}
 	_, err = call(t, env, asFacilitator("meeting/info", str("meeting", "Circle")))
@@ -161,7 +161,7 @@ func TestRSVPAndHereButtons(t *testing.T) {
 	m := scheduleMeeting(t, env, str("start", "2026-11-27 19:00"))
 	start := time.Date(2026, 11, 27, 18, 0, 0, 0, time.UTC)
 	click := func(user, id string) (*Response, error) {
-		return call(t, env, &Request{Kind: KindComponent, Route: id, GuildID: guildID, UserID: user})
+		return call(t, env, &Request{Type: ComponentInteraction, Route: id, GuildID: guildID, UserID: user})
 	}
 	rsvp := func(answer string) string { return "rsvp:" + itoa(m.ID) + ":" + itoa(start.Unix()) + ":" + answer }
 	if resp, err := click(aliceID, rsvp("going")); err != nil || !resp.Ephemeral {
@@ -196,10 +196,11 @@ func TestRSVPAndHereButtons(t *testing.T) {
 func TestDMSenderHonoursPreferences(t *testing.T) {
 	env, rec, now, _ := meetingEnv(t)
 	ctx := context.Background()
-	f := &DMs{env: env}
+	deliver := dmJob.Runner((&DMs{env: env}).deliver).Handle
 	job := func(m DMMessage) storage.Job {
 		t.Helper()
-		if _, err := env.DB.Enqueue(ctx, dmJob("test:dm:"+m.UserID+m.Content, *now, m)); err != nil {
+		m.Key = "test:dm:" + m.UserID + m.Content
+		if _, err := env.DB.Enqueue(ctx, dmJob.New(m, *now)); err != nil {
 			t.Fatal(err)
 		}
 		jobs := claimAll(t, env, *now)
@@ -216,7 +217,7 @@ func TestDMSenderHonoursPreferences(t *testing.T) {
 
 	// DMs off: nothing is sent, and the job ends.
 	env.DB.SetDMsEnabled(ctx, aliceID, false, *now)
-	if next, err := f.deliver(ctx, job(DMMessage{UserID: aliceID, Content: "a"})); err != nil || len(next) != 0 || sends() != 0 {
+	if next, err := deliver(ctx, job(DMMessage{UserID: aliceID, Content: "a"})); err != nil || len(next) != 0 || sends() != 0 {
 		t.Errorf("dms off: next %v err %v sends %d", next, err, sends())
 	}
 	env.DB.SetDMsEnabled(ctx, aliceID, true, *now)
@@ -224,30 +225,30 @@ func TestDMSenderHonoursPreferences(t *testing.T) {
 	// Quiet hours 22:00–08:00 Berlin; now is 18:00 UTC = 19:00 Berlin: sent.
 	env.DB.SetTimezone(ctx, aliceID, "Europe/Berlin", *now)
 	env.DB.SetQuietHours(ctx, aliceID, &storage.QuietHours{Start: 22 * 60, End: 8 * 60}, *now)
-	if _, err := f.deliver(ctx, job(DMMessage{UserID: aliceID, Content: "b"})); err != nil || sends() != 1 {
+	if _, err := deliver(ctx, job(DMMessage{UserID: aliceID, Content: "b"})); err != nil || sends() != 1 {
 		t.Fatalf("outside quiet hours: err %v sends %d", err, sends())
 	}
 	// 23:00 Berlin: held until 08:00 Berlin.
 	*now = time.Date(2026, 11, 25, 22, 0, 0, 0, time.UTC)
-	next, err := f.deliver(ctx, job(DMMessage{UserID: aliceID, Content: "c"}))
+	next, err := deliver(ctx, job(DMMessage{UserID: aliceID, Content: "c"}))
 	if err != nil || len(next) != 1 || !next[0].RunAt.Equal(time.Date(2026, 11, 26, 7, 0, 0, 0, time.UTC)) || sends() != 1 {
 		t.Errorf("in quiet hours: next %+v err %v sends %d, want it held until 07:00 UTC", next, err, sends())
 	}
 	// A reminder useless before quiet hours end is dropped.
-	next, err = f.deliver(ctx, job(DMMessage{UserID: aliceID, Content: "d", ValidUntil: time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC).Unix()}))
+	next, err = deliver(ctx, job(DMMessage{UserID: aliceID, Content: "d", ValidUntil: time.Date(2026, 11, 26, 6, 0, 0, 0, time.UTC).Unix()}))
 	if err != nil || len(next) != 0 || sends() != 1 {
 		t.Errorf("pointless after quiet hours: next %+v err %v", next, err)
 	}
 
 	// A closed DM is an outcome, not a failure to retry.
 	*now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	rec.failNext("ChannelMessageSendComplex", restError(403, discordCannotMessageUser, "Cannot send messages to this user"))
-	if next, err := f.deliver(ctx, job(DMMessage{UserID: aliceID, Content: "e"})); err != nil || len(next) != 0 {
+	rec.failNext("ChannelMessageSendComplex", restError(403, discordgo.ErrCodeCannotSendMessagesToThisUser, "Cannot send messages to this user"))
+	if next, err := deliver(ctx, job(DMMessage{UserID: aliceID, Content: "e"})); err != nil || len(next) != 0 {
 		t.Errorf("closed DM: next %v err %v, want a quiet end", next, err)
 	}
 	// Any other failure is retried.
 	rec.failNext("ChannelMessageSendComplex", restError(500, 0, "Internal Server Error"))
-	if _, err := f.deliver(ctx, job(DMMessage{UserID: aliceID, Content: "f"})); err == nil {
+	if _, err := deliver(ctx, job(DMMessage{UserID: aliceID, Content: "f"})); err == nil {
 		t.Error("a server error should be returned for a retry")
 	}
 }
@@ -319,12 +320,13 @@ func TestSeriesSkipsRemindersPastWhenPrepared(t *testing.T) {
 			var next []storage.NewJob
 			var err error
 			switch j.Kind {
-			case jobMeetingReminder:
-				if !f.reminderStale(j, at) {
-					next, err = f.remind(ctx, j)
+			case meetingReminderJob.Kind:
+				reminder := meetingReminderJob.StaleRunner(f.remind, reminderStale, nil)
+				if !reminder.Stale(j, at) {
+					next, err = reminder.Handle(ctx, j)
 				}
-			case jobMeetingAdvance:
-				next, err = f.advance(ctx, j)
+			case meetingAdvanceJob.Kind:
+				next, err = meetingAdvanceJob.Runner(f.advance).Handle(ctx, j)
 			}
 			if err != nil {
 				t.Fatal(err)

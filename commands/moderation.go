@@ -33,9 +33,8 @@ const (
 // reportCommandName is the message context menu entry, exactly as members see it.
 const reportCommandName = "Report to moderators"
 
-// reportModalPrefix starts the report modal's custom id:
-// "report:<channel id>:<message id>:<author id>".
-const reportModalPrefix = "report:"
+// reportModal is the report form: which message, and whose.
+var reportModal = NewIDPattern("report:{channel:id}:{message:id}:{author:id}")
 
 // reportReasonField is the report modal's text input.
 const reportReasonField = "reason"
@@ -124,22 +123,20 @@ func (f *Moderation) Register(r *Router) {
 	r.Define(unwarnCommand)
 	r.Define(escalationCommand)
 	r.Define(reportCommand)
-	r.Command("warn", f.warn)
-	r.Command("warnings", f.warnings)
-	r.Command("unwarn", f.unwarn)
-	r.Command("escalation/set", f.escalationSet)
-	r.Command("escalation/list", f.escalationList)
-	r.Command("escalation/clear", f.escalationClear)
-	r.Command(reportCommandName, f.reportStart)
-	r.Modal(reportModalPrefix, f.reportSubmit)
+	r.Command("warn", f.warn, Moderator)
+	// Anyone sees their own warnings; with `user`, the handler asks for a moderator.
+	r.Command("warnings", f.warnings, GuildOnly)
+	r.Command("unwarn", f.unwarn, Moderator)
+	r.Command("escalation/set", f.escalationSet, Moderator)
+	r.Command("escalation/list", f.escalationList, Moderator)
+	r.Command("escalation/clear", f.escalationClear, Moderator)
+	r.Command(reportCommandName, f.reportStart, GuildOnly)
+	r.Modal(reportModal, f.reportSubmit, GuildOnly)
 }
 
 // ---- /warn ----
 
 func (f *Moderation) warn(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireModerator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	target, err := req.ID("user")
 	if err != nil {
 		return nil, err
@@ -339,9 +336,6 @@ func warningEmbed(w storage.Warning, active int) *discordgo.MessageEmbed {
 // ---- /warnings ----
 
 func (f *Moderation) warnings(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Warnings belong to a server: use `/warnings` inside one.")
-	}
 	target, err := req.ID("user")
 	if err != nil {
 		return nil, err
@@ -350,8 +344,10 @@ func (f *Moderation) warnings(ctx context.Context, req *Request) (*Response, err
 	if target == "" {
 		return f.ownWarnings(ctx, req, now)
 	}
-	if err := requireModerator(ctx, f.env, req); err != nil {
+	if ok, err := isModerator(ctx, f.env.DB, req); err != nil {
 		return nil, err
+	} else if !ok {
+		return nil, UserErrorf(notModerator)
 	}
 	all, err := f.env.DB.Warnings(ctx, req.GuildID, target)
 	if err != nil {
@@ -432,9 +428,6 @@ func fitLines(header string, lines []string) string {
 // ---- /unwarn ----
 
 func (f *Moderation) unwarn(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireModerator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	caseNumber, err := req.Int("case")
 	if err != nil {
 		return nil, err
@@ -482,9 +475,6 @@ func (f *Moderation) unwarn(ctx context.Context, req *Request) (*Response, error
 // ---- /escalation ----
 
 func (f *Moderation) escalationSet(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireModerator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	n, err := req.Int("warnings")
 	if err != nil {
 		return nil, err
@@ -531,9 +521,6 @@ func describeRule(r storage.EscalationRule) string {
 }
 
 func (f *Moderation) escalationList(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireModerator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	rules, err := f.env.DB.EscalationRules(ctx, req.GuildID)
 	if err != nil {
 		return nil, err
@@ -552,9 +539,6 @@ func (f *Moderation) escalationList(ctx context.Context, req *Request) (*Respons
 }
 
 func (f *Moderation) escalationClear(ctx context.Context, req *Request) (*Response, error) {
-	if err := requireModerator(ctx, f.env, req); err != nil {
-		return nil, err
-	}
 	n, err := req.Int("warnings")
 	if err != nil {
 		return nil, err
@@ -573,9 +557,6 @@ func (f *Moderation) escalationClear(ctx context.Context, req *Request) (*Respon
 // ---- Report to moderators ----
 
 func (f *Moderation) reportStart(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Reports go to a server's moderators: use this on a message inside a server.")
-	}
 	m := req.TargetMessage
 	if m == nil || m.ID == "" || m.Author == nil {
 		return nil, UserErrorf("Kindred couldn't see that message. Try again, or tell a moderator directly.")
@@ -586,7 +567,7 @@ func (f *Moderation) reportStart(ctx context.Context, req *Request) (*Response, 
 	}
 	f.rememberDraft(req.UserID, m.ID, excerpt(m.Content))
 	return &Response{Modal: &Modal{
-		CustomID: reportModalPrefix + channelID + ":" + m.ID + ":" + m.Author.ID,
+		CustomID: reportModal.ID(channelID, m.ID, m.Author.ID),
 		Title:    "Report to moderators",
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 			discordgo.TextInput{
@@ -599,13 +580,7 @@ func (f *Moderation) reportStart(ctx context.Context, req *Request) (*Response, 
 }
 
 func (f *Moderation) reportSubmit(ctx context.Context, req *Request) (*Response, error) {
-	if !req.InGuild() {
-		return nil, UserErrorf("Reports go to a server's moderators: use this on a message inside a server.")
-	}
-	ids := strings.Split(strings.TrimPrefix(req.Route, reportModalPrefix), ":")
-	if len(ids) != 3 || !snowflake(ids[0]) || !snowflake(ids[1]) || !snowflake(ids[2]) {
-		return nil, fmt.Errorf("report modal: bad custom id %q", req.Route)
-	}
+	channelID, messageID := req.Parts.String("channel"), req.Parts.String("message")
 	reason := strings.TrimSpace(req.Fields[reportReasonField])
 	if reason == "" {
 		return nil, UserErrorf("Please say what's wrong with the message, so moderators know what to look at.")
@@ -615,8 +590,8 @@ func (f *Moderation) reportSubmit(ctx context.Context, req *Request) (*Response,
 	}
 	now := f.env.Now()
 	r, err := f.env.DB.AddReport(ctx, storage.Report{
-		GuildID: req.GuildID, ReporterID: req.UserID, ReportedID: ids[2], ChannelID: ids[0], MessageID: ids[1],
-		Reason: reason, Excerpt: f.takeDraft(req.UserID, ids[1]), CreatedAt: now,
+		GuildID: req.GuildID, ReporterID: req.UserID, ReportedID: req.Parts.String("author"), ChannelID: channelID, MessageID: messageID,
+		Reason: reason, Excerpt: f.takeDraft(req.UserID, messageID), CreatedAt: now,
 	})
 	if err != nil {
 		return nil, err
@@ -646,10 +621,6 @@ func (f *Moderation) reportSubmit(ctx context.Context, req *Request) (*Response,
 	}
 	log.Info("report delivered")
 	return Ephemeral("Thank you for reporting it. The moderators have it, with a link to the message. The author isn't told who reported it."), nil
-}
-
-func snowflake(s string) bool {
-	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 func reportEmbed(r storage.Report) *discordgo.MessageEmbed {

@@ -153,7 +153,7 @@ func TestWarnDMsLogsAndCountsActive(t *testing.T) {
 
 func TestWarnWithClosedDMsIsRecordedAndModeratorTold(t *testing.T) {
 	env, rec := modEnv(t, true)
-	rec.failNext("ChannelMessageSendComplex", restError(403, discordCannotMessageUser, "Cannot send messages to this user"))
+	rec.failNext("ChannelMessageSendComplex", restError(403, discordgo.ErrCodeCannotSendMessagesToThisUser, "Cannot send messages to this user"))
 	resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
 	if !strings.Contains(resp.Content, "case #1") || !strings.Contains(resp.Content, "50007") {
 		t.Errorf("reply = %q, want the case and the closed DM", resp.Content)
@@ -274,17 +274,17 @@ func reportTarget() *discordgo.Message {
 
 func TestReportWaitsForModlogThenPosts(t *testing.T) {
 	env, rec := modEnv(t, false)
-	router := NewRouter(Features(env)...)
+	router := NewRouter(env.DB, Features(env)...)
 	route := func(req *Request) (*Response, error) {
-		r := router.Find(req.Kind, req.Route)
+		r := router.Find(req.Type, req.Route)
 		if r == nil {
-			t.Fatalf("no route for %s %q", req.Kind, req.Route)
+			t.Fatalf("no route for %s %q", req.Type, req.Route)
 		}
 		return r.Handler(context.Background(), req)
 	}
-	open := mustRoute(t, route, &Request{Kind: KindCommand, Route: reportCommandName, GuildID: guildID, ChannelID: circleChannelID,
+	open := mustRoute(t, route, &Request{Type: CommandInteraction, Route: reportCommandName, GuildID: guildID, ChannelID: circleChannelID,
 		UserID: aliceID, TargetMessage: reportTarget()})
-	if open.Modal == nil || !strings.HasPrefix(open.Modal.CustomID, reportModalPrefix) {
+	if open.Modal == nil || !strings.HasPrefix(open.Modal.CustomID, reportModal.Prefix()) {
 		t.Fatalf("report opened %+v, want a modal", open)
 	}
 	for _, row := range open.Modal.Components {
@@ -298,10 +298,10 @@ func TestReportWaitsForModlogThenPosts(t *testing.T) {
 			}
 		}
 	}
-	_, err := route(&Request{Kind: KindModal, Route: open.Modal.CustomID, GuildID: guildID, UserID: aliceID,
+	_, err := route(&Request{Type: ModalInteraction, Route: open.Modal.CustomID, GuildID: guildID, UserID: aliceID,
 		Fields: map[string]string{reportReasonField: strings.Repeat("x", 513)}})
 	wantUserError(t, err, "512")
-	resp := mustRoute(t, route, &Request{Kind: KindModal, Route: open.Modal.CustomID, GuildID: guildID, UserID: aliceID,
+	resp := mustRoute(t, route, &Request{Type: ModalInteraction, Route: open.Modal.CustomID, GuildID: guildID, UserID: aliceID,
 		Fields: map[string]string{reportReasonField: "Insulting @everyone"}})
 	if !resp.Ephemeral || !strings.Contains(resp.Content, "mod-log channel") {
 		t.Errorf("reply without a mod-log = %q", resp.Content)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,9 +19,8 @@ const myDataFile = "kindred-data.json"
 // myDataConfirmWindow is how long the Delete my data button works.
 const myDataConfirmWindow = 5 * time.Minute
 
-// myDataDeletePrefix begins the confirm button's custom id:
-// "mydata:delete:<user>:<unix expiry>".
-const myDataDeletePrefix = "mydata:delete:"
+// myDataDeleteButton is the confirm button: whose data, and until when it works.
+var myDataDeleteButton = NewIDPattern("mydata:delete:{owner:id}:{expires:int}").Again("/mydata delete")
 
 var mydataCommand = &discordgo.ApplicationCommand{
 	Name:        "mydata",
@@ -48,9 +46,9 @@ type MyData struct {
 
 func (f *MyData) Register(r *Router) {
 	r.Define(mydataCommand)
-	r.Command("mydata/export", f.export)
-	r.Command("mydata/delete", f.confirmDelete)
-	r.Component(myDataDeletePrefix, f.delete)
+	r.Command("mydata/export", f.export, Anywhere)
+	r.Command("mydata/delete", f.confirmDelete, Anywhere)
+	r.Component(myDataDeleteButton, f.delete, Anywhere)
 }
 
 // export answers with the member's data as an ephemeral JSON attachment.
@@ -109,23 +107,15 @@ func (f *MyData) confirmDelete(ctx context.Context, req *Request) (*Response, er
 		Ephemeral: true,
 		Content:   content,
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "Delete my data", Style: discordgo.DangerButton, CustomID: deleteButtonID(req.UserID, expires)},
+			discordgo.Button{Label: "Delete my data", Style: discordgo.DangerButton, CustomID: myDataDeleteButton.ID(req.UserID, expires.Unix())},
 		}}},
 	}, nil
-}
-
-func deleteButtonID(userID string, expires time.Time) string {
-	return fmt.Sprintf("%s%s:%d", myDataDeletePrefix, userID, expires.Unix())
 }
 
 // delete erases the member's data once they confirmed in time, and turns
 // the confirmation into the result.
 func (f *MyData) delete(ctx context.Context, req *Request) (*Response, error) {
-	owner, expiry, ok := strings.Cut(strings.TrimPrefix(req.Route, myDataDeletePrefix), ":")
-	expires, err := strconv.ParseInt(expiry, 10, 64)
-	if !ok || owner == "" || err != nil {
-		return nil, UserErrorf("That button isn't one Kindred understands any more. Run `/mydata delete` again.")
-	}
+	owner, expires := req.Parts.String("owner"), req.Parts.Int("expires")
 	if owner != req.UserID {
 		f.env.Log.Warn("mydata delete button pressed by someone else", "user", req.UserID, "owner", owner)
 		return nil, UserErrorf("This button belongs to someone else's `/mydata delete`, so nothing was deleted. Run `/mydata delete` yourself to erase your own data.")

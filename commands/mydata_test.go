@@ -29,7 +29,7 @@ func deleteButton(t *testing.T, r *Response) string {
 }
 
 func click(userID, customID string) *Request {
-	return &Request{Kind: KindComponent, Route: customID, GuildID: guildID, UserID: userID}
+	return &Request{Type: ComponentInteraction, Route: customID, GuildID: guildID, UserID: userID}
 }
 
 func exportOf(t *testing.T, env Env, userID string) (storage.MemberData, string) {

@@ -61,12 +61,12 @@ type Preferences struct {
 
 func (f *Preferences) Register(r *Router) {
 	r.Define(preferencesCommand)
-	r.Command("preferences/timezone", f.setTimezone)
-	r.Autocomplete("preferences/timezone", timezoneAutocomplete)
-	r.Command("preferences/quiet-hours", f.setQuietHours)
-	r.Command("preferences/quiet-hours-off", f.quietHoursOff)
-	r.Command("preferences/dms", f.setDMs)
-	r.Command("preferences/show", f.show)
+	r.Command("preferences/timezone", f.setTimezone, Anywhere)
+	r.Autocomplete("preferences/timezone", timezoneAutocomplete, Anywhere)
+	r.Command("preferences/quiet-hours", f.setQuietHours, Anywhere)
+	r.Command("preferences/quiet-hours-off", f.quietHoursOff, Anywhere)
+	r.Command("preferences/dms", f.setDMs, Anywhere)
+	r.Command("preferences/show", f.show, Anywhere)
 }
 
 func (f *Preferences) setTimezone(ctx context.Context, req *Request) (*Response, error) {

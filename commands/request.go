@@ -2,7 +2,7 @@ package commands
 
 import (
 	"fmt"
-	"strings"
+	"slices"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -10,7 +10,7 @@ import (
 // Request is one interaction, in the shape handlers want. The bot package
 // builds it from discordgo's Interaction; tests build it as a literal.
 type Request struct {
-	Kind      Kind
+	Type      InteractionType
 	Route     string // "kindred/setup"; for components and modals, the whole custom id
 	GuildID   string // empty in DMs
 	ChannelID string
@@ -32,6 +32,9 @@ type Request struct {
 	Fields map[string]string
 	// TargetMessage is the message a message context-menu command was used on.
 	TargetMessage *discordgo.Message
+	// Parts are the fields of a component's or modal's custom id, parsed
+	// by its route's IDPattern before the handler runs.
+	Parts IDParts
 	// Message is the message a component belongs to.
 	Message *discordgo.Message
 	// Resolved carries the users, members, roles and channels options refer to.
@@ -51,12 +54,7 @@ func (r *Request) HasRole(id string) bool {
 	if id == "" {
 		return false
 	}
-	for _, have := range r.RoleIDs {
-		if have == id {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(r.RoleIDs, id)
 }
 
 func (r *Request) option(name string) *discordgo.ApplicationCommandInteractionDataOption {
@@ -126,7 +124,7 @@ func (r *Request) ID(name string) (string, error) {
 		return "", nil
 	}
 	s, ok := o.Value.(string)
-	if !ok || s == "" || strings.Trim(s, "0123456789") != "" {
+	if !ok || !IsSnowflake(s) {
 		return "", fmt.Errorf("option %s: want a snowflake, got %v", name, o.Value)
 	}
 	return s, nil

@@ -31,7 +31,7 @@ type Resources struct {
 
 func (f *Resources) Register(r *Router) {
 	r.Define(resourcesCommand)
-	r.Command("resources", f.show)
+	r.Command("resources", f.show, Anywhere)
 }
 
 func (f *Resources) show(ctx context.Context, req *Request) (*Response, error) {

@@ -2,44 +2,56 @@
 // feature, each holding its command definitions next to their handlers.
 //
 // This file is the handler contract. The bot package adapts discordgo
-// events to a Request, finds the Handler with a Router, and turns the
+// events to a Request, finds the Route with a Router, and turns the
 // returned Response (or error) into Discord's reply. Handlers never talk
 // to the interaction endpoints themselves, so a test can call one with a
 // literal Request and a real database.
+//
+// The seams a feature plugs into, each typed so a slip is a compile error
+// or a failing test rather than a silent bug:
+//   - guards (GuildOnly, Facilitator, Moderator, ManageServer) are declared
+//     on the route and checked before its handler runs (guards.go);
+//   - component and modal custom ids are IDPatterns declared with their
+//     route, built and parsed by one codec (customid.go);
+//   - timed work is a scheduler.JobDef binding a job kind to its payload
+//     type, with dedupe keys built in storage/jobkeys.go;
+//   - Discord is reached through the Discord port (discord.go): context on
+//     every call, typed errors, nobody pinged unless a message says so.
 package commands
 
 import (
 	"context"
+	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/kindred-bot/kindred/scheduler"
+	"github.com/kindred-bot/kindred/storage"
 )
 
 // Handler answers one interaction.
 type Handler func(ctx context.Context, req *Request) (*Response, error)
 
-// Kind is what sort of interaction a route answers.
-type Kind int
+// InteractionType is what sort of interaction a route answers.
+type InteractionType int
 
 const (
-	KindCommand Kind = iota + 1
-	KindAutocomplete
-	KindComponent
-	KindModal
+	CommandInteraction InteractionType = iota + 1
+	AutocompleteInteraction
+	ComponentInteraction
+	ModalInteraction
 )
 
-func (k Kind) String() string {
-	switch k {
-	case KindCommand:
+func (t InteractionType) String() string {
+	switch t {
+	case CommandInteraction:
 		return "command"
-	case KindAutocomplete:
+	case AutocompleteInteraction:
 		return "autocomplete"
-	case KindComponent:
+	case ComponentInteraction:
 		return "component"
-	case KindModal:
+	case ModalInteraction:
 		return "modal"
 	}
 	return "unknown"
@@ -47,29 +59,45 @@ func (k Kind) String() string {
 
 // Route is a registered handler and how the adapter should treat it.
 type Route struct {
-	Kind    Kind
-	Name    string // "preferences/timezone", or a custom id prefix such as "rsvp:"
+	Type InteractionType
+	// Name is the command path ("preferences/timezone") or, for components
+	// and modals, the custom id pattern. It is also the route's metrics label.
+	Name string
+	// Pattern is the custom id pattern of a component or modal route.
+	Pattern *IDPattern
+	// Handler runs the route's guards, then the feature's handler.
 	Handler Handler
 	// Public routes answer in the channel for everyone to see. Every other
 	// route answers ephemerally, which matters when the adapter must defer
 	// before the handler has decided: a deferral's visibility can't change.
 	Public bool
+	// Guards are checked, in order, before the handler runs.
+	Guards []Guard
 }
 
-// Option changes how a route is registered.
+// Option changes how a route is registered: a guard (guards.go), or Public.
 type Option func(*Route)
 
 // Public marks a route whose answer everyone in the channel should see.
 func Public(r *Route) { r.Public = true }
 
-// Router maps interactions to handlers. Commands and autocomplete are
-// found by their full name ("kindred/setup"); components and modals by the
-// longest registered prefix of their custom id.
+// Router maps interactions to routes. Commands and autocomplete are found
+// by their full name ("kindred/setup"); components and modals by the
+// literal head of their custom id pattern ("rsvp:").
 type Router struct {
 	definitions []*discordgo.ApplicationCommand
-	exact       map[Kind]map[string]*Route
-	prefixed    map[Kind][]*Route
-	jobs        map[string]scheduler.Kind
+	exact       map[InteractionType]map[string]*Route
+	patterned   map[InteractionType][]*Route
+	jobs        map[string]scheduler.Runner
+	settings    SettingsSource
+	// stale answers a component or modal whose id no route understands.
+	stale map[InteractionType]*Route
+}
+
+// SettingsSource reads a server's settings, for the role guards.
+// *storage.DB is one.
+type SettingsSource interface {
+	GuildSettings(ctx context.Context, guildID string) (storage.GuildSettings, error)
 }
 
 // Feature is one file's worth of behaviour.
@@ -77,19 +105,27 @@ type Feature interface {
 	Register(r *Router)
 }
 
-// NewRouter returns a router with every feature registered.
-func NewRouter(features ...Feature) *Router {
+// NewRouter returns a router with every feature registered; settings is
+// where the role guards read the server's moderator and facilitator roles.
+func NewRouter(settings SettingsSource, features ...Feature) *Router {
 	r := &Router{
-		exact:    map[Kind]map[string]*Route{KindCommand: {}, KindAutocomplete: {}},
-		prefixed: map[Kind][]*Route{},
-		jobs:     map[string]scheduler.Kind{},
+		exact:     map[InteractionType]map[string]*Route{CommandInteraction: {}, AutocompleteInteraction: {}},
+		patterned: map[InteractionType][]*Route{},
+		jobs:      map[string]scheduler.Runner{},
+		settings:  settings,
+		stale:     map[InteractionType]*Route{},
+	}
+	for _, t := range []InteractionType{ComponentInteraction, ModalInteraction} {
+		r.stale[t] = &Route{Type: t, Name: "unknown", Guards: []Guard{guardAnywhere}, Handler: func(context.Context, *Request) (*Response, error) {
+			return nil, (*IDPattern)(nil).Stale()
+		}}
 	}
 	for _, f := range features {
 		f.Register(r)
 	}
-	for _, routes := range r.prefixed {
-		// Longest prefix first, so "checkin:mood:" wins over "checkin:".
-		sort.Slice(routes, func(i, j int) bool { return len(routes[i].Name) > len(routes[j].Name) })
+	for _, routes := range r.patterned {
+		// Longest literal head first, so "checkin:mood:" wins over "checkin:".
+		sort.Slice(routes, func(i, j int) bool { return len(routes[i].Pattern.Prefix()) > len(routes[j].Pattern.Prefix()) })
 	}
 	return r
 }
@@ -105,65 +141,124 @@ func (r *Router) Definitions() []*discordgo.ApplicationCommand {
 }
 
 // Command routes a slash command, a subcommand ("group/create") or a
-// context-menu command (by its display name).
+// context-menu command (by its display name). Every command declares who
+// may use it and where: at least one Guard.
 func (r *Router) Command(name string, h Handler, opts ...Option) {
-	r.add(KindCommand, name, h, opts)
+	r.add(&Route{Type: CommandInteraction, Name: name}, h, opts)
 }
 
 // Autocomplete routes autocomplete requests for a command or subcommand;
-// the handler reads which option is focused from the request.
-func (r *Router) Autocomplete(name string, h Handler) {
-	r.add(KindAutocomplete, name, h, nil)
+// the handler reads which option is focused from the request. A request
+// its guards refuse gets no suggestions.
+func (r *Router) Autocomplete(name string, h Handler, opts ...Option) {
+	r.add(&Route{Type: AutocompleteInteraction, Name: name}, h, opts)
 }
 
-// Component routes buttons and selects whose custom id starts with prefix.
-func (r *Router) Component(prefix string, h Handler, opts ...Option) {
-	r.add(KindComponent, prefix, h, opts)
+// Component routes buttons and selects whose custom id has the pattern's
+// shape; the handler reads the id's fields from req.Parts.
+func (r *Router) Component(p *IDPattern, h Handler, opts ...Option) {
+	r.add(&Route{Type: ComponentInteraction, Name: p.String(), Pattern: p}, h, opts)
 }
 
-// Modal routes modal submissions whose custom id starts with prefix.
-func (r *Router) Modal(prefix string, h Handler, opts ...Option) {
-	r.add(KindModal, prefix, h, opts)
+// Modal routes modal submissions whose custom id has the pattern's shape.
+func (r *Router) Modal(p *IDPattern, h Handler, opts ...Option) {
+	r.add(&Route{Type: ModalInteraction, Name: p.String(), Pattern: p}, h, opts)
 }
 
-// Job registers the handler of a kind of timed work (a reminder, a
-// prompt): the feature that enqueues it also runs it.
-func (r *Router) Job(kind string, k scheduler.Kind) {
-	if _, dup := r.jobs[kind]; dup {
-		panic("commands: job kind registered twice: " + kind)
+// Job registers how a kind of timed work runs (a reminder, a prompt): the
+// feature that enqueues it also runs it. Build the runner from the kind's
+// scheduler.JobDef, so producer and consumer share one payload type.
+func (r *Router) Job(run scheduler.Runner) {
+	if _, dup := r.jobs[run.Kind]; dup || run.Kind == "" {
+		panic("commands: job kind empty or registered twice: " + run.Kind)
 	}
-	r.jobs[kind] = k
+	r.jobs[run.Kind] = run
 }
 
 // Jobs are the registered kinds of timed work, for the scheduler.
-func (r *Router) Jobs() map[string]scheduler.Kind {
+func (r *Router) Jobs() map[string]scheduler.Runner {
 	return r.jobs
 }
 
-func (r *Router) add(kind Kind, name string, h Handler, opts []Option) {
-	route := &Route{Kind: kind, Name: name, Handler: h}
+// Routes lists every registered route, for audits and tests.
+func (r *Router) Routes() []*Route {
+	var out []*Route
+	for _, t := range []InteractionType{CommandInteraction, AutocompleteInteraction} {
+		for _, route := range r.exact[t] {
+			out = append(out, route)
+		}
+	}
+	for _, t := range []InteractionType{ComponentInteraction, ModalInteraction} {
+		out = append(out, r.patterned[t]...)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Type != out[j].Type {
+			return out[i].Type < out[j].Type
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+func (r *Router) add(route *Route, h Handler, opts []Option) {
 	for _, o := range opts {
 		o(route)
 	}
-	if exact, ok := r.exact[kind]; ok {
-		if _, dup := exact[name]; dup {
-			panic("commands: route registered twice: " + kind.String() + " " + name)
+	if len(route.Guards) == 0 {
+		panic(fmt.Sprintf("commands: %s %s declares no guard: say who may use it (GuildOnly, Anywhere, Facilitator, Moderator, ManageServer)", route.Type, route.Name))
+	}
+	route.Handler = r.guarded(route, h)
+	if exact, ok := r.exact[route.Type]; ok {
+		if _, dup := exact[route.Name]; dup {
+			panic("commands: route registered twice: " + route.Type.String() + " " + route.Name)
 		}
-		exact[name] = route
+		exact[route.Name] = route
 		return
 	}
-	r.prefixed[kind] = append(r.prefixed[kind], route)
+	for _, other := range r.patterned[route.Type] {
+		if other.Pattern.Prefix() == route.Pattern.Prefix() {
+			panic("commands: two routes share the custom id head " + route.Pattern.Prefix())
+		}
+	}
+	r.patterned[route.Type] = append(r.patterned[route.Type], route)
 }
 
-// Find returns the route for a request's kind and name (or custom id), or nil.
-func (r *Router) Find(kind Kind, name string) *Route {
-	if exact, ok := r.exact[kind]; ok {
+// Find returns the route for a request's type and name (or custom id). A
+// component or modal whose id no route understands gets a route that
+// answers that the button no longer works; other unknown names get nil.
+func (r *Router) Find(t InteractionType, name string) *Route {
+	if exact, ok := r.exact[t]; ok {
 		return exact[name]
 	}
-	for _, route := range r.prefixed[kind] {
-		if strings.HasPrefix(name, route.Name) {
+	for _, route := range r.patterned[t] {
+		if route.Pattern.matchesLiteral(name) {
 			return route
 		}
 	}
-	return nil
+	return r.stale[t]
+}
+
+// guarded wraps a feature's handler with what its route declares: the
+// custom id is parsed into req.Parts, then every guard must pass.
+func (r *Router) guarded(route *Route, h Handler) Handler {
+	return func(ctx context.Context, req *Request) (*Response, error) {
+		if route.Pattern != nil {
+			parts, ok := route.Pattern.Parse(req.Route)
+			if !ok {
+				return nil, route.Pattern.Stale()
+			}
+			req.Parts = parts
+		}
+		for _, g := range route.Guards {
+			if err := g.check(ctx, r.settings, req); err != nil {
+				if route.Type == AutocompleteInteraction {
+					if _, refused := AsUserError(err); refused {
+						return Choices(nil), nil
+					}
+				}
+				return nil, err
+			}
+		}
+		return h(ctx, req)
+	}
 }

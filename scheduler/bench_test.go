@@ -90,12 +90,12 @@ func BenchmarkDueJobLateness(b *testing.B) {
 		db := openCopy(b, template)
 		s := New(db, Options{Log: quietLog()})
 		var backlog atomic.Int32
-		s.Register("noop", Kind{Handle: func(context.Context, storage.Job) ([]storage.NewJob, error) {
+		s.Register("noop", Runner{Handle: func(context.Context, storage.Job) ([]storage.NewJob, error) {
 			backlog.Add(1)
 			return nil, nil
 		}})
 		lateness := make(chan time.Duration, b.N)
-		s.Register("probe", Kind{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+		s.Register("probe", Runner{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 			lateness <- time.Since(job.RunAt)
 			return nil, nil
 		}})
@@ -203,7 +203,7 @@ func BenchmarkClaimThroughput(b *testing.B) {
 		db := openCopy(b, template)
 		due(b, db)
 		s := New(db, Options{Log: quietLog()})
-		s.Register("noop", Kind{Handle: noop})
+		s.Register("noop", Runner{Handle: noop})
 		b.ResetTimer()
 		ran, err := s.RunDue(context.Background(), base)
 		if err != nil || ran != b.N {
@@ -217,7 +217,7 @@ func BenchmarkClaimThroughput(b *testing.B) {
 		s := New(db, Options{Log: quietLog()})
 		var ran atomic.Int64
 		all := make(chan struct{})
-		s.Register("noop", Kind{Handle: func(context.Context, storage.Job) ([]storage.NewJob, error) {
+		s.Register("noop", Runner{Handle: func(context.Context, storage.Job) ([]storage.NewJob, error) {
 			if ran.Add(1) == int64(b.N) {
 				close(all)
 			}

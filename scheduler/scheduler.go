@@ -28,8 +28,12 @@ import (
 // as the job's last error, so it names ids, never a member's text.
 type Handler func(ctx context.Context, job storage.Job) (next []storage.NewJob, err error)
 
-// Kind configures one job kind.
-type Kind struct {
+// Runner is how jobs of one kind run. Build it from the kind's JobDef
+// (JobDef.Runner), so the handler decodes the payload type its producers
+// enqueue.
+type Runner struct {
+	// Kind is the job kind it runs; Register checks it against its name.
+	Kind   string
 	Handle Handler
 	// MaxAttempts is how often the job may be claimed before it is
 	// failed with its last error kept (storage.DB.FailedJobs). A claim
@@ -92,7 +96,7 @@ type Scheduler struct {
 	log  *slog.Logger
 
 	mu           sync.Mutex
-	kinds        map[string]Kind
+	kinds        map[string]Runner
 	housekeeping []*housekeepingTask
 	running      bool
 }
@@ -121,13 +125,13 @@ func New(db *storage.DB, opts Options) *Scheduler {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = defaultMaxBackoff
 	}
-	return &Scheduler{db: db, opts: opts, log: opts.Log.With("component", "scheduler"), kinds: map[string]Kind{}}
+	return &Scheduler{db: db, opts: opts, log: opts.Log.With("component", "scheduler"), kinds: map[string]Runner{}}
 }
 
 // Register configures a job kind. Call it before Run; registering a kind
 // twice, or without a handler, is a programming error and panics.
-func (s *Scheduler) Register(kind string, k Kind) {
-	if kind == "" || k.Handle == nil {
+func (s *Scheduler) Register(kind string, k Runner) {
+	if kind == "" || k.Handle == nil || (k.Kind != "" && k.Kind != kind) {
 		panic(fmt.Sprintf("scheduler: job kind %q needs a name and a handler", kind))
 	}
 	if k.MaxAttempts <= 0 {
@@ -169,7 +173,7 @@ func (s *Scheduler) Housekeeping(spec string, name string, task func(ctx context
 	s.housekeeping = append(s.housekeeping, &housekeepingTask{name: name, schedule: schedule, task: task})
 }
 
-func (s *Scheduler) kind(name string) (Kind, bool) {
+func (s *Scheduler) kind(name string) (Runner, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.kinds[name]
@@ -386,6 +390,10 @@ func (s *Scheduler) runJob(ctx context.Context, now func() time.Time, job storag
 		// Interrupted by shutdown: leave it for the next start to run at once.
 		log.Info("job interrupted by shutdown; will run again", "err", herr)
 		return handled, s.settle(octx, log, s.db.RetryJob(octx, job.ID, now(), "interrupted by shutdown: "+herr.Error()))
+	case errors.As(herr, new(*permanentError)):
+		// Retrying can't help (a payload that doesn't decode).
+		log.Error("job failed for good", "err", herr)
+		return handled, s.settle(octx, log, s.db.FailJob(octx, job.ID, herr.Error()))
 	case job.Attempts >= k.MaxAttempts:
 		log.Error("job failed for good", "err", herr, "max_attempts", k.MaxAttempts)
 		return handled, s.settle(octx, log, s.db.FailJob(octx, job.ID, herr.Error()))

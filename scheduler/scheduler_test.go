@@ -130,7 +130,7 @@ func TestRunDueRunsDueJobsOnly(t *testing.T) {
 	db := storagetest.Open(t)
 	s, _ := newScheduler(t, db, Options{Workers: 2})
 	rec := &recorder{hold: 5 * time.Millisecond}
-	s.Register("test", Kind{Handle: rec.handle})
+	s.Register("test", Runner{Handle: rec.handle})
 	for i := range 6 {
 		enqueue(t, db, testJob("test", fmt.Sprintf("due-%d", i), t0.Add(-time.Duration(i)*time.Minute)))
 	}
@@ -160,7 +160,7 @@ func TestFollowUpsAreEnqueuedWithTheCompletion(t *testing.T) {
 		next := job.RunAt.Add(7 * 24 * time.Hour)
 		return []storage.NewJob{testJob("weekly", "series:1:"+next.Format(time.DateOnly), next)}, nil
 	}
-	s.Register("weekly", Kind{Handle: weekly})
+	s.Register("weekly", Runner{Handle: weekly})
 	enqueue(t, db, testJob("weekly", "series:1:"+t0.Format(time.DateOnly), t0))
 
 	for week := range 3 {
@@ -177,7 +177,7 @@ func TestFollowUpsAreEnqueuedWithTheCompletion(t *testing.T) {
 	// A follow-up that cannot be stored leaves the job undone (the
 	// completion rolls back), so the series is not silently cut.
 	broken, _ := newScheduler(t, db, Options{})
-	broken.Register("weekly", Kind{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	broken.Register("weekly", Runner{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 		return []storage.NewJob{{Kind: "weekly"}}, nil // no dedupe key, no time
 	}})
 	now := t0.Add(3 * 7 * 24 * time.Hour)
@@ -193,7 +193,7 @@ func TestFailingJobIsRetriedWithBackoffThenFailed(t *testing.T) {
 	db := storagetest.Open(t)
 	s, logs := newScheduler(t, db, Options{})
 	var attempts []int
-	s.Register("flaky", Kind{MaxAttempts: 3, Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	s.Register("flaky", Runner{MaxAttempts: 3, Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 		attempts = append(attempts, job.Attempts)
 		return nil, fmt.Errorf("discord: 503 on attempt %d", job.Attempts)
 	}})
@@ -249,8 +249,8 @@ func TestStaleJobsAreCompletedWithoutRunning(t *testing.T) {
 	s, logs := newScheduler(t, db, Options{})
 	startedAt := func(job storage.Job, now time.Time) bool { return now.After(job.RunAt.Add(time.Hour)) }
 	rec := &recorder{}
-	s.Register("reminder", Kind{Handle: rec.handle, Stale: startedAt})
-	s.Register("series", Kind{Handle: rec.handle, Stale: startedAt,
+	s.Register("reminder", Runner{Handle: rec.handle, Stale: startedAt})
+	s.Register("series", Runner{Handle: rec.handle, Stale: startedAt,
 		StaleNext: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 			return []storage.NewJob{testJob("series", "series:next", job.RunAt.Add(7*24*time.Hour))}, nil
 		}})
@@ -277,7 +277,7 @@ func TestStaleJobsAreCompletedWithoutRunning(t *testing.T) {
 func TestPanickingHandlerIsRecoveredAndRetried(t *testing.T) {
 	db := storagetest.Open(t)
 	s, logs := newScheduler(t, db, Options{})
-	s.Register("boom", Kind{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	s.Register("boom", Runner{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 		var m map[string]int
 		m["x"]++ // a nil map write: a real bug, not a chosen panic
 		return nil, nil
@@ -366,7 +366,7 @@ func TestJobInterruptedAfterItsSideEffectRunsAgainWithoutRepeatingIt(t *testing.
 			enqueue(t, first, testJob("dm", "dm:u1:welcome", t0))
 
 			s1, _ := newScheduler(t, first, Options{})
-			s1.Register("dm", Kind{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+			s1.Register("dm", Runner{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 				if err := sent.sendOnce(ctx, job.DedupeKey); err != nil {
 					return nil, err
 				}
@@ -386,7 +386,7 @@ func TestJobInterruptedAfterItsSideEffectRunsAgainWithoutRepeatingIt(t *testing.
 			defer second.Close()
 			s2, _ := newScheduler(t, second, Options{})
 			var seen []int
-			s2.Register("dm", Kind{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+			s2.Register("dm", Runner{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 				seen = append(seen, job.Attempts)
 				return nil, sent.sendOnce(ctx, job.DedupeKey)
 			}})
@@ -417,7 +417,7 @@ func TestJobThatNeverReportsBackIsFailedAfterMaxAttempts(t *testing.T) {
 	}
 	s, _ := newScheduler(t, db, Options{})
 	called := false
-	s.Register("poison", Kind{MaxAttempts: 3, Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	s.Register("poison", Runner{MaxAttempts: 3, Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 		called = true
 		return nil, nil
 	}})
@@ -433,7 +433,7 @@ func TestJobThatNeverReportsBackIsFailedAfterMaxAttempts(t *testing.T) {
 func TestCancelledWhileRunningDropsFollowUps(t *testing.T) {
 	db := storagetest.Open(t)
 	s, _ := newScheduler(t, db, Options{})
-	s.Register("reminder", Kind{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	s.Register("reminder", Runner{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 		if _, err := db.CancelJobs(ctx, "meeting:1:"); err != nil { // the meeting is cancelled meanwhile
 			return nil, err
 		}
@@ -451,10 +451,10 @@ func TestCancelledWhileRunningDropsFollowUps(t *testing.T) {
 func TestRegisterRefusesDuplicatesAndLateKinds(t *testing.T) {
 	s := New(storagetest.Open(t), Options{})
 	noop := func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) { return nil, nil }
-	s.Register("a", Kind{Handle: noop})
+	s.Register("a", Runner{Handle: noop})
 	for name, register := range map[string]func(){
-		"duplicate":  func() { s.Register("a", Kind{Handle: noop}) },
-		"no handler": func() { s.Register("b", Kind{}) },
+		"duplicate":  func() { s.Register("a", Runner{Handle: noop}) },
+		"no handler": func() { s.Register("b", Runner{}) },
 		"bad spec":   func() { s.Housekeeping("every now and then", "x", nil) },
 		"with zone":  func() { s.Housekeeping("CRON_TZ=Europe/Berlin", "x", nil) },
 	} {
@@ -524,7 +524,7 @@ func TestRunWakesForAnEarlierJob(t *testing.T) {
 	db := storagetest.Open(t)
 	s, _ := newScheduler(t, db, Options{})
 	started := make(chan time.Time, 4)
-	s.Register("ping", Kind{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	s.Register("ping", Runner{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 		started <- time.Now()
 		return nil, nil
 	}})
@@ -549,7 +549,7 @@ func TestRunWaitsForJobsInFlightOnShutdown(t *testing.T) {
 	db := storagetest.Open(t)
 	s, _ := newScheduler(t, db, Options{})
 	started, release := make(chan struct{}), make(chan struct{})
-	s.Register("slow", Kind{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	s.Register("slow", Runner{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 		close(started)
 		<-release // finishing work that must not be cut
 		return nil, nil
@@ -575,7 +575,7 @@ func TestJobInterruptedByShutdownRunsAgainAtOnce(t *testing.T) {
 	db := storagetest.Open(t)
 	s, _ := newScheduler(t, db, Options{})
 	started := make(chan struct{})
-	s.Register("fanout", Kind{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	s.Register("fanout", Runner{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 		close(started)
 		<-ctx.Done()
 		return nil, ctx.Err()
@@ -609,7 +609,7 @@ func TestRunExtendsTheLeaseOfALongJob(t *testing.T) {
 	}
 	var runs atomic.Int32
 	result := make(chan claim, 2)
-	s.Register("long", Kind{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
+	s.Register("long", Runner{Handle: func(ctx context.Context, job storage.Job) ([]storage.NewJob, error) {
 		c := claim{runs: runs.Add(1)}
 		time.Sleep(3*lease + lease/2)
 		// Had the lease lapsed, a claim (by this process or another) would

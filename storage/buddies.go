@@ -93,12 +93,6 @@ type PairingStats struct {
 	Talked       int // of them, those where someone answered We talked
 }
 
-// PairingRoundJobPrefix begins the dedupe key of a group's scheduled round
-// jobs: "group:<id>:pairing:round:<unix>".
-func PairingRoundJobPrefix(groupID int64) string {
-	return GroupJobPrefix(groupID) + "pairing:round:"
-}
-
 // ConfigurePairing stores a group's pairing schedule and, in the same
 // transaction, replaces any queued round job with next.
 func (db *DB) ConfigurePairing(ctx context.Context, s PairingSettings, next NewJob) error {

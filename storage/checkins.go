@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kindred-bot/kindred/internal/mood"
 )
 
 // Checkin is one check-in of a member in a server. Note is personal text:
@@ -71,13 +73,6 @@ const (
 )
 
 const checkinColumns = `id, guild_id, user_id, group_id, mood, note, shared, local_date, created_at`
-
-// CheckinPromptJobPrefix is how the dedupe key of every queued check-in
-// prompt of a member in a server begins, so that changing or turning off
-// the reminder cancels them all.
-func CheckinPromptJobPrefix(guildID, userID string) string {
-	return fmt.Sprintf("checkin:prompt:%s:%s:", guildID, userID)
-}
 
 // RecordCheckin stores c and returns the member's streak in this server
 // after it, counted from local dates in the same transaction (today is
@@ -145,7 +140,7 @@ func validCheckin(c Checkin) error {
 	switch _, dateOK := dayNumber(c.LocalDate); {
 	case c.GuildID == "" || c.UserID == "":
 		return errors.New("record check-in: server or member missing")
-	case c.Mood < 1 || c.Mood > 5:
+	case !mood.Valid(c.Mood):
 		return fmt.Errorf("record check-in: mood %d is not 1 to 5", c.Mood)
 	case !dateOK:
 		return fmt.Errorf("record check-in: local date %q is not YYYY-MM-DD", c.LocalDate)

@@ -289,12 +289,6 @@ func (db *DB) ArchiveGroup(ctx context.Context, id int64, now time.Time) (Group,
 	return g, cancelled, tx.Commit()
 }
 
-// GroupJobPrefix is how every dedupe key of a group's jobs begins, so that
-// archiving the group can cancel them all.
-func GroupJobPrefix(groupID int64) string {
-	return fmt.Sprintf("group:%d:", groupID)
-}
-
 // Group returns a group by id, active or archived, or ErrNotFound.
 func (db *DB) Group(ctx context.Context, id int64) (Group, error) {
 	return groupByID(ctx, db.read, id)

@@ -31,6 +31,7 @@ type Job struct {
 // queued or running, enqueuing it again does nothing.
 type NewJob struct {
 	Kind, GuildID, DedupeKey string
+	UserID                   string
 	RunAt                    time.Time
 	Payload                  any // JSON-marshalled; nil is stored as null
 }

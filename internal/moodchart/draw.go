@@ -16,6 +16,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/kindred-bot/kindred/internal/mood"
 )
 
 // dpi maps gonum/plot's points to pixels. At 96 an 11-point label is about
@@ -253,9 +255,9 @@ func (m message) Plot(c draw.Canvas, _ *plot.Plot) {
 type moodTicks struct{}
 
 func (moodTicks) Ticks(_, _ float64) []plot.Tick {
-	ticks := make([]plot.Tick, len(moodNames))
-	for i, name := range moodNames {
-		ticks[i] = plot.Tick{Value: float64(minMood + i), Label: name}
+	ticks := make([]plot.Tick, 0, maxMood-minMood+1)
+	for m := minMood; m <= maxMood; m++ {
+		ticks = append(ticks, plot.Tick{Value: float64(m), Label: mood.Name(m)})
 	}
 	return ticks
 }

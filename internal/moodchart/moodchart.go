@@ -13,6 +13,8 @@ import (
 	"io"
 	"math"
 	"time"
+
+	"github.com/kindred-bot/kindred/internal/mood"
 )
 
 // Width and Height are the PNG's size in pixels. 2:1 fits Discord's
@@ -26,13 +28,11 @@ const MaxDays = 731
 // averageDays is the trailing window of the moving average, in calendar days.
 const averageDays = 7
 
-// Mood scale bounds and names, index = mood - 1.
+// The mood scale's bounds, from internal/mood.
 const (
-	minMood = 1
-	maxMood = 5
+	minMood = mood.Lowest
+	maxMood = mood.Highest
 )
-
-var moodNames = [...]string{"Struggling", "Low", "Okay", "Good", "Great"}
 
 // Day is one local calendar day with check-ins: the mean mood of that
 // day's check-ins.
