@@ -311,6 +311,9 @@ func MemberDataColumns() []MemberColumn {
 
 		{Table: "buddy_avoids", Column: "avoid_id", Use: NotExported, Reason: "an entry naming this member is another member's private avoid list: never shown, and kept so that member is still never paired with them"},
 
+		{Table: "jobs", Column: "user_id", Use: MemberErased},
+		{Table: "jobs_failed", Column: "user_id", Use: MemberErased},
+
 		{Table: "jobs", Column: "payload", Use: JobPayload, Reason: "work addressed to the member carries their user_id in the payload"},
 		{Table: "jobs", Column: "dedupe_key", Use: JobPayload, Reason: "check-in prompts are keyed checkin:prompt:<guild>:<user>:"},
 		{Table: "jobs_failed", Column: "payload", Use: JobPayload, Reason: "as jobs.payload"},
