@@ -339,7 +339,7 @@ func promptJobPrefix(guildID, userID string) string {
 
 func promptJob(guildID, userID string, at time.Time) storage.NewJob {
 	return storage.NewJob{
-		Kind: jobCheckinPrompt, GuildID: guildID, RunAt: at,
+		Kind: jobCheckinPrompt, GuildID: guildID, UserID: userID, RunAt: at,
 		DedupeKey: fmt.Sprintf("%s%d", promptJobPrefix(guildID, userID), at.Unix()),
 		Payload:   promptPayload{GuildID: guildID, UserID: userID},
 	}

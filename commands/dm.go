@@ -47,7 +47,7 @@ type DMButton struct {
 // dmJob builds the job that sends m; dedupe makes a second enqueue of the
 // same DM a no-op.
 func dmJob(dedupe string, runAt time.Time, m DMMessage) storage.NewJob {
-	return storage.NewJob{Kind: jobDM, GuildID: m.GuildID, DedupeKey: dedupe, RunAt: runAt, Payload: m}
+	return storage.NewJob{Kind: jobDM, GuildID: m.GuildID, UserID: m.UserID, DedupeKey: dedupe, RunAt: runAt, Payload: m}
 }
 
 // DMs is the DM sender. It has no commands of its own.
@@ -92,7 +92,7 @@ func (f *DMs) deliver(ctx context.Context, job storage.Job) ([]storage.NewJob, e
 		log.Debug("dm held for quiet hours", "until", until)
 		// Completing this job and enqueueing the held one happen in one
 		// transaction, the old row first, so the dedupe key carries over.
-		return []storage.NewJob{{Kind: jobDM, GuildID: job.GuildID, DedupeKey: job.DedupeKey, RunAt: until, Payload: m}}, nil
+		return []storage.NewJob{{Kind: jobDM, GuildID: job.GuildID, UserID: m.UserID, DedupeKey: job.DedupeKey, RunAt: until, Payload: m}}, nil
 	}
 	if _, sent, err := f.env.DB.SentRef(ctx, job.DedupeKey); err != nil || sent {
 		return nil, err
