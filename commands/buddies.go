@@ -44,8 +44,10 @@ var pairingRoundJob = scheduler.JobDef[roundPayload]{
 
 // pairingFollowupJob asks a pair whether they talked.
 var pairingFollowupJob = scheduler.JobDef[followupPayload]{
-	Kind:        "pairing.followup",
-	Key:         func(p followupPayload, _ time.Time) string { return storage.PairingFollowupJobKey(p.GroupID, p.PairingID) },
+	Kind: "pairing.followup",
+	Key: func(p followupPayload, _ time.Time) string {
+		return storage.PairingFollowupJobKey(p.GroupID, p.PairingID)
+	},
 	Guild:       func(p followupPayload) string { return p.GuildID },
 	MaxAttempts: 5,
 }

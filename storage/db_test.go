@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -59,6 +61,109 @@ func TestOpenKeepsExistingData(t *testing.T) {
 	}
 	if got := countMigrations(t, path); got != storage.SchemaVersion() {
 		t.Errorf("schema_migrations rows = %d, want %d (each migration recorded once)", got, storage.SchemaVersion())
+	}
+}
+
+// migrateTo builds the database at path the way an older Kindred did:
+// the embedded migrations up to and including version, each recorded in
+// schema_migrations. The caller then writes rows in that schema's shape
+// and opens the file with storage.Open to run the rest.
+func migrateTo(t *testing.T, path string, version int) *sql.DB {
+	t.Helper()
+	raw, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	if _, err := raw.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files) // zero-padded numbers: name order is version order
+	for i, f := range files[:version] {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.Exec(string(body)); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if _, err := raw.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, 0)`, i+1, filepath.Base(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return raw
+}
+
+// Jobs queued before jobs had a user_id column get theirs from the
+// payload, or for a check-in prompt from its dedupe key, so /mydata finds
+// them after the upgrade.
+func TestMigrationFillsJobUserIDs(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v7.db")
+	raw := migrateTo(t, path, 7)
+	at := t0.UnixMilli()
+	prompt := func(user string) string { return storage.CheckinPromptJobPrefix(mdGuild, user) + "1764093600" }
+	for _, j := range []struct{ kind, guild, payload, key string }{
+		{"dm", "", `{"user_id":"` + mdAlice + `","content":"hello"}`, "test:dm:alice"},
+		{"checkin.prompt", mdGuild, `{"guild_id":"` + mdGuild + `","user_id":"` + mdAlice + `"}`, prompt(mdAlice)},
+		{"checkin.prompt", mdGuild, `{"guild_id":"` + mdGuild + `"}`, prompt(mdBob)},
+		{"dm", mdGuild, `{"user_id":"` + mdBob + `","guild_id":"` + mdGuild + `"}`, prompt(mdBob) + ":dm"},
+		{"meeting.reminder", mdGuild, `{"meeting_id":3,"starts_at":1764093600,"offset":3600}`, "meeting:3:rem:3600"},
+		{"odd", mdGuild, `not json`, "odd:1"},
+		{"empty", "", `null`, "empty:1"},
+	} {
+		if _, err := raw.Exec(`INSERT INTO jobs (kind, guild_id, payload, run_at, dedupe_key, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			j.kind, j.guild, j.payload, at, j.key, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, j := range []struct{ kind, guild, payload, key string }{
+		{"dm", "", `{"user_id":"` + mdBob + `","content":"hello"}`, "test:dm:bob"},
+		{"checkin.prompt", mdGuild, `{}`, prompt(mdAlice)},
+		{"pairing.round", mdGuild, `{"group_id":4,"at":1764093600}`, "group:4:pairing:round:1764093600"},
+	} {
+		if _, err := raw.Exec(`INSERT INTO jobs_failed (id, kind, guild_id, payload, run_at, dedupe_key, attempts, last_error, created_at, failed_at)
+			VALUES (?, ?, ?, ?, ?, ?, 5, 'gave up', ?, ?)`, 100+i, j.kind, j.guild, j.payload, at, j.key, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	db, err := storage.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("migrate from version 7: %v", err)
+	}
+	defer db.Close()
+	conn := rawConn(t, db)
+	for table, want := range map[string]map[string]string{
+		"jobs": {
+			"test:dm:alice": mdAlice, prompt(mdAlice): mdAlice, prompt(mdBob): mdBob, prompt(mdBob) + ":dm": mdBob,
+			"meeting:3:rem:3600": "", "odd:1": "", "empty:1": "",
+		},
+		"jobs_failed": {"test:dm:bob": mdBob, prompt(mdAlice): mdAlice, "group:4:pairing:round:1764093600": ""},
+	} {
+		got := map[string]string{}
+		rows, err := conn.Query(`SELECT dedupe_key, user_id FROM ` + table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var key, user string
+			if err := rows.Scan(&key, &user); err != nil {
+				t.Fatal(err)
+			}
+			got[key] = user
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s user ids after migrating:\n got %v\nwant %v", table, got, want)
+		}
 	}
 }
 

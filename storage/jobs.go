@@ -19,6 +19,7 @@ type Job struct {
 	ID        int64
 	Kind      string
 	GuildID   string // empty for work that belongs to no server (a member's DMs)
+	UserID    string // the member the payload is about; empty for none
 	DedupeKey string
 	Payload   json.RawMessage
 	RunAt     time.Time
@@ -31,9 +32,11 @@ type Job struct {
 // queued or running, enqueuing it again does nothing.
 type NewJob struct {
 	Kind, GuildID, DedupeKey string
-	UserID                   string
-	RunAt                    time.Time
-	Payload                  any // JSON-marshalled; nil is stored as null
+	// UserID is the member this job's payload is about, if any: /mydata
+	// export and delete find jobs by it.
+	UserID  string
+	RunAt   time.Time
+	Payload any // JSON-marshalled; nil is stored as null
 }
 
 // The SQL of the queue lives here, in one place, so that a PostgreSQL
@@ -43,10 +46,10 @@ type NewJob struct {
 // max(run_at, locked_until) is "when can this job be claimed" and must be
 // spelled exactly as in the jobs_claimable index for SQLite to use it.
 const (
-	jobColumns = `id, kind, guild_id, payload, run_at, dedupe_key, attempts, last_error`
+	jobColumns = `id, kind, guild_id, user_id, payload, run_at, dedupe_key, attempts, last_error`
 
-	insertJobSQL = `INSERT INTO jobs (kind, guild_id, payload, run_at, dedupe_key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+	insertJobSQL = `INSERT INTO jobs (kind, guild_id, user_id, payload, run_at, dedupe_key, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (dedupe_key) DO NOTHING`
 
 	// Arguments: lease end, now, limit. RETURNING yields rows in no
@@ -129,7 +132,7 @@ func insertArgs(j NewJob, created time.Time) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enqueue %s job %q: payload: %w", j.Kind, j.DedupeKey, err)
 	}
-	return []any{j.Kind, j.GuildID, string(payload), j.RunAt.UnixMilli(), j.DedupeKey, created.UnixMilli()}, nil
+	return []any{j.Kind, j.GuildID, j.UserID, string(payload), j.RunAt.UnixMilli(), j.DedupeKey, created.UnixMilli()}, nil
 }
 
 // Enqueue inserts j on its own; see EnqueueTx.
@@ -217,7 +220,7 @@ func scanJobs(rows *sql.Rows) ([]Job, error) {
 		var j Job
 		var payload []byte
 		var runAt int64
-		if err := rows.Scan(&j.ID, &j.Kind, &j.GuildID, &payload, &runAt, &j.DedupeKey, &j.Attempts, &j.LastError); err != nil {
+		if err := rows.Scan(&j.ID, &j.Kind, &j.GuildID, &j.UserID, &payload, &runAt, &j.DedupeKey, &j.Attempts, &j.LastError); err != nil {
 			return nil, err
 		}
 		j.Payload = payload
@@ -322,8 +325,8 @@ func (db *DB) FailJob(ctx context.Context, id int64, errText string) error {
 	}
 	defer tx.Rollback()
 	res, err := tx.ExecContext(ctx, `INSERT INTO jobs_failed
-		(id, kind, guild_id, payload, run_at, dedupe_key, attempts, last_error, created_at, failed_at)
-		SELECT id, kind, guild_id, payload, run_at, dedupe_key, attempts, ?, created_at, ?
+		(id, kind, guild_id, user_id, payload, run_at, dedupe_key, attempts, last_error, created_at, failed_at)
+		SELECT id, kind, guild_id, user_id, payload, run_at, dedupe_key, attempts, ?, created_at, ?
 		FROM jobs WHERE id = ?`,
 		truncateError(errText), time.Now().UnixMilli(), id)
 	if err != nil {

@@ -312,6 +312,30 @@ func TestFailJobKeepsItForInspection(t *testing.T) {
 	}
 }
 
+// The member a job is about goes with it into jobs_failed, where /mydata
+// still finds it.
+func TestFailJobKeepsItsMember(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	dm := job("dm:alice", t0)
+	dm.UserID = mdAlice
+	mustEnqueue(t, db, dm)
+	claimed := mustClaim(t, db, t0, 1)
+	if len(claimed) != 1 || claimed[0].UserID != mdAlice {
+		t.Fatalf("claimed %+v, want the job about %s", claimed, mdAlice)
+	}
+	if err := db.FailJob(ctx, claimed[0].ID, "dms closed"); err != nil {
+		t.Fatal(err)
+	}
+	failed, err := db.FailedJobs(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(failed) != 1 || failed[0].UserID != mdAlice {
+		t.Errorf("failed jobs = %+v, want the job about %s", failed, mdAlice)
+	}
+}
+
 func TestCancelJobsByPrefix(t *testing.T) {
 	ctx := context.Background()
 	db := storagetest.Open(t)

@@ -274,8 +274,10 @@ const (
 	// NotExported columns hold a user id that is not this member's data to
 	// take: kept and never exported, for the reason given.
 	NotExported = "not exported"
-	// JobPayload columns may name the member inside JSON or a dedupe key:
-	// the member's rows are exported (kind and times only) and deleted.
+	// JobPayload columns may name the member inside JSON or a key. They
+	// are not searched: a job's member is its user_id column, and the
+	// member's jobs are exported (kind and times only) and deleted by it.
+	// sent_log keys, which have no such column, are matched by their parts.
 	JobPayload = "job payload"
 )
 
@@ -311,10 +313,13 @@ func MemberDataColumns() []MemberColumn {
 
 		{Table: "buddy_avoids", Column: "avoid_id", Use: NotExported, Reason: "an entry naming this member is another member's private avoid list: never shown, and kept so that member is still never paired with them"},
 
-		{Table: "jobs", Column: "payload", Use: JobPayload, Reason: "work addressed to the member carries their user_id in the payload"},
-		{Table: "jobs", Column: "dedupe_key", Use: JobPayload, Reason: "check-in prompts are keyed checkin:prompt:<guild>:<user>:"},
-		{Table: "jobs_failed", Column: "payload", Use: JobPayload, Reason: "as jobs.payload"},
-		{Table: "jobs_failed", Column: "dedupe_key", Use: JobPayload, Reason: "as jobs.dedupe_key"},
+		{Table: "jobs", Column: "user_id", Use: MemberErased},
+		{Table: "jobs_failed", Column: "user_id", Use: MemberErased},
+
+		{Table: "jobs", Column: "payload", Use: JobPayload, Reason: "work addressed to the member carries their user_id in the payload too; the rows are found by jobs.user_id"},
+		{Table: "jobs", Column: "dedupe_key", Use: JobPayload, Reason: "check-in prompts are keyed checkin:prompt:<guild>:<user>:; the rows are found by jobs.user_id"},
+		{Table: "jobs_failed", Column: "payload", Use: JobPayload, Reason: "as jobs.payload; found by jobs_failed.user_id"},
+		{Table: "jobs_failed", Column: "dedupe_key", Use: JobPayload, Reason: "as jobs.dedupe_key; found by jobs_failed.user_id"},
 		{Table: "sent_log", Column: "key", Use: JobPayload, Reason: "keys of work addressed to the member hold their user id; deleted, not exported: they only record that a message went out"},
 
 		{Table: "warnings", Column: "*", Use: ModerationRecord, Reason: "moderation record"},
@@ -323,11 +328,11 @@ func MemberDataColumns() []MemberColumn {
 	}
 }
 
-// memberJobSQL matches the jobs (and failed jobs) addressed to the member
-// ?1: a payload whose user_id is theirs (DMs, check-in prompts) or a
-// check-in prompt keyed to them.
-const memberJobSQL = `(CASE WHEN json_valid(payload) THEN json_extract(payload, '$.user_id') END = ?1
-	OR (substr(dedupe_key, 1, 15) = 'checkin:prompt:' AND instr(substr(dedupe_key, 15), ':' || ?1 || ':') > 0))`
+// memberJobsWhere matches the jobs (and failed jobs) about the member ?1.
+// Its second term repeats the condition of the partial indexes
+// jobs_by_user and jobs_failed_by_user: without it SQLite cannot tell
+// that they hold every matching row, and scans the table instead.
+const memberJobsWhere = `user_id = ?1 AND user_id <> ''`
 
 // memberSentSQL matches sent_log keys of work addressed to the member ?1:
 // the user id is one ':'-separated part of the key.
@@ -651,7 +656,7 @@ func exportPairings(ctx context.Context, tx *sql.Tx, userID string, d *MemberDat
 func exportJobs(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
 	d.PendingMessages, d.FailedMessages = []PendingMessageData{}, []FailedMessageData{}
 	args := []any{userID}
-	if err := each(ctx, tx, `SELECT kind, guild_id, run_at FROM jobs WHERE `+memberJobSQL+` ORDER BY run_at, id`, args, func(r *sql.Rows) error {
+	if err := each(ctx, tx, `SELECT kind, guild_id, run_at FROM jobs WHERE `+memberJobsWhere+` ORDER BY run_at, id`, args, func(r *sql.Rows) error {
 		var j PendingMessageData
 		var at int64
 		if err := r.Scan(&j.Kind, &j.GuildID, &at); err != nil {
@@ -663,7 +668,7 @@ func exportJobs(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) e
 	}); err != nil {
 		return err
 	}
-	return each(ctx, tx, `SELECT kind, guild_id, run_at, failed_at FROM jobs_failed WHERE `+memberJobSQL+` ORDER BY failed_at, id`, args, func(r *sql.Rows) error {
+	return each(ctx, tx, `SELECT kind, guild_id, run_at, failed_at FROM jobs_failed WHERE `+memberJobsWhere+` ORDER BY failed_at, id`, args, func(r *sql.Rows) error {
 		var j FailedMessageData
 		var at, failed int64
 		if err := r.Scan(&j.Kind, &j.GuildID, &at, &failed); err != nil {
@@ -708,8 +713,8 @@ func (db *DB) EraseMemberData(ctx context.Context, userID string) (ErasedMemberD
 		{&e.Pairings, `DELETE FROM pairing_round_members WHERE user_id = ?1`},
 		{&e.RSVPs, `DELETE FROM meeting_rsvps WHERE user_id = ?1`},
 		{&e.Attendance, `DELETE FROM meeting_attendance WHERE user_id = ?1`},
-		{&e.PendingMessages, `DELETE FROM jobs WHERE ` + memberJobSQL},
-		{&e.FailedMessages, `DELETE FROM jobs_failed WHERE ` + memberJobSQL},
+		{&e.PendingMessages, `DELETE FROM jobs WHERE ` + memberJobsWhere},
+		{&e.FailedMessages, `DELETE FROM jobs_failed WHERE ` + memberJobsWhere},
 		{&e.SentMessageMarks, `DELETE FROM sent_log WHERE ` + memberSentSQL},
 	}
 	for _, s := range steps {

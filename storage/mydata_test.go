@@ -146,13 +146,14 @@ func TestMemberDataCoverageCatchesNewTables(t *testing.T) {
 		`CREATE TABLE journal (id INTEGER PRIMARY KEY, guild_id TEXT, author_id TEXT, body TEXT)`,
 		`ALTER TABLE groups ADD COLUMN archived_by TEXT`,
 		`CREATE TABLE notes (guild_id TEXT, channel_id TEXT, user_id TEXT)`,
+		`CREATE TABLE jobs_archive (id INTEGER PRIMARY KEY, kind TEXT, user_id TEXT, payload TEXT)`,
 	} {
 		if _, err := conn.Exec(stmt); err != nil {
 			t.Fatal(err)
 		}
 	}
 	got := strings.Join(unclassifiedColumns(t, conn), "\n")
-	for _, want := range []string{"journal.author_id", "groups.archived_by", "notes.user_id"} {
+	for _, want := range []string{"journal.author_id", "groups.archived_by", "notes.user_id", "jobs_archive.user_id", "jobs_archive.payload"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the guard missed %s; it said:\n%s", want, got)
 		}
@@ -204,13 +205,13 @@ func live(t *testing.T, db *storage.DB, user, other string) {
 		_, err = db.RecordCheckin(ctx, storage.Checkin{GuildID: guild, UserID: user, Mood: 2, Note: mdNote + " " + user, LocalDate: "2026-12-01", At: mdT0})
 		must(err)
 		must(db.SetCheckinReminder(ctx, storage.CheckinReminder{GuildID: guild, UserID: user, Minute: 20 * 60, Days: storage.ReminderDaily, Timezone: "Europe/Berlin", CreatedAt: mdT0},
-			storage.NewJob{Kind: "checkin.prompt", GuildID: guild, DedupeKey: storage.CheckinPromptJobPrefix(guild, user) + "1", RunAt: mdT0.Add(10 * time.Hour), Payload: map[string]string{"guild_id": guild, "user_id": user}}))
+			storage.NewJob{Kind: "checkin.prompt", GuildID: guild, UserID: user, DedupeKey: storage.CheckinPromptJobPrefix(guild, user) + "1", RunAt: mdT0.Add(10 * time.Hour), Payload: map[string]string{"guild_id": guild, "user_id": user}}))
 		_, err = db.JoinPairing(ctx, g.ID, user, mdT0)
 		must(err)
 		_, err = db.AddAvoid(ctx, guild, user, other, mdT0)
 		must(err)
 	}
-	_, err = db.Enqueue(ctx, storage.NewJob{Kind: "dm", DedupeKey: "test:dm:" + user, RunAt: mdT0.Add(time.Hour), Payload: map[string]string{"user_id": user, "content": "secret " + mdNote}})
+	_, err = db.Enqueue(ctx, storage.NewJob{Kind: "dm", UserID: user, DedupeKey: "test:dm:" + user, RunAt: mdT0.Add(time.Hour), Payload: map[string]string{"user_id": user, "content": "secret " + mdNote}})
 	must(err)
 	must(db.RecordSent(ctx, "test:sent:"+user, "730000000000000001", mdT0))
 }
@@ -315,6 +316,50 @@ func TestExportAndEraseMemberData(t *testing.T) {
 	again, err := db.EraseMemberData(ctx, mdAlice)
 	if err != nil || again.Total() != 0 {
 		t.Errorf("erasing again = %+v, %v; want nothing, harmlessly", again, err)
+	}
+}
+
+// A member's queued and failed jobs are found by the job's user_id, not by
+// reading payloads or keys: another member's jobs, and jobs about no one
+// member, stay.
+func TestMemberJobsAreFoundByUserID(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	dm := func(user string, at time.Time) storage.NewJob {
+		return storage.NewJob{Kind: "dm", UserID: user, DedupeKey: "test:dm:" + user, RunAt: at, Payload: map[string]string{"user_id": user, "content": "secret"}}
+	}
+	prompt := func(user string) storage.NewJob {
+		return storage.NewJob{Kind: "checkin.prompt", GuildID: mdGuild, UserID: user, DedupeKey: storage.CheckinPromptJobPrefix(mdGuild, user) + "1",
+			RunAt: mdT0.Add(2 * time.Hour), Payload: map[string]string{"guild_id": mdGuild, "user_id": user}}
+	}
+	reminder := storage.NewJob{Kind: "meeting.reminder", GuildID: mdGuild, DedupeKey: "meeting:1:rem:3600", RunAt: mdT0.Add(3 * time.Hour), Payload: map[string]int{"meeting_id": 1}}
+	mustEnqueue(t, db, dm(mdAlice, mdT0), prompt(mdAlice), dm(mdBob, mdT0.Add(time.Hour)), prompt(mdBob), reminder)
+	// Alice's DM, the earliest job, fails.
+	claimed := mustClaim(t, db, mdT0, 1)
+	if len(claimed) != 1 || claimed[0].DedupeKey != "test:dm:"+mdAlice {
+		t.Fatalf("claimed %v, want Alice's DM", keys(claimed))
+	}
+	if err := db.FailJob(ctx, claimed[0].ID, "dms closed"); err != nil {
+		t.Fatal(err)
+	}
+
+	d, _ := exportJSON(t, db, mdAlice)
+	if len(d.PendingMessages) != 1 || d.PendingMessages[0].Kind != "checkin.prompt" || len(d.FailedMessages) != 1 || d.FailedMessages[0].Kind != "dm" {
+		t.Errorf("Alice's export: pending %+v, failed %+v; want her prompt pending and her DM failed", d.PendingMessages, d.FailedMessages)
+	}
+	erased, err := db.EraseMemberData(ctx, mdAlice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if erased.PendingMessages != 1 || erased.FailedMessages != 1 {
+		t.Errorf("erased %d pending and %d failed jobs, want 1 and 1", erased.PendingMessages, erased.FailedMessages)
+	}
+	if failed, err := db.FailedJobs(ctx, 10); err != nil || len(failed) != 0 {
+		t.Errorf("failed jobs after erasing = %v, %v; want none", keys(failed), err)
+	}
+	left := mustClaim(t, db, mdT0.Add(24*time.Hour), 10)
+	if !sameKeys(left, "test:dm:"+mdBob, storage.CheckinPromptJobPrefix(mdGuild, mdBob)+"1", "meeting:1:rem:3600") {
+		t.Errorf("jobs left = %v, want Bob's DM and prompt and the meeting reminder", keys(left))
 	}
 }
 
