@@ -29,8 +29,8 @@ const (
 	// unansweredLimit pairings in a row without a We talked from a member
 	// pause them until they join again.
 	unansweredLimit = 3
-	// threadArchiveMinutes is a week: the longest Discord offers.
-	threadArchiveMinutes = 10080
+	// threadArchive is a week: the longest Discord offers.
+	threadArchive = 7 * 24 * time.Hour
 	maxThreadName        = 100
 )
 
@@ -705,21 +705,19 @@ func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storag
 		}
 		who := mentionList(p.Members)
 		name := clipText(fmt.Sprintf("Buddies · %s · round %d · %d", g.Name, round.Number, i+1), maxThreadName)
-		thread, err := f.env.Wire.ThreadStartComplex(g.ChannelID, &discordgo.ThreadStart{
-			Name: name, Type: discordgo.ChannelTypeGuildPrivateThread, Invitable: false, AutoArchiveDuration: threadArchiveMinutes,
-		})
+		threadID, err := f.env.Discord.StartPrivateThread(ctx, g.ChannelID, name, threadArchive)
 		if err != nil {
 			f.env.Log.Warn("could not open pairing thread", "group", g.ID, "pairing", p.ID, "channel", g.ChannelID, "err", err)
 			failed = append(failed, fmt.Sprintf("• %s: %s", who, discordProblem(err)))
 			continue
 		}
-		if err := f.env.DB.SetPairingThread(ctx, p.ID, thread.ID); err != nil {
-			f.env.Log.Warn("could not save pairing thread", "pairing", p.ID, "thread", thread.ID, "err", err)
+		if err := f.env.DB.SetPairingThread(ctx, p.ID, threadID); err != nil {
+			f.env.Log.Warn("could not save pairing thread", "pairing", p.ID, "thread", threadID, "err", err)
 		}
 		var missing []string
 		for _, u := range p.Members {
-			if err := f.env.Wire.ThreadMemberAdd(thread.ID, u); err != nil {
-				f.env.Log.Warn("could not add member to pairing thread", "pairing", p.ID, "thread", thread.ID, "user", u, "err", err)
+			if err := f.env.Discord.AddThreadMember(ctx, threadID, u); err != nil {
+				f.env.Log.Warn("could not add member to pairing thread", "pairing", p.ID, "thread", threadID, "user", u, "err", err)
 				missing = append(missing, "<@"+u+">")
 			}
 		}
@@ -728,11 +726,10 @@ func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storag
 			"This thread is just for you. There's no agenda: a short chat, a voice call, or a check-in message all count. "+
 			"Share only what you're comfortable with, and what's said here stays here.\n\n"+
 			"💬 A conversation starter, if you'd like one: *%s*", who, g.Name, prompt)
-		if _, err := f.env.Wire.ChannelMessageSendComplex(thread.ID, &discordgo.MessageSend{
-			Content:         intro,
-			AllowedMentions: &discordgo.MessageAllowedMentions{Users: slices.Clone(p.Members)},
-		}); err != nil {
-			f.env.Log.Warn("could not post pairing introduction", "pairing", p.ID, "thread", thread.ID, "err", err)
+		// The introduction pings the buddies, and only them: that is how
+		// they learn the thread exists.
+		if _, err := f.env.Discord.Send(ctx, threadID, Message{Content: intro, Ping: slices.Clone(p.Members)}); err != nil {
+			f.env.Log.Warn("could not post pairing introduction", "pairing", p.ID, "thread", threadID, "err", err)
 			failed = append(failed, fmt.Sprintf("• %s: the thread opened but the introduction could not be posted (%s)", who, discordProblem(err)))
 			continue
 		}
@@ -820,8 +817,8 @@ func (f *Buddies) reportToModlog(ctx context.Context, g storage.Group, number in
 	text := fmt.Sprintf("⚠️ Pairing round %d of **%s** is recorded, but some private threads could not be opened in <#%s>:\n%s\n"+
 		"Check that Kindred can view that channel and has **Create Private Threads** and **Send Messages in Threads** there.",
 		number, g.Name, g.ChannelID, strings.Join(failed, "\n"))
-	if _, err := f.env.Wire.ChannelMessageSendComplex(settings.ModlogChannelID, &discordgo.MessageSend{
-		Content: clipText(text, maxMessageContent), AllowedMentions: noMentions(),
+	if _, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{
+		Content: clipText(text, maxMessageContent),
 	}); err != nil {
 		f.env.Log.Warn("could not post to mod-log", "group", g.ID, "channel", settings.ModlogChannelID, "err", err)
 	}
@@ -850,18 +847,17 @@ func (f *Buddies) followup(ctx context.Context, job storage.Job, p followupPaylo
 	if len(pr.Members) == 3 {
 		question = "Did you three get to talk?"
 	}
-	msg, err := f.env.Wire.ChannelMessageSendComplex(pr.ThreadID, &discordgo.MessageSend{
+	msgID, err := f.env.Discord.Send(ctx, pr.ThreadID, Message{
 		Content: question + " Any kind of contact counts. Your answer helps the facilitators see how pairing is going.",
 		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 			discordgo.Button{Label: "We talked", Style: discordgo.SuccessButton, CustomID: buddyAnswerButton.ID(storage.AnswerTalked, pr.ID)},
 			discordgo.Button{Label: "Not yet", Style: discordgo.SecondaryButton, CustomID: buddyAnswerButton.ID(storage.AnswerNotYet, pr.ID)},
 		}}},
-		AllowedMentions: noMentions(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("post follow-up for pairing %d: %w", pr.ID, err)
 	}
-	return nil, f.env.DB.RecordSent(ctx, job.DedupeKey, msg.ID, f.env.Now())
+	return nil, f.env.DB.RecordSent(ctx, job.DedupeKey, msgID, f.env.Now())
 }
 
 // answer records a member's click on We talked or Not yet.
@@ -902,9 +898,8 @@ func reachOutToBuddies(ctx context.Context, env Env, g storage.Group, userID str
 		if p.ThreadID == "" || len(p.Members) < 2 {
 			continue
 		}
-		if _, err := env.Wire.ChannelMessageSendComplex(p.ThreadID, &discordgo.MessageSend{
-			Content:         fmt.Sprintf("💬 <@%s> would welcome a check-in from you when you have a moment. A short hello is plenty.", userID),
-			AllowedMentions: noMentions(),
+		if _, err := env.Discord.Send(ctx, p.ThreadID, Message{
+			Content: fmt.Sprintf("💬 <@%s> would welcome a check-in from you when you have a moment. A short hello is plenty.", userID),
 		}); err != nil {
 			env.Log.Warn("could not reach out in pairing thread", "pairing", p.ID, "thread", p.ThreadID, "err", err)
 			continue

@@ -174,7 +174,7 @@ func (f *Checkins) record(ctx context.Context, req *Request) (*Response, error) 
 
 	lines := []string{fmt.Sprintf("Checked in: **%s**. %s", mood.Name(m), kindWords[m]), streakLine(streak.Days)}
 	if share {
-		lines = append(lines, f.share(req, group, m, note))
+		lines = append(lines, f.share(ctx, req, group, m, note))
 	}
 	if reachOut {
 		told, err := reachOutToBuddies(ctx, f.env, group, req.UserID)
@@ -240,12 +240,12 @@ func (f *Checkins) checkinGroup(ctx context.Context, req *Request, share, reachO
 
 // share posts the member's mood and note in the group channel. The
 // check-in is already saved; a failed post is told, not fatal.
-func (f *Checkins) share(req *Request, g storage.Group, m int, note string) string {
+func (f *Checkins) share(ctx context.Context, req *Request, g storage.Group, m int, note string) string {
 	text := fmt.Sprintf("<@%s> checked in: **%s**", req.UserID, mood.Name(m))
 	if note != "" {
 		text += "\n> " + strings.ReplaceAll(note, "\n", "\n> ")
 	}
-	if _, err := f.env.Wire.ChannelMessageSendComplex(g.ChannelID, &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()}); err != nil {
+	if _, err := f.env.Discord.Send(ctx, g.ChannelID, Message{Content: text}); err != nil {
 		f.env.Log.Warn("could not share check-in", "guild", req.GuildID, "group", g.ID, "err", err)
 		return fmt.Sprintf("I couldn't post it in <#%s> (%s), but your check-in is saved.", g.ChannelID, discordProblem(err))
 	}

@@ -52,6 +52,21 @@ type Message struct {
 	Ping []string
 }
 
+// MessageSend is m as discordgo posts it. Allowed mentions are set here,
+// once for every implementation of the port: no one, or exactly Ping.
+func (m Message) MessageSend() *discordgo.MessageSend {
+	return &discordgo.MessageSend{
+		Content:    m.Content,
+		Embeds:     m.Embeds,
+		Components: m.Components,
+		Files:      m.Files,
+		AllowedMentions: &discordgo.MessageAllowedMentions{
+			Parse: []discordgo.AllowedMentionType{},
+			Users: m.Ping,
+		},
+	}
+}
+
 // What Discord refused, as errors.Is can test for. A *DiscordError
 // matches at most one of them.
 var (
@@ -125,7 +140,6 @@ func DiscordErrorKind(code int) error {
 // discordProblem words a Discord error for the facilitator or moderator
 // who has to fix it.
 func discordProblem(err error) string {
-	err = fromRESTError(err)
 	switch {
 	case errors.Is(err, ErrForbidden):
 		return "Kindred is missing a permission there"

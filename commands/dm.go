@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -95,10 +94,6 @@ func (s ButtonStyle) discord() discordgo.ButtonStyle {
 // DMs is the DM sender. It has no commands of its own.
 type DMs struct {
 	env Env
-	// channels caches each member's DM channel id: Discord returns the same
-	// channel every time, and asking again would double the requests of a
-	// reminder fan-out.
-	channels sync.Map
 }
 
 func (f *DMs) Register(r *Router) {
@@ -136,39 +131,25 @@ func (f *DMs) deliver(ctx context.Context, job storage.Job, m DMMessage) ([]stor
 	if _, sent, err := f.env.DB.SentRef(ctx, job.DedupeKey); err != nil || sent {
 		return nil, err
 	}
-	channelID, err := f.dmChannel(m.UserID)
+	msgID, err := sendDM(ctx, f.env.Discord, m.UserID, Message{Content: m.Content, Components: dmComponents(m.Buttons)})
 	if err != nil {
-		if closedDM(err) {
-			log.Info("dm not delivered: the member's DMs are closed")
-			return nil, nil
-		}
-		return nil, fmt.Errorf("open dm channel: %w", err)
-	}
-	msg, err := f.env.Wire.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
-		Content:         m.Content,
-		Components:      dmComponents(m.Buttons),
-		AllowedMentions: noMentions(),
-	})
-	if err != nil {
-		if closedDM(err) {
+		if errors.Is(err, ErrDMClosed) {
 			log.Info("dm not delivered: the member's DMs are closed")
 			return nil, nil
 		}
 		return nil, fmt.Errorf("send dm: %w", err)
 	}
-	return nil, f.env.DB.RecordSent(ctx, job.DedupeKey, msg.ID, now)
+	return nil, f.env.DB.RecordSent(ctx, job.DedupeKey, msgID, now)
 }
 
-func (f *DMs) dmChannel(userID string) (string, error) {
-	if id, ok := f.channels.Load(userID); ok {
-		return id.(string), nil
-	}
-	channel, err := f.env.Wire.UserChannelCreate(userID)
+// sendDM opens the member's DM channel and posts m there. A member whose
+// DMs are closed gives an error matching ErrDMClosed.
+func sendDM(ctx context.Context, d Discord, userID string, m Message) (messageID string, err error) {
+	channelID, err := d.OpenDM(ctx, userID)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("open dm channel: %w", err)
 	}
-	f.channels.Store(userID, channel.ID)
-	return channel.ID, nil
+	return d.Send(ctx, channelID, m)
 }
 
 // quietUntil reports whether now falls in the member's quiet hours and,
@@ -193,9 +174,6 @@ func quietUntil(p storage.Preferences, now time.Time) (time.Time, bool) {
 	return end, true
 }
 
-func closedDM(err error) bool {
-	return errors.Is(fromRESTError(err), ErrDMClosed)
-}
 
 func dmComponents(buttons []DMButton) []discordgo.MessageComponent {
 	if len(buttons) == 0 {
@@ -208,8 +186,3 @@ func dmComponents(buttons []DMButton) []discordgo.MessageComponent {
 	return []discordgo.MessageComponent{row}
 }
 
-// noMentions is the allowed-mentions value for everything Kindred posts
-// itself: no one is pinged.
-func noMentions() *discordgo.MessageAllowedMentions {
-	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
-}

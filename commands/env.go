@@ -14,8 +14,6 @@ type Env struct {
 	Log     *slog.Logger
 	Now     func() time.Time
 	Discord Discord
-	// Wire is discordgo's own method set, while features move to Discord.
-	Wire LegacyDiscord
 
 	// Version is the running build, shown by /kindred about.
 	Version string

@@ -790,7 +790,7 @@ func (f *Groups) agree(ctx context.Context, req *Request) (*Response, error) {
 	f.env.Log.Info("member joined group", "guild", g.GuildID, "group", g.ID, "user", req.UserID)
 	text := fmt.Sprintf("Welcome to **%s**! You're a member now. Its home is <#%s>.", groupTitle(g), g.ChannelID)
 	if g.RoleID != "" {
-		err := f.env.Wire.GuildMemberRoleAdd(g.GuildID, req.UserID, g.RoleID, discordgo.WithContext(ctx), groupAuditReason("joined", g))
+		err := f.env.Discord.AddRole(ctx, g.GuildID, req.UserID, g.RoleID, groupAuditReason("joined", g))
 		if err != nil {
 			f.env.Log.Warn("could not give group role", "guild", g.GuildID, "group", g.ID, "user", req.UserID, "role", g.RoleID, "err", err)
 			text += "\n\n" + roleTrouble(err, g.RoleID, "give you", "Your membership counts either way.")
@@ -825,7 +825,7 @@ func (f *Groups) leave(ctx context.Context, req *Request) (*Response, error) {
 		text += " You're welcome back any time with `/group join`."
 	}
 	if g.RoleID != "" {
-		if err := f.env.Wire.GuildMemberRoleRemove(g.GuildID, req.UserID, g.RoleID, discordgo.WithContext(ctx), groupAuditReason("left", g)); err != nil {
+		if err := f.env.Discord.RemoveRole(ctx, g.GuildID, req.UserID, g.RoleID, groupAuditReason("left", g)); err != nil {
 			f.env.Log.Warn("could not remove group role", "guild", g.GuildID, "group", g.ID, "user", req.UserID, "role", g.RoleID, "err", err)
 			text += "\n\n" + roleTrouble(err, g.RoleID, "take away", "You've left the group either way.")
 		}
@@ -836,21 +836,18 @@ func (f *Groups) leave(ctx context.Context, req *Request) (*Response, error) {
 // groupAuditReason tells moderators reading the audit log why Kindred
 // changed a member's roles. It names the group by id: its name was typed by
 // a member.
-func groupAuditReason(what string, g storage.Group) discordgo.RequestOption {
-	return discordgo.WithAuditLogReason(fmt.Sprintf("Kindred: member %s group %d", what, g.ID))
+func groupAuditReason(what string, g storage.Group) string {
+	return fmt.Sprintf("Kindred: member %s group %d", what, g.ID)
 }
 
 // roleTrouble tells a member why Kindred couldn't give or take a group's
 // role and who can fix it.
 func roleTrouble(err error, roleID, doing, anyway string) string {
-	var rest *discordgo.RESTError
-	if errors.As(err, &rest) && rest.Message != nil {
-		switch rest.Message.Code {
-		case discordgo.ErrCodeMissingPermissions:
-			return fmt.Sprintf("I couldn't %s the role <@&%s>: Kindred's own role has to sit above it in Server Settings → Roles, with Manage Roles. A moderator can fix that, and change your role by hand. %s", doing, roleID, anyway)
-		case discordgo.ErrCodeUnknownRole:
-			return fmt.Sprintf("The group's role no longer exists, so there was no role to %s. A facilitator can set a new one with `/group edit`. %s", strings.TrimSuffix(doing, " you"), anyway)
-		}
+	switch {
+	case errors.Is(err, ErrForbidden):
+		return fmt.Sprintf("I couldn't %s the role <@&%s>: Kindred's own role has to sit above it in Server Settings → Roles, with Manage Roles. A moderator can fix that, and change your role by hand. %s", doing, roleID, anyway)
+	case errors.Is(err, ErrUnknownRole):
+		return fmt.Sprintf("The group's role no longer exists, so there was no role to %s. A facilitator can set a new one with `/group edit`. %s", strings.TrimSuffix(doing, " you"), anyway)
 	}
 	return fmt.Sprintf("I couldn't %s the role <@&%s> just now. A moderator can do it by hand. %s", doing, roleID, anyway)
 }

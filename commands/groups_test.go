@@ -77,7 +77,7 @@ func createOpts(name string, more ...*discordgo.ApplicationCommandInteractionDat
 func groupEnv(t *testing.T) (Env, *recorder) {
 	env := testEnv(t)
 	rec := newRecorder()
-	env.Wire = rec
+	env.Discord = rec
 	return env, rec
 }
 
@@ -410,7 +410,7 @@ func TestGroupJoinAgreeLeave(t *testing.T) {
 	if ok, _ := env.DB.IsGroupMember(ctx, g.ID, aliceID); !ok {
 		t.Error("Alice is not a member after agreeing")
 	}
-	if calls := rec.Calls("GuildMemberRoleAdd"); len(calls) != 1 || calls[0].String() != "GuildMemberRoleAdd("+guildID+", "+aliceID+", "+circleRoleID+")" {
+	if calls := rec.Calls("AddRole"); len(calls) != 1 || calls[0].String() != "AddRole("+guildID+", "+aliceID+", "+circleRoleID+")" {
 		t.Errorf("role calls = %v", calls)
 	}
 
@@ -421,7 +421,7 @@ func TestGroupJoinAgreeLeave(t *testing.T) {
 	if resp := mustCall(t, env, asMember(aliceID, "group/join", str("group", "Monday Circle"))); !strings.Contains(resp.Content, "already a member") || len(resp.Components) != 0 {
 		t.Errorf("join again = %q with %d components", resp.Content, len(resp.Components))
 	}
-	if n := len(rec.Calls("GuildMemberRoleAdd")); n != 1 {
+	if n := len(rec.Calls("AddRole")); n != 1 {
 		t.Errorf("role given %d times", n)
 	}
 
@@ -432,7 +432,7 @@ func TestGroupJoinAgreeLeave(t *testing.T) {
 	if ok, _ := env.DB.IsGroupMember(ctx, g.ID, aliceID); ok {
 		t.Error("Alice is still a member after leaving")
 	}
-	if calls := rec.Calls("GuildMemberRoleRemove"); len(calls) != 1 || calls[0].String() != "GuildMemberRoleRemove("+guildID+", "+aliceID+", "+circleRoleID+")" {
+	if calls := rec.Calls("RemoveRole"); len(calls) != 1 || calls[0].String() != "RemoveRole("+guildID+", "+aliceID+", "+circleRoleID+")" {
 		t.Errorf("role calls = %v", calls)
 	}
 	_, err := call(t, env, asMember(aliceID, "group/leave", str("group", "Monday Circle")))
@@ -472,7 +472,7 @@ func TestGroupRoleRefusedKeepsMembership(t *testing.T) {
 	mustCall(t, env, asFacilitator("group/create", createOpts("Monday Circle", roleOpt("role", circleRoleID))...))
 	g := mustGroup(t, env, "Monday Circle")
 
-	rec.failNext("GuildMemberRoleAdd", restError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
+	rec.failNext("AddRole", discordError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
 	resp := mustCall(t, env, agreeRequest(aliceID, g.ID))
 	if !resp.Update || !strings.Contains(resp.Content, "Welcome") || !strings.Contains(resp.Content, "couldn't give you the role <@&"+circleRoleID+">") ||
 		!strings.Contains(resp.Content, "above it") || !strings.Contains(resp.Content, "membership counts") {
@@ -491,13 +491,13 @@ func TestGroupRoleRefusedKeepsMembership(t *testing.T) {
 	}
 
 	// The role was deleted meanwhile.
-	rec.failNext("GuildMemberRoleAdd", restError(404, discordgo.ErrCodeUnknownRole, "Unknown Role"))
+	rec.failNext("AddRole", discordError(404, discordgo.ErrCodeUnknownRole, "Unknown Role"))
 	resp = mustCall(t, env, agreeRequest(bobID, g.ID))
 	if !strings.Contains(resp.Content, "no longer exists") || !strings.Contains(resp.Content, "/group edit") {
 		t.Errorf("agree with the role gone = %q", resp.Content)
 	}
 
-	rec.failNext("GuildMemberRoleRemove", restError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
+	rec.failNext("RemoveRole", discordError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
 	resp = mustCall(t, env, asMember(aliceID, "group/leave", str("group", "Monday Circle")))
 	if !strings.Contains(resp.Content, "You've left") || !strings.Contains(resp.Content, "couldn't take away the role") {
 		t.Errorf("leave with the role refused = %q", resp.Content)

@@ -356,10 +356,9 @@ func (f *Meetings) schedule(ctx context.Context, req *Request) (*Response, error
 	}
 	s := series{Meeting: m, rec: rec, loc: loc, cancelled: map[int64]bool{}}
 
-	msg, postErr := f.env.Wire.ChannelMessageSendComplex(group.ChannelID, &discordgo.MessageSend{
-		Embeds:          []*discordgo.MessageEmbed{f.announcement(s, group, start)},
-		Components:      meetingButtons(m.ID, start, true),
-		AllowedMentions: noMentions(),
+	msgID, postErr := f.env.Discord.Send(ctx, group.ChannelID, Message{
+		Embeds:     []*discordgo.MessageEmbed{f.announcement(s, group, start)},
+		Components: meetingButtons(m.ID, start, true),
 	})
 	understood := fmt.Sprintf("Understood **%s** as %s, %s (%s, %s).", echo(req.String("start"), 40), start.In(loc).Format("Monday 2 January 2006, 15:04"),
 		timestamp(start, "R"), zoneName, zoneSource)
@@ -372,7 +371,7 @@ func (f *Meetings) schedule(ctx context.Context, req *Request) (*Response, error
 		f.env.Log.Warn("could not announce meeting", "meeting", m.ID, "channel", group.ChannelID, "err", postErr)
 		lines = append(lines, fmt.Sprintf("⚠️ I couldn't post the announcement in <#%s> (%s). Check that Kindred can view and send messages there; the meeting is saved and reminders will try again.", group.ChannelID, discordProblem(postErr)))
 	} else {
-		if err := f.env.DB.SetMeetingAnnouncement(ctx, m.ID, msg.ChannelID, msg.ID); err != nil {
+		if err := f.env.DB.SetMeetingAnnouncement(ctx, m.ID, group.ChannelID, msgID); err != nil {
 			f.env.Log.Warn("could not save announcement id", "meeting", m.ID, "err", err)
 		}
 		lines = append(lines, fmt.Sprintf("Announced in <#%s> with RSVP buttons.", group.ChannelID))
@@ -585,15 +584,14 @@ func (f *Meetings) remind(ctx context.Context, job storage.Job, p reminderPayloa
 	if _, sent, err := f.env.DB.SentRef(ctx, channelKey); err != nil {
 		return nil, err
 	} else if !sent {
-		msg, err := f.env.Wire.ChannelMessageSendComplex(group.ChannelID, &discordgo.MessageSend{
-			Content:         text,
-			Components:      meetingButtons(m.ID, start, true),
-			AllowedMentions: noMentions(),
+		msgID, err := f.env.Discord.Send(ctx, group.ChannelID, Message{
+			Content:    text,
+			Components: meetingButtons(m.ID, start, true),
 		})
 		if err != nil {
 			return nil, fmt.Errorf("post reminder for meeting %d: %w", m.ID, err)
 		}
-		if err := f.env.DB.RecordSent(ctx, channelKey, msg.ID, now); err != nil {
+		if err := f.env.DB.RecordSent(ctx, channelKey, msgID, now); err != nil {
 			return nil, err
 		}
 	}
@@ -756,7 +754,7 @@ func (f *Meetings) cancel(ctx context.Context, req *Request) (*Response, error) 
 		} else if err != nil {
 			return nil, err
 		}
-		f.notice(group.ChannelID, fmt.Sprintf("**%s** (%s) has been cancelled. No more reminders will be sent for it.", s.Title, group.Name))
+		f.notice(ctx, group.ChannelID, fmt.Sprintf("**%s** (%s) has been cancelled. No more reminders will be sent for it.", s.Title, group.Name))
 		return Ephemeral(fmt.Sprintf("Cancelled **%s**: every date and its reminders. The group channel has been told.", s.Title)), nil
 	}
 	day, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(req.String("occurrence")), s.loc)
@@ -780,14 +778,14 @@ func (f *Meetings) cancel(ctx context.Context, req *Request) (*Response, error) 
 	} else if err != nil {
 		return nil, err
 	}
-	f.notice(group.ChannelID, fmt.Sprintf("**%s** (%s) on %s is cancelled. Other dates go ahead as planned.", s.Title, group.Name, timestamp(start, "F")))
+	f.notice(ctx, group.ChannelID, fmt.Sprintf("**%s** (%s) on %s is cancelled. Other dates go ahead as planned.", s.Title, group.Name, timestamp(start, "F")))
 	return Ephemeral(fmt.Sprintf("Cancelled **%s** on %s; its reminders won't be sent. The group channel has been told.", s.Title, timestamp(start, "F"))), nil
 }
 
 // notice posts a short message in a group channel; failing to post is
 // logged, never fatal, because the cancellation itself is already saved.
-func (f *Meetings) notice(channelID, text string) {
-	if _, err := f.env.Wire.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{Content: text, AllowedMentions: noMentions()}); err != nil {
+func (f *Meetings) notice(ctx context.Context, channelID, text string) {
+	if _, err := f.env.Discord.Send(ctx, channelID, Message{Content: text}); err != nil {
 		f.env.Log.Warn("could not post notice", "channel", channelID, "err", err)
 	}
 }

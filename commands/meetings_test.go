@@ -57,13 +57,13 @@ func TestReminderIsIdempotent(t *testing.T) {
 	if len(jobs) != 1 || jobs[0].Kind != meetingReminderJob.Kind {
 		t.Fatalf("due jobs = %+v, want one reminder", jobs)
 	}
-	posts := len(rec.Calls("ChannelMessageSendComplex")) // the announcement
+	posts := len(rec.Calls("Send")) // the announcement
 	for range 2 {
 		if _, err := meetingReminderJob.Runner(f.remind).Handle(context.Background(), jobs[0]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if got := len(rec.Calls("ChannelMessageSendComplex")) - posts; got != 1 {
+	if got := len(rec.Calls("Send")) - posts; got != 1 {
 		t.Errorf("the reminder ran twice and posted %d times, want once", got)
 	}
 }
@@ -95,7 +95,7 @@ func TestMeetingCancelOccurrenceAndSeries(t *testing.T) {
 	if jobs := claimAll(t, env, time.Date(2026, 12, 1, 17, 30, 0, 0, time.UTC)); len(jobs) != 0 {
 		t.Errorf("jobs due on the cancelled date = %+v, want none", jobs)
 	}
-	if notices := rec.Calls("ChannelMessageSendComplex"); len(notices) != 2 || notices[1].Args[0] != g.ChannelID {
+	if notices := rec.Calls("Send"); len(notices) != 2 || notices[1].Args[0] != g.ChannelID {
 		t.Errorf("the group channel should be told of the cancellation: %v", notices)
 	}
 	_, err := call(t, env, asFacilitator("meeting/cancel", str("meeting", "Circle"), str("occurrence", "2026-12-02")))
@@ -213,7 +213,7 @@ func TestDMSenderHonoursPreferences(t *testing.T) {
 		}
 		return jobs[0]
 	}
-	sends := func() int { return len(rec.Calls("ChannelMessageSendComplex")) }
+	sends := func() int { return len(rec.Calls("Send")) }
 
 	// DMs off: nothing is sent, and the job ends.
 	env.DB.SetDMsEnabled(ctx, aliceID, false, *now)
@@ -242,12 +242,12 @@ func TestDMSenderHonoursPreferences(t *testing.T) {
 
 	// A closed DM is an outcome, not a failure to retry.
 	*now = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
-	rec.failNext("ChannelMessageSendComplex", restError(403, discordgo.ErrCodeCannotSendMessagesToThisUser, "Cannot send messages to this user"))
+	rec.failNext("Send", discordError(403, discordgo.ErrCodeCannotSendMessagesToThisUser, "Cannot send messages to this user"))
 	if next, err := deliver(ctx, job(DMMessage{UserID: aliceID, Content: "e"})); err != nil || len(next) != 0 {
 		t.Errorf("closed DM: next %v err %v, want a quiet end", next, err)
 	}
 	// Any other failure is retried.
-	rec.failNext("ChannelMessageSendComplex", restError(500, 0, "Internal Server Error"))
+	rec.failNext("Send", discordError(500, 0, "Internal Server Error"))
 	if _, err := deliver(ctx, job(DMMessage{UserID: aliceID, Content: "f"})); err == nil {
 		t.Error("a server error should be returned for a retry")
 	}
@@ -283,7 +283,7 @@ func TestMeetingScheduleValidatesEveryOption(t *testing.T) {
 	if ms, _ := env.DB.ActiveMeetings(context.Background(), guildID, 0); len(ms) != 0 {
 		t.Errorf("bad input stored %d meetings", len(ms))
 	}
-	if n := len(rec.Calls("ChannelMessageSendComplex")); n != 0 {
+	if n := len(rec.Calls("Send")); n != 0 {
 		t.Errorf("bad input announced %d times", n)
 	}
 }
@@ -340,7 +340,7 @@ func TestSeriesSkipsRemindersPastWhenPrepared(t *testing.T) {
 	// 1 Dec were already past; 2 Dec's falls exactly then and is due. So
 	// after the announcement: 2 Dec's 7d reminder and 26 Nov's 1h one,
 	// neither marked late.
-	posts := rec.Calls("ChannelMessageSendComplex")[1:]
+	posts := rec.Calls("Send")[1:]
 	var got []string
 	for _, p := range posts {
 		got = append(got, p.Message.Content)

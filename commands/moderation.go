@@ -185,7 +185,7 @@ func (f *Moderation) warn(ctx context.Context, req *Request) (*Response, error) 
 	}
 	if settings.ModlogChannelID == "" {
 		problems = append(problems, "It wasn't logged: no mod-log channel is set. `/kindred setup modlog_channel:#mod-log` sets one.")
-	} else if _, err := f.postModlog(settings.ModlogChannelID, warningEmbed(w, active)); err != nil {
+	} else if _, err := f.postModlog(ctx, settings.ModlogChannelID, warningEmbed(w, active)); err != nil {
 		problems = append(problems, fmt.Sprintf("It couldn't be posted to <#%s>: %s.", settings.ModlogChannelID, discordProblem(err)))
 		log.Warn("warning not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
 	}
@@ -196,7 +196,7 @@ func (f *Moderation) warn(ctx context.Context, req *Request) (*Response, error) 
 		return nil, err
 	}
 	if ok {
-		done, problem := f.escalate(w, rule)
+		done, problem := f.escalate(ctx, w, rule)
 		if problem != "" {
 			problems = append(problems, problem)
 			log.Warn("escalation not applied", "action", rule.Action, "warnings", rule.Warnings)
@@ -211,8 +211,8 @@ func (f *Moderation) warn(ctx context.Context, req *Request) (*Response, error) 
 			} else {
 				text += done
 			}
-			if _, err := f.env.Wire.ChannelMessageSendComplex(settings.ModlogChannelID, &discordgo.MessageSend{
-				Content: text, AllowedMentions: noMentions(),
+			if _, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{
+				Content: text,
 			}); err != nil {
 				log.Warn("escalation not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
 			}
@@ -268,14 +268,11 @@ func (f *Moderation) sendWarningDM(ctx context.Context, w storage.Warning) strin
 		"",
 		"**To appeal** or talk it over, contact the server's moderators in the server. Replies to this DM aren't read. `/warnings` in the server shows your active warnings.",
 	}, "\n")
-	channel, err := f.env.Wire.UserChannelCreate(w.UserID)
-	if err == nil {
-		_, err = f.env.Wire.ChannelMessageSendComplex(channel.ID, &discordgo.MessageSend{Content: content, AllowedMentions: noMentions()})
-	}
+	_, err = sendDM(ctx, f.env.Discord, w.UserID, Message{Content: content})
 	switch {
 	case err == nil:
 		return ""
-	case closedDM(err):
+	case errors.Is(err, ErrDMClosed):
 		return "They weren't sent a DM: their DMs are closed to Kindred (Discord error 50007). Tell them another way if they should know."
 	default:
 		return "They weren't sent a DM: " + discordProblem(err) + "."
@@ -284,19 +281,19 @@ func (f *Moderation) sendWarningDM(ctx context.Context, w storage.Warning) strin
 
 // escalate applies rule to the warned member. It returns what was done,
 // or what went wrong for the moderator.
-func (f *Moderation) escalate(w storage.Warning, rule storage.EscalationRule) (done, problem string) {
+func (f *Moderation) escalate(ctx context.Context, w storage.Warning, rule storage.EscalationRule) (done, problem string) {
 	auditReason := fmt.Sprintf("Kindred escalation: %d active warnings (case #%d)", rule.Warnings, w.Case)
 	var err error
 	switch rule.Action {
 	case storage.ActionTimeout:
 		until := f.env.Now().Add(rule.Duration)
-		err = f.env.Wire.GuildMemberTimeout(w.GuildID, w.UserID, &until, discordgo.WithAuditLogReason(auditReason))
+		err = f.env.Discord.Timeout(ctx, w.GuildID, w.UserID, until, auditReason)
 		done = fmt.Sprintf("<@%s> is timed out for %s, until %s.", w.UserID, scheduler.FormatOffset(rule.Duration), timestamp(until, "F"))
 	case storage.ActionKick:
-		err = f.env.Wire.GuildMemberDeleteWithReason(w.GuildID, w.UserID, auditReason)
+		err = f.env.Discord.Kick(ctx, w.GuildID, w.UserID, auditReason)
 		done = fmt.Sprintf("<@%s> was kicked from the server.", w.UserID)
 	case storage.ActionBan:
-		err = f.env.Wire.GuildBanCreateWithReason(w.GuildID, w.UserID, auditReason, 0)
+		err = f.env.Discord.Ban(ctx, w.GuildID, w.UserID, auditReason)
 		done = fmt.Sprintf("<@%s> was banned from the server.", w.UserID)
 	default:
 		return "", fmt.Sprintf("The escalation rule at %d warnings has an unknown action.", rule.Warnings)
@@ -305,16 +302,15 @@ func (f *Moderation) escalate(w storage.Warning, rule storage.EscalationRule) (d
 		return done, ""
 	}
 	action := map[string]string{storage.ActionTimeout: "time them out", storage.ActionKick: "kick them", storage.ActionBan: "ban them"}[rule.Action]
-	var rest *discordgo.RESTError
-	if errors.As(err, &rest) && rest.Message != nil && rest.Message.Code == discordgo.ErrCodeMissingPermissions {
+	if errors.Is(err, ErrForbidden) {
 		return "", fmt.Sprintf("The escalation rule at %d warnings couldn't %s: Kindred lacks the permission, or the member's role is above Kindred's, or they own the server (Discord error 50013).", rule.Warnings, action)
 	}
 	return "", fmt.Sprintf("The escalation rule at %d warnings couldn't %s: %s.", rule.Warnings, action, discordProblem(err))
 }
 
-func (f *Moderation) postModlog(channelID string, embed *discordgo.MessageEmbed) (*discordgo.Message, error) {
-	return f.env.Wire.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
-		Embeds: []*discordgo.MessageEmbed{embed}, AllowedMentions: noMentions(),
+func (f *Moderation) postModlog(ctx context.Context, channelID string, embed *discordgo.MessageEmbed) (string, error) {
+	return f.env.Discord.Send(ctx, channelID, Message{
+		Embeds: []*discordgo.MessageEmbed{embed},
 	})
 }
 
@@ -463,7 +459,7 @@ func (f *Moderation) unwarn(ctx context.Context, req *Request) (*Response, error
 	case settings.ModlogChannelID == "":
 		text += "\nIt wasn't logged: no mod-log channel is set. `/kindred setup modlog_channel:#mod-log` sets one."
 	default:
-		if _, err := f.postModlog(settings.ModlogChannelID, &discordgo.MessageEmbed{
+		if _, err := f.postModlog(ctx, settings.ModlogChannelID, &discordgo.MessageEmbed{
 			Title: fmt.Sprintf("Warning revoked · case #%d", w.Case), Color: colourCalm, Fields: fields,
 		}); err != nil {
 			text += fmt.Sprintf("\nIt couldn't be posted to <#%s>: %s.", settings.ModlogChannelID, discordProblem(err))
@@ -611,7 +607,7 @@ func (f *Moderation) reportSubmit(ctx context.Context, req *Request) (*Response,
 		return nil, err
 	}
 	if claimed {
-		if _, err := f.postModlog(settings.ModlogChannelID, reportEmbed(r)); err != nil {
+		if _, err := f.postModlog(ctx, settings.ModlogChannelID, reportEmbed(r)); err != nil {
 			log.Warn("report not posted to the mod-log", "channel", settings.ModlogChannelID, "err", err)
 			if err := f.env.DB.ReleaseReport(ctx, r.ID); err != nil {
 				return nil, err
@@ -687,8 +683,8 @@ func postPendingReports(ctx context.Context, env Env, guildID, channelID string)
 		return 0, err
 	}
 	for i, r := range reports {
-		_, err := env.Wire.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
-			Embeds: []*discordgo.MessageEmbed{reportEmbed(r)}, AllowedMentions: noMentions(),
+		_, err := env.Discord.Send(ctx, channelID, Message{
+			Embeds: []*discordgo.MessageEmbed{reportEmbed(r)},
 		})
 		if err != nil {
 			for _, left := range reports[i:] {

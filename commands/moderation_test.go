@@ -21,7 +21,7 @@ const (
 func modEnv(t *testing.T, modlog bool) (Env, *recorder) {
 	env := testEnv(t)
 	rec := newRecorder()
-	env.Wire = rec
+	env.Discord = rec
 	u := storage.GuildSettingsUpdate{ModeratorRoleID: strPtr(modRoleID)}
 	if modlog {
 		u.ModlogChannelID = strPtr(modlogChannelID)
@@ -98,7 +98,7 @@ func TestWarnDMsLogsAndCountsActive(t *testing.T) {
 	if !resp.Ephemeral || !strings.Contains(resp.Content, "case #1") || !strings.Contains(resp.Content, "1 active warning") {
 		t.Errorf("reply = %q", resp.Content)
 	}
-	sends := rec.Calls("ChannelMessageSendComplex")
+	sends := rec.Calls("Send")
 	if len(sends) != 2 {
 		t.Fatalf("sends = %v, want the DM and the mod-log entry", sends)
 	}
@@ -153,7 +153,7 @@ func TestWarnDMsLogsAndCountsActive(t *testing.T) {
 
 func TestWarnWithClosedDMsIsRecordedAndModeratorTold(t *testing.T) {
 	env, rec := modEnv(t, true)
-	rec.failNext("ChannelMessageSendComplex", restError(403, discordgo.ErrCodeCannotSendMessagesToThisUser, "Cannot send messages to this user"))
+	rec.failNext("Send", discordError(403, discordgo.ErrCodeCannotSendMessagesToThisUser, "Cannot send messages to this user"))
 	resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
 	if !strings.Contains(resp.Content, "case #1") || !strings.Contains(resp.Content, "50007") {
 		t.Errorf("reply = %q, want the case and the closed DM", resp.Content)
@@ -169,7 +169,7 @@ func TestWarnWithoutModlogSaysSo(t *testing.T) {
 	if !strings.Contains(resp.Content, "no mod-log channel") {
 		t.Errorf("reply = %q", resp.Content)
 	}
-	if n := len(rec.Calls("ChannelMessageSendComplex")); n != 1 {
+	if n := len(rec.Calls("Send")); n != 1 {
 		t.Errorf("%d messages sent, want only the DM", n)
 	}
 }
@@ -178,11 +178,11 @@ func TestEscalationAppliesAtThreshold(t *testing.T) {
 	env, rec := modEnv(t, true)
 	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 2), str("action", "timeout"), str("duration", "1h")))
 	mustCall(t, env, asModerator("warn", warnOpts(bobID, "one")...))
-	if calls := rec.Calls("GuildMemberTimeout"); len(calls) != 0 {
+	if calls := rec.Calls("Timeout"); len(calls) != 0 {
 		t.Fatalf("timed out after one warning: %v", calls)
 	}
 	resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "two")...))
-	calls := rec.Calls("GuildMemberTimeout")
+	calls := rec.Calls("Timeout")
 	if len(calls) != 1 || calls[0].Args[1] != bobID || calls[0].Args[2] != t0.Add(time.Hour).Format(time.RFC3339) {
 		t.Fatalf("timeouts = %v", calls)
 	}
@@ -192,7 +192,7 @@ func TestEscalationAppliesAtThreshold(t *testing.T) {
 
 	// Kindred can't act on this member (50013): still recorded, and said.
 	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 3), str("action", "kick")))
-	rec.failNext("GuildMemberDeleteWithReason", restError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
+	rec.failNext("GuildMemberDeleteWithReason", discordError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
 	resp = mustCall(t, env, asModerator("warn", warnOpts(bobID, "three")...))
 	if !strings.Contains(resp.Content, "case #3") || !strings.Contains(resp.Content, "50013") || !strings.Contains(resp.Content, "kick") {
 		t.Errorf("reply = %q, want the case recorded and the 50013 explained", resp.Content)
@@ -248,12 +248,12 @@ func TestUnwarn(t *testing.T) {
 	_, err = call(t, env, &Request{Route: "unwarn", GuildID: guildID, UserID: aliceID, Options: opts{intOpt("case", 1)}})
 	wantUserError(t, err, "Only moderators")
 
-	before := len(rec.Calls("ChannelMessageSendComplex"))
+	before := len(rec.Calls("Send"))
 	resp := mustCall(t, env, asModerator("unwarn", intOpt("case", 1), str("reason", "wrong person")))
 	if !strings.Contains(resp.Content, "revoked") {
 		t.Errorf("reply = %q", resp.Content)
 	}
-	sends := rec.Calls("ChannelMessageSendComplex")
+	sends := rec.Calls("Send")
 	if len(sends) != before+1 || sends[len(sends)-1].Args[0] != modlogChannelID {
 		t.Errorf("the revoke wasn't logged: %v", sends)
 	}
@@ -317,7 +317,7 @@ func TestReportWaitsForModlogThenPosts(t *testing.T) {
 	if !strings.Contains(setup.Content, "1 report") {
 		t.Errorf("setup reply = %q", setup.Content)
 	}
-	sends := rec.Calls("ChannelMessageSendComplex")
+	sends := rec.Calls("Send")
 	if len(sends) != 1 || sends[0].Args[0] != modlogChannelID {
 		t.Fatalf("sends = %v", sends)
 	}
@@ -343,7 +343,7 @@ func TestReportWaitsForModlogThenPosts(t *testing.T) {
 		Options: opts{channelOpt("modlog_channel", modlogChannelID)},
 		Resolved: &discordgo.ApplicationCommandInteractionDataResolved{Channels: map[string]*discordgo.Channel{
 			modlogChannelID: {ID: modlogChannelID, Type: discordgo.ChannelTypeGuildText}}}})
-	if n := len(rec.Calls("ChannelMessageSendComplex")); n != 1 {
+	if n := len(rec.Calls("Send")); n != 1 {
 		t.Errorf("%d posts, want the report once", n)
 	}
 }

@@ -1,11 +1,7 @@
 package commands
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
+	"context"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,12 +24,8 @@ type recorder struct {
 type recordedCall struct {
 	Method string
 	Args   []string
-	// Message is what ChannelMessageSendComplex sent.
+	// Message is what Send posted, as it goes to Discord.
 	Message *discordgo.MessageSend
-	// Edit is what ChannelMessageEditComplex sent.
-	Edit *discordgo.MessageEdit
-	// Thread is what ThreadStartComplex sent.
-	Thread *discordgo.ThreadStart
 	// Err is what the call returned.
 	Err error
 }
@@ -42,7 +34,7 @@ func (c recordedCall) String() string {
 	return c.Method + "(" + strings.Join(c.Args, ", ") + ")"
 }
 
-var _ LegacyDiscord = (*recorder)(nil)
+var _ Discord = (*recorder)(nil)
 
 func newRecorder() *recorder {
 	return &recorder{fail: map[string][]error{}}
@@ -85,78 +77,53 @@ func (r *recorder) newID() string {
 	return strconv.Itoa(900000000000000000 + r.next)
 }
 
-func (r *recorder) ChannelMessageSendComplex(channelID string, data *discordgo.MessageSend, _ ...discordgo.RequestOption) (*discordgo.Message, error) {
-	if err := r.record(recordedCall{Method: "ChannelMessageSendComplex", Args: []string{channelID}, Message: data}); err != nil {
-		return nil, err
+func (r *recorder) Send(_ context.Context, channelID string, m Message) (string, error) {
+	if err := r.record(recordedCall{Method: "Send", Args: []string{channelID}, Message: m.MessageSend()}); err != nil {
+		return "", err
 	}
-	return &discordgo.Message{ID: r.newID(), ChannelID: channelID, Content: data.Content, Embeds: data.Embeds, Components: data.Components}, nil
+	return r.newID(), nil
 }
 
-func (r *recorder) ChannelMessageEditComplex(m *discordgo.MessageEdit, _ ...discordgo.RequestOption) (*discordgo.Message, error) {
-	if err := r.record(recordedCall{Method: "ChannelMessageEditComplex", Args: []string{m.Channel, m.ID}, Edit: m}); err != nil {
-		return nil, err
+func (r *recorder) OpenDM(_ context.Context, userID string) (string, error) {
+	if err := r.record(recordedCall{Method: "OpenDM", Args: []string{userID}}); err != nil {
+		return "", err
 	}
-	msg := &discordgo.Message{ID: m.ID, ChannelID: m.Channel}
-	if m.Content != nil {
-		msg.Content = *m.Content
+	return "dm-" + userID, nil
+}
+
+func (r *recorder) AddRole(_ context.Context, guildID, userID, roleID, _ string) error {
+	return r.record(recordedCall{Method: "AddRole", Args: []string{guildID, userID, roleID}})
+}
+
+func (r *recorder) RemoveRole(_ context.Context, guildID, userID, roleID, _ string) error {
+	return r.record(recordedCall{Method: "RemoveRole", Args: []string{guildID, userID, roleID}})
+}
+
+func (r *recorder) StartPrivateThread(_ context.Context, channelID, name string, autoArchive time.Duration) (string, error) {
+	if err := r.record(recordedCall{Method: "StartPrivateThread", Args: []string{channelID, name, autoArchive.String()}}); err != nil {
+		return "", err
 	}
-	return msg, nil
+	return r.newID(), nil
 }
 
-func (r *recorder) UserChannelCreate(recipientID string, _ ...discordgo.RequestOption) (*discordgo.Channel, error) {
-	if err := r.record(recordedCall{Method: "UserChannelCreate", Args: []string{recipientID}}); err != nil {
-		return nil, err
-	}
-	return &discordgo.Channel{ID: "dm-" + recipientID, Type: discordgo.ChannelTypeDM}, nil
+func (r *recorder) AddThreadMember(_ context.Context, threadID, userID string) error {
+	return r.record(recordedCall{Method: "AddThreadMember", Args: []string{threadID, userID}})
 }
 
-func (r *recorder) GuildMemberRoleAdd(guildID, userID, roleID string, _ ...discordgo.RequestOption) error {
-	return r.record(recordedCall{Method: "GuildMemberRoleAdd", Args: []string{guildID, userID, roleID}})
+func (r *recorder) Timeout(_ context.Context, guildID, userID string, until time.Time, _ string) error {
+	return r.record(recordedCall{Method: "Timeout", Args: []string{guildID, userID, until.UTC().Format(time.RFC3339)}})
 }
 
-func (r *recorder) GuildMemberRoleRemove(guildID, userID, roleID string, _ ...discordgo.RequestOption) error {
-	return r.record(recordedCall{Method: "GuildMemberRoleRemove", Args: []string{guildID, userID, roleID}})
+func (r *recorder) Kick(_ context.Context, guildID, userID, reason string) error {
+	return r.record(recordedCall{Method: "Kick", Args: []string{guildID, userID, reason}})
 }
 
-func (r *recorder) ThreadStartComplex(channelID string, data *discordgo.ThreadStart, _ ...discordgo.RequestOption) (*discordgo.Channel, error) {
-	if err := r.record(recordedCall{Method: "ThreadStartComplex", Args: []string{channelID, data.Name}, Thread: data}); err != nil {
-		return nil, err
-	}
-	return &discordgo.Channel{ID: r.newID(), ParentID: channelID, Name: data.Name, Type: data.Type}, nil
+func (r *recorder) Ban(_ context.Context, guildID, userID, reason string) error {
+	return r.record(recordedCall{Method: "Ban", Args: []string{guildID, userID, reason}})
 }
 
-func (r *recorder) ThreadMemberAdd(threadID, memberID string, _ ...discordgo.RequestOption) error {
-	return r.record(recordedCall{Method: "ThreadMemberAdd", Args: []string{threadID, memberID}})
-}
-
-func (r *recorder) GuildMemberTimeout(guildID, userID string, until *time.Time, _ ...discordgo.RequestOption) error {
-	arg := "nil"
-	if until != nil {
-		arg = until.UTC().Format(time.RFC3339)
-	}
-	return r.record(recordedCall{Method: "GuildMemberTimeout", Args: []string{guildID, userID, arg}})
-}
-
-func (r *recorder) GuildMemberDeleteWithReason(guildID, userID, reason string, _ ...discordgo.RequestOption) error {
-	return r.record(recordedCall{Method: "GuildMemberDeleteWithReason", Args: []string{guildID, userID, reason}})
-}
-
-func (r *recorder) GuildBanCreateWithReason(guildID, userID, reason string, days int, _ ...discordgo.RequestOption) error {
-	return r.record(recordedCall{Method: "GuildBanCreateWithReason", Args: []string{guildID, userID, reason, strconv.Itoa(days)}})
-}
-
-// restError is the error discordgo returns when Discord refuses a request,
-// e.g. restError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions").
-func restError(status, code int, message string) error {
-	body, _ := json.Marshal(map[string]any{"code": code, "message": message})
-	return &discordgo.RESTError{
-		Request: &http.Request{Method: http.MethodPut},
-		Response: &http.Response{
-			StatusCode: status,
-			Status:     fmt.Sprintf("%d %s", status, http.StatusText(status)),
-			Body:       io.NopCloser(bytes.NewReader(body)),
-		},
-		ResponseBody: body,
-		Message:      &discordgo.APIErrorMessage{Code: code, Message: message},
-	}
+// discordError is what the port returns when Discord refuses a request,
+// e.g. discordError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions").
+func discordError(status, code int, message string) error {
+	return &DiscordError{Status: status, Code: code, Message: message, Kind: DiscordErrorKind(code)}
 }
