@@ -34,8 +34,12 @@ func newTokenBucket(perSecond, burst int) *tokenBucket {
 	return &tokenBucket{rate: float64(perSecond), burst: float64(burst), tokens: float64(burst), last: time.Now()}
 }
 
-// wait blocks until a token is available or ctx ends.
+// wait blocks until a token is available or ctx ends. A caller whose ctx
+// has already ended gets no token.
 func (b *tokenBucket) wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	for {
 		b.mu.Lock()
 		now := time.Now()
