@@ -34,8 +34,12 @@ func newTokenBucket(perSecond, burst int) *tokenBucket {
 	return &tokenBucket{rate: float64(perSecond), burst: float64(burst), tokens: float64(burst), last: time.Now()}
 }
 
-// wait blocks until a token is available or ctx ends.
+// wait blocks until a token is available or ctx ends. A caller whose ctx
+// has already ended gets no token.
 func (b *tokenBucket) wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	for {
 		b.mu.Lock()
 		now := time.Now()
@@ -58,14 +62,24 @@ func (b *tokenBucket) wait(ctx context.Context) error {
 	}
 }
 
-// limitedDiscord passes every call through the global token bucket.
+// limitedDiscord passes every call of the legacy method set through the
+// global token bucket, which it shares with the Discord port, while
+// features move to the port.
 type limitedDiscord struct {
 	next   commands.LegacyDiscord
 	bucket *tokenBucket
 }
 
-func newLimitedDiscord(next commands.LegacyDiscord) *limitedDiscord {
-	return &limitedDiscord{next: next, bucket: newTokenBucket(globalRequestsPerSecond, globalBurst)}
+func newLimitedDiscord(next commands.LegacyDiscord, bucket *tokenBucket) *limitedDiscord {
+	return &limitedDiscord{next: next, bucket: bucket}
+}
+
+// discordClients returns the Discord port and the legacy method set over
+// session. They share one token bucket: Discord's global limit counts all
+// of Kindred's requests together.
+func discordClients(session *discordgo.Session) (*discordPort, *limitedDiscord) {
+	bucket := newTokenBucket(globalRequestsPerSecond, globalBurst)
+	return newDiscordPort(session, bucket), newLimitedDiscord(session, bucket)
 }
 
 // take waits for a token. The calls carry no context of their own, so a

@@ -88,11 +88,13 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	}
 	log.Info("token accepted", "bot", me.Username, "id", me.ID)
 
+	port, wire := discordClients(session)
 	env := commands.Env{
 		DB:                   db,
 		Log:                  log,
 		Now:                  opts.Now,
-		Wire:                 newLimitedDiscord(session),
+		Discord:              port,
+		Wire:                 wire,
 		Version:              Version(),
 		CheckinRetentionDays: cfg.Privacy.CheckinRetentionDays,
 	}

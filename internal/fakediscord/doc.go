@@ -15,8 +15,9 @@
 //
 // The fake enforces the rules Discord enforces and that a bot can get wrong:
 // authentication, privileged intents, the 3 second interaction deadline,
-// double acknowledgements, message and command validation, and role
-// hierarchy for role changes and moderation.
+// double acknowledgements, message and command validation, role hierarchy
+// for role changes and moderation, and DMs only to users who share a guild
+// with the bot.
 //
 // Adding a REST endpoint means writing a handler (see the routes_*.go files)
 // and listing it in routeTable. Handlers run while the server lock is held,

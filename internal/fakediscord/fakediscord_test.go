@@ -577,6 +577,34 @@ func TestDirectMessages(t *testing.T) {
 	}
 }
 
+// A bot can only message users it shares a server with: anyone else gets
+// 403 50278, even though the DM channel opens.
+func TestDirectMessagesNeedAMutualGuild(t *testing.T) {
+	b := startBot(t, fakediscord.Options{})
+	const strangerID = "100000000000000039"
+	b.fake.AddUser(fakediscord.User{ID: strangerID, Username: "stranger"})
+	ch, err := b.dg.UserChannelCreate(strangerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.dg.ChannelMessageSend(ch.ID, "hi")
+	if status, code := restCode(err); status != 403 || code != 50278 {
+		t.Errorf("DM to a user in no server with the bot: %d %d (%v)", status, code, err)
+	}
+
+	b.fake.AddMember(guildID, fakediscord.Member{User: fakediscord.User{ID: strangerID}})
+	if _, err := b.dg.ChannelMessageSend(ch.ID, "welcome"); err != nil {
+		t.Fatalf("DM once they joined: %v", err)
+	}
+	if err := b.dg.GuildMemberDelete(guildID, strangerID); err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.dg.ChannelMessageSend(ch.ID, "still there?")
+	if status, code := restCode(err); status != 403 || code != 50278 {
+		t.Errorf("DM after they were kicked: %d %d (%v)", status, code, err)
+	}
+}
+
 func TestMultipartCallback(t *testing.T) {
 	b := startBot(t, fakediscord.Options{})
 	b.on("resources", func(s *discordgo.Session, i *discordgo.Interaction) {

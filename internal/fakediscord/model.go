@@ -250,6 +250,8 @@ func (s *Server) userLocked(id string) *discordgo.User {
 }
 
 // AddUser makes a user known outside of any guild, e.g. for DM-only tests.
+// As on Discord, the bot can open a DM channel with such a user but not
+// message them (403, 50278) until they share a guild.
 func (s *Server) AddUser(u User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

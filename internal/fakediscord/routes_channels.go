@@ -16,6 +16,7 @@ const (
 	codeNonTextChannel       = 50008
 	codeInvalidChannelType   = 50024
 	codeThreadAlreadyCreated = 160004
+	codeNoMutualGuilds       = 50278
 )
 
 // channelLocked resolves {channel}, answering 404 Unknown Channel if needed.
@@ -191,8 +192,13 @@ func (s *Server) createMessage(c *call) {
 	}
 	ch := cs.ch
 	switch {
-	case ch.Type == discordgo.ChannelTypeDM:
-		if len(ch.Recipients) > 0 && s.dmBlocked[ch.Recipients[0].ID] {
+	case ch.Type == discordgo.ChannelTypeDM && len(ch.Recipients) > 0:
+		to := ch.Recipients[0].ID
+		if !s.sharesGuildLocked(to) {
+			c.fail(http.StatusForbidden, codeNoMutualGuilds, "Cannot send messages to this user due to having no mutual guilds")
+			return
+		}
+		if s.dmBlocked[to] {
 			c.fail(http.StatusForbidden, codeCannotDMUser, "Cannot send messages to this user")
 			return
 		}
@@ -268,6 +274,17 @@ func (s *Server) createMessage(c *call) {
 	s.storeMessageLocked(m, files)
 	s.emitMessageLocked(&c.out, "MESSAGE_CREATE", m)
 	c.json(http.StatusOK, wire(m))
+}
+
+// sharesGuildLocked reports whether a user is a member of a guild the bot
+// is in: a bot can only DM such users.
+func (s *Server) sharesGuildLocked(userID string) bool {
+	for _, gs := range s.guilds {
+		if gs.members[userID] != nil && gs.members[s.botUser.ID] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // messageLocked resolves {channel}/messages/{message}.

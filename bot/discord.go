@@ -1,0 +1,212 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/commands"
+)
+
+// discordPort is commands.Discord over a discordgo session. Every call
+// first waits for a token of the global bucket, then makes its request;
+// the caller's context bounds both. Errors Discord answers with come back
+// as *commands.DiscordError.
+type discordPort struct {
+	session *discordgo.Session
+	bucket  *tokenBucket
+	// dms caches each member's DM channel id (user id → channel id):
+	// Discord returns the same channel every time.
+	dms sync.Map
+}
+
+var _ commands.Discord = (*discordPort)(nil)
+
+func newDiscordPort(session *discordgo.Session, bucket *tokenBucket) *discordPort {
+	return &discordPort{session: session, bucket: bucket}
+}
+
+// maxAuditReason is the most characters Discord keeps of an audit log
+// reason.
+const maxAuditReason = 512
+
+// call waits for a token, then runs request with ctx and extra as its
+// request options, and translates the error.
+func (d *discordPort) call(ctx context.Context, op string, request func(opts ...discordgo.RequestOption) error, extra ...discordgo.RequestOption) error {
+	if err := d.bucket.wait(ctx); err != nil {
+		return err
+	}
+	opts := append([]discordgo.RequestOption{discordgo.WithContext(ctx)}, extra...)
+	return discordError(op, request(opts...))
+}
+
+// auditReason is the request option that puts reason in the server's audit
+// log, or none when reason is empty. Discord reads the header URL-encoded.
+func auditReason(reason string) []discordgo.RequestOption {
+	if reason == "" {
+		return nil
+	}
+	return []discordgo.RequestOption{discordgo.WithAuditLogReason(url.PathEscape(clipReason(reason)))}
+}
+
+// clipReason shortens an audit log reason to what Discord keeps.
+func clipReason(reason string) string {
+	if r := []rune(reason); len(r) > maxAuditReason {
+		return string(r[:maxAuditReason])
+	}
+	return reason
+}
+
+// discordError turns what discordgo returned into a *commands.DiscordError
+// when Discord refused the request, and otherwise (the network, the
+// context) wraps it with the operation.
+func discordError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var rest *discordgo.RESTError
+	if errors.As(err, &rest) {
+		de := &commands.DiscordError{}
+		if rest.Response != nil {
+			de.Status = rest.Response.StatusCode
+		}
+		if rest.Message != nil {
+			de.Code, de.Message = rest.Message.Code, rest.Message.Message
+		}
+		de.Kind = commands.DiscordErrorKind(de.Code)
+		if de.Status == http.StatusTooManyRequests {
+			de.Kind = commands.ErrRateLimited
+		}
+		return de
+	}
+	var limited *discordgo.RateLimitError
+	if errors.As(err, &limited) {
+		return rateLimited(limited.RateLimit)
+	}
+	var limitedValue discordgo.RateLimitError
+	if errors.As(err, &limitedValue) {
+		return rateLimited(limitedValue.RateLimit)
+	}
+	return fmt.Errorf("discord %s: %w", op, err)
+}
+
+// rateLimited is the error for a 429 that discordgo gave up on.
+func rateLimited(rl *discordgo.RateLimit) *commands.DiscordError {
+	de := &commands.DiscordError{Status: http.StatusTooManyRequests, Kind: commands.ErrRateLimited}
+	if rl != nil && rl.TooManyRequests != nil {
+		de.Message = rl.Message
+	}
+	return de
+}
+
+// mentionOnly allows the listed members to be pinged, and nobody else: no
+// role, no @everyone or @here, whatever the content says.
+func mentionOnly(users []string) *discordgo.MessageAllowedMentions {
+	am := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+	seen := make(map[string]bool, len(users))
+	for _, u := range users {
+		if u != "" && !seen[u] {
+			seen[u] = true
+			am.Users = append(am.Users, u)
+		}
+	}
+	return am
+}
+
+func (d *discordPort) Send(ctx context.Context, channelID string, m commands.Message) (string, error) {
+	var msg *discordgo.Message
+	err := d.call(ctx, "send message", func(opts ...discordgo.RequestOption) (err error) {
+		msg, err = d.session.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
+			Content:         m.Content,
+			Embeds:          m.Embeds,
+			Components:      m.Components,
+			Files:           m.Files,
+			AllowedMentions: mentionOnly(m.Ping),
+		}, opts...)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return msg.ID, nil
+}
+
+func (d *discordPort) OpenDM(ctx context.Context, userID string) (string, error) {
+	if id, ok := d.dms.Load(userID); ok {
+		return id.(string), nil
+	}
+	var ch *discordgo.Channel
+	err := d.call(ctx, "open DM", func(opts ...discordgo.RequestOption) (err error) {
+		ch, err = d.session.UserChannelCreate(userID, opts...)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	d.dms.Store(userID, ch.ID)
+	return ch.ID, nil
+}
+
+func (d *discordPort) AddRole(ctx context.Context, guildID, userID, roleID, reason string) error {
+	return d.call(ctx, "add role", func(opts ...discordgo.RequestOption) error {
+		return d.session.GuildMemberRoleAdd(guildID, userID, roleID, opts...)
+	}, auditReason(reason)...)
+}
+
+func (d *discordPort) RemoveRole(ctx context.Context, guildID, userID, roleID, reason string) error {
+	return d.call(ctx, "remove role", func(opts ...discordgo.RequestOption) error {
+		return d.session.GuildMemberRoleRemove(guildID, userID, roleID, opts...)
+	}, auditReason(reason)...)
+}
+
+func (d *discordPort) StartPrivateThread(ctx context.Context, channelID, name string, autoArchive time.Duration) (string, error) {
+	var th *discordgo.Channel
+	err := d.call(ctx, "start thread", func(opts ...discordgo.RequestOption) (err error) {
+		th, err = d.session.ThreadStartComplex(channelID, &discordgo.ThreadStart{
+			Name:                name,
+			Type:                discordgo.ChannelTypeGuildPrivateThread,
+			Invitable:           false,
+			AutoArchiveDuration: int(autoArchive / time.Minute),
+		}, opts...)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return th.ID, nil
+}
+
+func (d *discordPort) AddThreadMember(ctx context.Context, threadID, userID string) error {
+	return d.call(ctx, "add thread member", func(opts ...discordgo.RequestOption) error {
+		return d.session.ThreadMemberAdd(threadID, userID, opts...)
+	})
+}
+
+// Timeout times a member out until then; a zero until lifts a timeout.
+func (d *discordPort) Timeout(ctx context.Context, guildID, userID string, until time.Time, reason string) error {
+	var u *time.Time
+	if !until.IsZero() {
+		u = &until
+	}
+	return d.call(ctx, "time out member", func(opts ...discordgo.RequestOption) error {
+		return d.session.GuildMemberTimeout(guildID, userID, u, opts...)
+	}, auditReason(reason)...)
+}
+
+func (d *discordPort) Kick(ctx context.Context, guildID, userID, reason string) error {
+	return d.call(ctx, "kick member", func(opts ...discordgo.RequestOption) error {
+		return d.session.GuildMemberDeleteWithReason(guildID, userID, clipReason(reason), opts...)
+	}, auditReason(reason)...)
+}
+
+func (d *discordPort) Ban(ctx context.Context, guildID, userID, reason string) error {
+	return d.call(ctx, "ban member", func(opts ...discordgo.RequestOption) error {
+		return d.session.GuildBanCreateWithReason(guildID, userID, clipReason(reason), 0, opts...)
+	}, auditReason(reason)...)
+}
