@@ -105,30 +105,10 @@ func rateLimited(rl *discordgo.RateLimit) *commands.DiscordError {
 	return de
 }
 
-// mentionOnly allows the listed members to be pinged, and nobody else: no
-// role, no @everyone or @here, whatever the content says.
-func mentionOnly(users []string) *discordgo.MessageAllowedMentions {
-	am := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
-	seen := make(map[string]bool, len(users))
-	for _, u := range users {
-		if u != "" && !seen[u] {
-			seen[u] = true
-			am.Users = append(am.Users, u)
-		}
-	}
-	return am
-}
-
 func (d *discordPort) Send(ctx context.Context, channelID string, m commands.Message) (string, error) {
 	var msg *discordgo.Message
 	err := d.call(ctx, "send message", func(opts ...discordgo.RequestOption) (err error) {
-		msg, err = d.session.ChannelMessageSendComplex(channelID, &discordgo.MessageSend{
-			Content:         m.Content,
-			Embeds:          m.Embeds,
-			Components:      m.Components,
-			Files:           m.Files,
-			AllowedMentions: mentionOnly(m.Ping),
-		}, opts...)
+		msg, err = d.session.ChannelMessageSendComplex(channelID, m.MessageSend(), opts...)
 		return err
 	})
 	if err != nil {

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-
-	"github.com/kindred-bot/kindred/commands"
 )
 
 // Discord allows a bot 50 requests per second across all routes. Kindred's
@@ -62,79 +60,9 @@ func (b *tokenBucket) wait(ctx context.Context) error {
 	}
 }
 
-// limitedDiscord passes every call of the legacy method set through the
-// global token bucket, which it shares with the Discord port, while
-// features move to the port.
-type limitedDiscord struct {
-	next   commands.LegacyDiscord
-	bucket *tokenBucket
-}
-
-func newLimitedDiscord(next commands.LegacyDiscord, bucket *tokenBucket) *limitedDiscord {
-	return &limitedDiscord{next: next, bucket: bucket}
-}
-
-// discordClients returns the Discord port and the legacy method set over
-// session. They share one token bucket: Discord's global limit counts all
-// of Kindred's requests together.
-func discordClients(session *discordgo.Session) (*discordPort, *limitedDiscord) {
-	bucket := newTokenBucket(globalRequestsPerSecond, globalBurst)
-	return newDiscordPort(session, bucket), newLimitedDiscord(session, bucket)
-}
-
-// take waits for a token. The calls carry no context of their own, so a
-// request waits as long as it must; the bucket never waits more than a
-// fraction of a second per queued request.
-func (d *limitedDiscord) take() {
-	_ = d.bucket.wait(context.Background())
-}
-
-func (d *limitedDiscord) ChannelMessageSendComplex(channelID string, data *discordgo.MessageSend, options ...discordgo.RequestOption) (*discordgo.Message, error) {
-	d.take()
-	return d.next.ChannelMessageSendComplex(channelID, data, options...)
-}
-
-func (d *limitedDiscord) ChannelMessageEditComplex(m *discordgo.MessageEdit, options ...discordgo.RequestOption) (*discordgo.Message, error) {
-	d.take()
-	return d.next.ChannelMessageEditComplex(m, options...)
-}
-
-func (d *limitedDiscord) UserChannelCreate(recipientID string, options ...discordgo.RequestOption) (*discordgo.Channel, error) {
-	d.take()
-	return d.next.UserChannelCreate(recipientID, options...)
-}
-
-func (d *limitedDiscord) GuildMemberRoleAdd(guildID, userID, roleID string, options ...discordgo.RequestOption) error {
-	d.take()
-	return d.next.GuildMemberRoleAdd(guildID, userID, roleID, options...)
-}
-
-func (d *limitedDiscord) GuildMemberRoleRemove(guildID, userID, roleID string, options ...discordgo.RequestOption) error {
-	d.take()
-	return d.next.GuildMemberRoleRemove(guildID, userID, roleID, options...)
-}
-
-func (d *limitedDiscord) ThreadStartComplex(channelID string, data *discordgo.ThreadStart, options ...discordgo.RequestOption) (*discordgo.Channel, error) {
-	d.take()
-	return d.next.ThreadStartComplex(channelID, data, options...)
-}
-
-func (d *limitedDiscord) ThreadMemberAdd(threadID, memberID string, options ...discordgo.RequestOption) error {
-	d.take()
-	return d.next.ThreadMemberAdd(threadID, memberID, options...)
-}
-
-func (d *limitedDiscord) GuildMemberTimeout(guildID, userID string, until *time.Time, options ...discordgo.RequestOption) error {
-	d.take()
-	return d.next.GuildMemberTimeout(guildID, userID, until, options...)
-}
-
-func (d *limitedDiscord) GuildMemberDeleteWithReason(guildID, userID, reason string, options ...discordgo.RequestOption) error {
-	d.take()
-	return d.next.GuildMemberDeleteWithReason(guildID, userID, reason, options...)
-}
-
-func (d *limitedDiscord) GuildBanCreateWithReason(guildID, userID, reason string, days int, options ...discordgo.RequestOption) error {
-	d.take()
-	return d.next.GuildBanCreateWithReason(guildID, userID, reason, days, options...)
+// newDiscordClient is the Discord port over session, behind the global
+// token bucket: every request Kindred makes on its own counts against
+// Discord's global limit.
+func newDiscordClient(session *discordgo.Session) *discordPort {
+	return newDiscordPort(session, newTokenBucket(globalRequestsPerSecond, globalBurst))
 }

@@ -43,15 +43,3 @@ func TestTokenBucketHonoursContext(t *testing.T) {
 		t.Fatal("wait returned a token it did not have")
 	}
 }
-
-// The port and the legacy method set draw on one bucket, so together they
-// stay under Discord's global limit.
-func TestDiscordClientsShareOneBucket(t *testing.T) {
-	port, wire := discordClients(nil)
-	if port.bucket == nil || port.bucket != wire.bucket {
-		t.Fatalf("port bucket %p, legacy bucket %p", port.bucket, wire.bucket)
-	}
-	if port.bucket.rate != globalRequestsPerSecond || port.bucket.burst != globalBurst {
-		t.Errorf("bucket %v/s burst %v", port.bucket.rate, port.bucket.burst)
-	}
-}

@@ -88,13 +88,11 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	}
 	log.Info("token accepted", "bot", me.Username, "id", me.ID)
 
-	port, wire := discordClients(session)
 	env := commands.Env{
 		DB:                   db,
 		Log:                  log,
 		Now:                  opts.Now,
-		Discord:              port,
-		Wire:                 wire,
+		Discord:              newDiscordClient(session),
 		Version:              Version(),
 		CheckinRetentionDays: cfg.Privacy.CheckinRetentionDays,
 	}

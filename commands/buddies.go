@@ -31,7 +31,7 @@ const (
 	unansweredLimit = 3
 	// threadArchive is a week: the longest Discord offers.
 	threadArchive = 7 * 24 * time.Hour
-	maxThreadName        = 100
+	maxThreadName = 100
 )
 
 // pairingRoundJob is a group's scheduled pairing round.

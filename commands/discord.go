@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -53,17 +54,21 @@ type Message struct {
 }
 
 // MessageSend is m as discordgo posts it. Allowed mentions are set here,
-// once for every implementation of the port: no one, or exactly Ping.
+// once for every implementation of the port: no one, or exactly Ping —
+// never a role, @everyone or @here, whatever the content says.
 func (m Message) MessageSend() *discordgo.MessageSend {
+	allowed := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
+	for _, u := range m.Ping {
+		if u != "" && !slices.Contains(allowed.Users, u) {
+			allowed.Users = append(allowed.Users, u)
+		}
+	}
 	return &discordgo.MessageSend{
-		Content:    m.Content,
-		Embeds:     m.Embeds,
-		Components: m.Components,
-		Files:      m.Files,
-		AllowedMentions: &discordgo.MessageAllowedMentions{
-			Parse: []discordgo.AllowedMentionType{},
-			Users: m.Ping,
-		},
+		Content:         m.Content,
+		Embeds:          m.Embeds,
+		Components:      m.Components,
+		Files:           m.Files,
+		AllowedMentions: allowed,
 	}
 }
 

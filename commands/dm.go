@@ -174,7 +174,6 @@ func quietUntil(p storage.Preferences, now time.Time) (time.Time, bool) {
 	return end, true
 }
 
-
 func dmComponents(buttons []DMButton) []discordgo.MessageComponent {
 	if len(buttons) == 0 {
 		return nil
@@ -185,4 +184,3 @@ func dmComponents(buttons []DMButton) []discordgo.MessageComponent {
 	}
 	return []discordgo.MessageComponent{row}
 }
-

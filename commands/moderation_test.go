@@ -192,7 +192,7 @@ func TestEscalationAppliesAtThreshold(t *testing.T) {
 
 	// Kindred can't act on this member (50013): still recorded, and said.
 	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 3), str("action", "kick")))
-	rec.failNext("GuildMemberDeleteWithReason", discordError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
+	rec.failNext("Kick", discordError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
 	resp = mustCall(t, env, asModerator("warn", warnOpts(bobID, "three")...))
 	if !strings.Contains(resp.Content, "case #3") || !strings.Contains(resp.Content, "50013") || !strings.Contains(resp.Content, "kick") {
 		t.Errorf("reply = %q, want the case recorded and the 50013 explained", resp.Content)
