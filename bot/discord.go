@@ -79,9 +79,9 @@ func discordError(op string, err error) error {
 		if rest.Message != nil {
 			de.Code, de.Message = rest.Message.Code, rest.Message.Message
 		}
-		de.Kind = commands.DiscordErrorKind(de.Code)
+		de.Cause = commands.DiscordErrorCause(de.Code)
 		if de.Status == http.StatusTooManyRequests {
-			de.Kind = commands.ErrRateLimited
+			de.Cause = commands.ErrRateLimited
 		}
 		return de
 	}
@@ -98,7 +98,7 @@ func discordError(op string, err error) error {
 
 // rateLimited is the error for a 429 that discordgo gave up on.
 func rateLimited(rl *discordgo.RateLimit) *commands.DiscordError {
-	de := &commands.DiscordError{Status: http.StatusTooManyRequests, Kind: commands.ErrRateLimited}
+	de := &commands.DiscordError{Status: http.StatusTooManyRequests, Cause: commands.ErrRateLimited}
 	if rl != nil && rl.TooManyRequests != nil {
 		de.Message = rl.Message
 	}

@@ -444,7 +444,7 @@ func TestDiscordErrorMapping(t *testing.T) {
 		}
 		err := discordError("test", fmt.Errorf("wrapped: %w", rest))
 		de := wantKind(t, name, err, c.kind)
-		if de.Status != c.status || de.Code != c.code || de.Message != message || de.Kind != c.kind {
+		if de.Status != c.status || de.Code != c.code || de.Message != message || de.Cause != c.kind {
 			t.Errorf("%s: %+v", name, de)
 		}
 		if c.status == http.StatusTooManyRequests {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/kindred-bot/kindred/internal/zones"
 	"github.com/kindred-bot/kindred/pairing"
 	"github.com/kindred-bot/kindred/scheduler"
 	"github.com/kindred-bot/kindred/storage"
@@ -365,17 +364,8 @@ func (f *Buddies) unavoid(ctx context.Context, req *Request) (*Response, error) 
 
 // pairingZone is the group's timezone, else the server's, else UTC.
 func (f *Buddies) pairingZone(ctx context.Context, g storage.Group) (string, *time.Location, error) {
-	if n, l, ok := zones.Lookup(g.Timezone); ok {
-		return n, l, nil
-	}
-	s, err := f.env.DB.GuildSettings(ctx, g.GuildID)
-	if err != nil {
-		return "", nil, err
-	}
-	if n, l, ok := zones.Lookup(s.Timezone); ok {
-		return n, l, nil
-	}
-	return "UTC", time.UTC, nil
+	z, err := resolveZone(ctx, f.env.DB, whose{group: &g, guildID: g.GuildID})
+	return z.name, z.loc, err
 }
 
 // nextMonday10 is the first Monday 10:00 in loc after now.
@@ -398,7 +388,7 @@ func (f *Buddies) configure(ctx context.Context, req *Request) (*Response, error
 	if err != nil {
 		return nil, UserErrorf("%s Pairing schedules are `weekly`, `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.", memberText(err))
 	}
-	switch repeat.Kind {
+	switch repeat.Cadence {
 	case scheduler.RepeatWeekly, scheduler.RepeatBiweekly, scheduler.RepeatMonthly, scheduler.RepeatCron:
 	default:
 		return nil, UserErrorf("Pairing repeats: use `weekly` (Mondays 10:00), `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.")
@@ -423,7 +413,7 @@ func (f *Buddies) configure(ctx context.Context, req *Request) (*Response, error
 	}
 	now := f.env.Now()
 	anchor := nextMonday10(now, loc)
-	if repeat.Kind == scheduler.RepeatCron {
+	if repeat.Cadence == scheduler.RepeatCron {
 		anchor = now.Add(time.Minute).Truncate(time.Minute)
 	}
 	rec, err := scheduler.NewRecurrence(repeat, anchor, loc)
@@ -481,7 +471,7 @@ func (f *Buddies) run(ctx context.Context, req *Request) (*Response, error) {
 		lines = append(lines, out.failed...)
 		lines = append(lines, fmt.Sprintf("Check that Kindred can view <#%s> and has **Create Private Threads** and **Send Messages in Threads** there.", g.ChannelID))
 	}
-	return Ephemeral(clipText(strings.Join(lines, "\n"), maxMessageContent)), nil
+	return Ephemeral(clip(strings.Join(lines, "\n"), maxMessageContent)), nil
 }
 
 func (f *Buddies) stats(ctx context.Context, req *Request) (*Response, error) {
@@ -704,7 +694,7 @@ func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storag
 			continue
 		}
 		who := mentionList(p.Members)
-		name := clipText(fmt.Sprintf("Buddies · %s · round %d · %d", g.Name, round.Number, i+1), maxThreadName)
+		name := clip(fmt.Sprintf("Buddies · %s · round %d · %d", g.Name, round.Number, i+1), maxThreadName)
 		threadID, err := f.env.Discord.StartPrivateThread(ctx, g.ChannelID, name, threadArchive)
 		if err != nil {
 			f.env.Log.Warn("could not open pairing thread", "group", g.ID, "pairing", p.ID, "channel", g.ChannelID, "err", err)
@@ -802,26 +792,34 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPa
 		return nil, err
 	}
 	if len(failed) > 0 {
-		f.reportToModlog(ctx, g, number, failed)
+		// An error here retries the job, which finds its round and tries
+		// the missing threads again.
+		return nil, f.reportToModlog(ctx, g, number, failed)
 	}
 	return nil, nil
 }
 
 // reportToModlog tells the server's moderators which threads of a
-// scheduled round could not be opened.
-func (f *Buddies) reportToModlog(ctx context.Context, g storage.Group, number int, failed []string) {
+// scheduled round could not be opened. A server without a mod-log isn't
+// told; not being able to read its settings is an error.
+func (f *Buddies) reportToModlog(ctx context.Context, g storage.Group, number int, failed []string) error {
 	settings, err := f.env.DB.GuildSettings(ctx, g.GuildID)
-	if err != nil || settings.ModlogChannelID == "" {
-		return
+	if err != nil {
+		return fmt.Errorf("report pairing round %d of group %d: %w", number, g.ID, err)
+	}
+	if settings.ModlogChannelID == "" {
+		f.env.Log.Info("pairing threads failed; no mod-log to tell", "group", g.ID, "round", number)
+		return nil
 	}
 	text := fmt.Sprintf("⚠️ Pairing round %d of **%s** is recorded, but some private threads could not be opened in <#%s>:\n%s\n"+
 		"Check that Kindred can view that channel and has **Create Private Threads** and **Send Messages in Threads** there.",
 		number, g.Name, g.ChannelID, strings.Join(failed, "\n"))
 	if _, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{
-		Content: clipText(text, maxMessageContent),
+		Content: clip(text, maxMessageContent),
 	}); err != nil {
 		f.env.Log.Warn("could not post to mod-log", "group", g.ID, "channel", settings.ModlogChannelID, "err", err)
 	}
+	return nil
 }
 
 // followup asks a pair in their thread whether they talked.
@@ -907,12 +905,4 @@ func reachOutToBuddies(ctx context.Context, env Env, g storage.Group, userID str
 		told++
 	}
 	return told, nil
-}
-
-// plural is "1 group" or "3 groups".
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }

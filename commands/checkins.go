@@ -12,7 +12,6 @@ import (
 
 	"github.com/kindred-bot/kindred/internal/mood"
 	"github.com/kindred-bot/kindred/internal/moodchart"
-	"github.com/kindred-bot/kindred/internal/zones"
 	"github.com/kindred-bot/kindred/scheduler"
 	"github.com/kindred-bot/kindred/storage"
 )
@@ -112,21 +111,8 @@ func (f *Checkins) groupAutocomplete(ctx context.Context, req *Request) (*Respon
 // memberLocation is where a member's calendar days are counted: their
 // timezone, else the server's, else UTC.
 func (f *Checkins) memberLocation(ctx context.Context, guildID, userID string) (*time.Location, string, error) {
-	prefs, err := f.env.DB.Preferences(ctx, userID)
-	if err != nil {
-		return nil, "", err
-	}
-	if name, loc, ok := zones.Lookup(prefs.Timezone); ok {
-		return loc, name, nil
-	}
-	settings, err := f.env.DB.GuildSettings(ctx, guildID)
-	if err != nil {
-		return nil, "", err
-	}
-	if name, loc, ok := zones.Lookup(settings.Timezone); ok {
-		return loc, name, nil
-	}
-	return time.UTC, "UTC", nil
+	z, err := resolveZone(ctx, f.env.DB, whose{userID: userID, guildID: guildID})
+	return z.loc, z.name, err
 }
 
 // ---- /checkin ----
@@ -417,10 +403,7 @@ func (f *Checkins) prompt(ctx context.Context, job storage.Job, p promptPayload)
 	if err != nil {
 		return nil, err
 	}
-	loc := time.UTC
-	if _, l, ok := zones.Lookup(r.Timezone); ok {
-		loc = l
-	}
+	loc := firstZone(zoneChoice{r.Timezone, zoneOfMember}).loc
 	now := f.env.Now()
 	local := now.In(loc)
 	endOfDay := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, loc)
@@ -483,10 +466,7 @@ func (f *Checkins) summary(ctx context.Context, req *Request) (*Response, error)
 	if days < 1 || days > maxHistoryDays {
 		return nil, UserErrorf("`days` goes from 1 to %d, for example `days:30`.", maxHistoryDays)
 	}
-	loc := time.UTC
-	if _, l, ok := zones.Lookup(g.Timezone); ok {
-		loc = l
-	}
+	loc := firstZone(zoneChoice{g.Timezone, zoneOfGroup}).loc
 	today := f.env.Now().In(loc)
 	to := today.Format(dateLayout)
 	from := today.AddDate(0, 0, -int(days-1)).Format(dateLayout)
@@ -496,7 +476,7 @@ func (f *Checkins) summary(ctx context.Context, req *Request) (*Response, error)
 	}
 	if s.Members < summaryMinMembers {
 		return Ephemeral(fmt.Sprintf("Not shown: %s checked in during the last %d days, and a summary needs at least %d so that no one's moods can be singled out. Try a longer `days`, or look again later.",
-			peopleCount(s.Members), days, summaryMinMembers)), nil
+			nouns(s.Members, "member"), days, summaryMinMembers)), nil
 	}
 	var dist strings.Builder
 	for m := mood.Highest; m >= mood.Lowest; m-- {
@@ -518,17 +498,10 @@ func (f *Checkins) summary(ctx context.Context, req *Request) (*Response, error)
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title: fmt.Sprintf("%s: check-ins, last %d days", g.Name, days), Color: colourCalm,
 		Fields: []*discordgo.MessageEmbedField{
-			{Name: "Check-ins", Value: fmt.Sprintf("%d from %s", s.Checkins, peopleCount(s.Members))},
+			{Name: "Check-ins", Value: fmt.Sprintf("%d from %s", s.Checkins, nouns(s.Members, "member"))},
 			{Name: "Moods", Value: dist.String()},
 			{Name: "Trend", Value: trend},
 		},
 		Footer: &discordgo.MessageEmbedFooter{Text: "Anonymous: current members' check-ins only, never who or what they wrote."},
 	}}}, nil
-}
-
-func peopleCount(n int) string {
-	if n == 1 {
-		return "1 member"
-	}
-	return fmt.Sprintf("%d members", n)
 }

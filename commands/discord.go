@@ -97,20 +97,20 @@ var (
 	ErrRateLimited = errors.New("rate limited")
 )
 
-// DiscordError is a request Discord refused. Kind is one of the sentinels
+// DiscordError is a request Discord refused. Cause is one of the sentinels
 // above, or nil for a refusal features have no branch for.
 type DiscordError struct {
 	Status  int    // HTTP status
 	Code    int    // Discord's JSON error code; 0 when none came
 	Message string // Discord's own words, for logs and facilitators
-	Kind    error
+	Cause   error
 }
 
 func (e *DiscordError) Error() string {
 	return fmt.Sprintf("discord: %d %d %s", e.Status, e.Code, e.Message)
 }
 
-func (e *DiscordError) Unwrap() error { return e.Kind }
+func (e *DiscordError) Unwrap() error { return e.Cause }
 
 // Discord's JSON error codes that discordgo v0.29.0 has no name for.
 const (
@@ -118,9 +118,9 @@ const (
 	discordCodeTwoFactorRequired = 60003
 )
 
-// DiscordErrorKind maps one of Discord's documented JSON error codes to the
+// DiscordErrorCause maps one of Discord's documented JSON error codes to the
 // sentinel features branch on, or nil.
-func DiscordErrorKind(code int) error {
+func DiscordErrorCause(code int) error {
 	switch code {
 	case discordgo.ErrCodeUnknownChannel:
 		return ErrUnknownChannel

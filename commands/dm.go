@@ -9,7 +9,6 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/kindred-bot/kindred/internal/zones"
 	"github.com/kindred-bot/kindred/scheduler"
 	"github.com/kindred-bot/kindred/storage"
 )
@@ -158,10 +157,7 @@ func quietUntil(p storage.Preferences, now time.Time) (time.Time, bool) {
 	if p.QuietHours == nil {
 		return time.Time{}, false
 	}
-	loc := time.UTC
-	if _, l, ok := zones.Lookup(p.Timezone); ok {
-		loc = l
-	}
+	loc := firstZone(zoneChoice{p.Timezone, zoneOfMember}).loc
 	local := now.In(loc)
 	minute := local.Hour()*60 + local.Minute()
 	if !p.QuietHours.Contains(minute) {

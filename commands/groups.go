@@ -706,7 +706,7 @@ func (f *Groups) groupEmbed(ctx context.Context, g storage.Group) (*discordgo.Me
 			{Name: "Channel", Value: "<#" + g.ChannelID + ">", Inline: true},
 			{Name: "Role", Value: role, Inline: true},
 			{Name: "Timezone", Value: zone, Inline: true},
-			{Name: "Meeting schedule", Value: clipText(schedule, 1024)},
+			{Name: "Meeting schedule", Value: clip(schedule, 1024)},
 			{Name: "Activity", Value: active},
 		},
 	}, nil

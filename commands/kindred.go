@@ -65,52 +65,14 @@ func (f *Kindred) Register(r *Router) {
 	r.Command("kindred/about", f.about, Anywhere)
 }
 
-// setup stores the server's settings; only members who can manage the
-// server may run it.
+// setup stores the server's settings (its route is ManageServer); with no
+// options it shows them.
 func (f *Kindred) setup(ctx context.Context, req *Request) (*Response, error) {
-	var u storage.GuildSettingsUpdate
-	changed := false
-	if ch, err := req.Channel("modlog_channel"); err != nil {
+	u, changed, err := parseSetup(req)
+	if err != nil {
 		return nil, err
-	} else if ch != nil {
-		if ch.Type != discordgo.ChannelTypeGuildText {
-			return nil, UserErrorf("The mod-log needs to be a text channel, for example `#mod-log`.")
-		}
-		u.ModlogChannelID, changed = &ch.ID, true
 	}
-	for option, field := range map[string]**string{"moderator_role": &u.ModeratorRoleID, "facilitator_role": &u.FacilitatorRoleID} {
-		role, err := req.Role(option)
-		if err != nil {
-			return nil, err
-		}
-		if role == nil {
-			continue
-		}
-		if role.ID == req.GuildID {
-			return nil, UserErrorf("`%s` can't be @everyone: pick a role that only some members hold.", option)
-		}
-		*field, changed = &role.ID, true
-	}
-	if req.Has("timezone") {
-		name, _, err := lookupZone(req.String("timezone"))
-		if err != nil {
-			return nil, err
-		}
-		u.Timezone, changed = &name, true
-	}
-	if req.Has("resources_text") {
-		text := strings.TrimSpace(req.String("resources_text"))
-		if n := len([]rune(text)); n > maxResourcesText {
-			return nil, UserErrorf("Resources text can be up to %d characters; yours has %d. Link to a longer page if you need more room.", maxResourcesText, n)
-		}
-		if text == "" || strings.EqualFold(text, resetResources) {
-			text = ""
-		}
-		u.ResourcesText, changed = &text, true
-	}
-
 	var s storage.GuildSettings
-	var err error
 	if changed {
 		s, err = f.env.DB.UpdateGuildSettings(ctx, req.GuildID, u, f.env.Now())
 	} else {
@@ -136,6 +98,54 @@ func (f *Kindred) setup(ctx context.Context, req *Request) (*Response, error) {
 		}
 	}
 	return resp, nil
+}
+
+// parseSetup reads /kindred setup's options into an update, checking each
+// in the order the command lists them, so the first problem named is
+// always the same one; changed is false when no option was given.
+func parseSetup(req *Request) (u storage.GuildSettingsUpdate, changed bool, err error) {
+	if ch, err := req.Channel("modlog_channel"); err != nil {
+		return u, false, err
+	} else if ch != nil {
+		if ch.Type != discordgo.ChannelTypeGuildText {
+			return u, false, UserErrorf("The mod-log needs to be a text channel, for example `#mod-log`.")
+		}
+		u.ModlogChannelID, changed = &ch.ID, true
+	}
+	for _, r := range []struct {
+		option string
+		field  **string
+	}{{"moderator_role", &u.ModeratorRoleID}, {"facilitator_role", &u.FacilitatorRoleID}} {
+		role, err := req.Role(r.option)
+		if err != nil {
+			return u, false, err
+		}
+		if role == nil {
+			continue
+		}
+		if role.ID == req.GuildID {
+			return u, false, UserErrorf("`%s` can't be @everyone: pick a role that only some members hold.", r.option)
+		}
+		*r.field, changed = &role.ID, true
+	}
+	if req.Has("timezone") {
+		name, _, err := lookupZone(req.String("timezone"))
+		if err != nil {
+			return u, false, err
+		}
+		u.Timezone, changed = &name, true
+	}
+	if req.Has("resources_text") {
+		text := strings.TrimSpace(req.String("resources_text"))
+		if n := len([]rune(text)); n > maxResourcesText {
+			return u, false, UserErrorf("Resources text can be up to %d characters; yours has %d. Link to a longer page if you need more room.", maxResourcesText, n)
+		}
+		if strings.EqualFold(text, resetResources) {
+			text = ""
+		}
+		u.ResourcesText, changed = &text, true
+	}
+	return u, changed, nil
 }
 
 func settingsEmbed(title string, s storage.GuildSettings) *discordgo.MessageEmbed {
@@ -218,14 +228,4 @@ func timezoneAutocomplete(ctx context.Context, req *Request) (*Response, error) 
 		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: n, Value: n})
 	}
 	return Choices(choices), nil
-}
-
-// echo prepares something a member typed to be shown back inside `code`
-// marks: at most n characters, on one line, with no backticks to break out.
-func echo(s string, n int) string {
-	s = strings.NewReplacer("`", "'", "\n", " ", "\r", " ").Replace(strings.TrimSpace(s))
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }

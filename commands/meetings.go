@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -13,7 +14,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/kindred-bot/kindred/internal/ical"
-	"github.com/kindred-bot/kindred/internal/zones"
 	"github.com/kindred-bot/kindred/scheduler"
 	"github.com/kindred-bot/kindred/storage"
 )
@@ -331,7 +331,7 @@ func (f *Meetings) schedule(ctx context.Context, req *Request) (*Response, error
 	if format == "" {
 		format = "online"
 	}
-	if !contains(meetingFormats, format) {
+	if !slices.Contains(meetingFormats, format) {
 		return nil, UserErrorf("The format is one of online, in-person or hybrid.")
 	}
 	location := strings.TrimSpace(req.String("location"))
@@ -386,24 +386,14 @@ func (f *Meetings) zone(ctx context.Context, req *Request, group storage.Group) 
 		name, loc, err := lookupZone(req.String("timezone"))
 		return name, loc, "the timezone you gave", err
 	}
-	prefs, err := f.env.DB.Preferences(ctx, req.UserID)
+	z, err := resolveZone(ctx, f.env.DB, whose{userID: req.UserID, group: &group, guildID: req.GuildID})
 	if err != nil {
 		return "", nil, "", err
 	}
-	if n, l, ok := zones.Lookup(prefs.Timezone); ok {
-		return n, l, "your timezone", nil
+	if z.source == zoneUTC {
+		return z.name, z.loc, "no timezone is set: `/preferences timezone` sets yours", nil
 	}
-	if n, l, ok := zones.Lookup(group.Timezone); ok {
-		return n, l, "the group's timezone", nil
-	}
-	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
-	if err != nil {
-		return "", nil, "", err
-	}
-	if n, l, ok := zones.Lookup(settings.Timezone); ok {
-		return n, l, "the server's timezone", nil
-	}
-	return "UTC", time.UTC, "no timezone is set: `/preferences timezone` sets yours", nil
+	return z.name, z.loc, string(z.source), nil
 }
 
 func (f *Meetings) announcement(s series, group storage.Group, next time.Time) *discordgo.MessageEmbed {
@@ -654,7 +644,7 @@ func (f *Meetings) list(ctx context.Context, req *Request) (*Response, error) {
 	for _, o := range upcoming {
 		fmt.Fprintf(&b, "• %s · **%s** (%s)", timestamp(o.start, "F"), o.s.Title, o.group.Name)
 		if o.s.Location != "" {
-			fmt.Fprintf(&b, " · %s", clipText(o.s.Location, 60))
+			fmt.Fprintf(&b, " · %s", clip(o.s.Location, 60))
 		}
 		b.WriteString("\n")
 	}
@@ -955,7 +945,7 @@ func (f *Meetings) startAutocomplete(ctx context.Context, req *Request) (*Respon
 			}
 		}
 		name := fmt.Sprintf("%s (%s)", t.In(loc).Format("Mon 2 Jan 2006, 15:04"), zoneName)
-		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: clipText(name, maxChoiceLength), Value: value})
+		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: clip(name, maxChoiceLength), Value: value})
 	}
 	if typed != "" {
 		add(typed)
@@ -990,7 +980,7 @@ func (f *Meetings) meetingAutocomplete(ctx context.Context, req *Request) (*Resp
 		} else {
 			label += " · no dates ahead"
 		}
-		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: clipText(label, maxChoiceLength), Value: strconv.FormatInt(m.ID, 10)})
+		choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: clip(label, maxChoiceLength), Value: strconv.FormatInt(m.ID, 10)})
 		if len(choices) == maxChoices {
 			break
 		}
@@ -999,11 +989,6 @@ func (f *Meetings) meetingAutocomplete(ctx context.Context, req *Request) (*Resp
 }
 
 // ---- small helpers ----
-
-// timestamp is Discord's markup that shows t in each reader's own timezone.
-func timestamp(t time.Time, style string) string {
-	return fmt.Sprintf("<t:%d:%s>", t.Unix(), style)
-}
 
 // memberText is the message of a parser error, meant for members.
 func memberText(err error) string {
@@ -1027,23 +1012,6 @@ func datesList(ts []time.Time, loc *time.Location) string {
 		parts[i] = t.In(loc).Format("2006-01-02")
 	}
 	return strings.Join(parts, ", ")
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
-}
-
-// clipText shortens s to n characters.
-func clipText(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 // ---- /meeting calendar ----

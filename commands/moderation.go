@@ -640,11 +640,7 @@ func reportEmbed(r storage.Report) *discordgo.MessageEmbed {
 
 // excerpt is at most maxReportExcerpt characters of a message's text.
 func excerpt(content string) string {
-	s := strings.TrimSpace(content)
-	if r := []rune(s); len(r) > maxReportExcerpt {
-		return string(r[:maxReportExcerpt-1]) + "…"
-	}
-	return s
+	return clip(strings.TrimSpace(content), maxReportExcerpt)
 }
 
 func (f *Moderation) rememberDraft(reporterID, messageID, text string) {

@@ -85,9 +85,6 @@ func myDataSummary(d storage.MemberData) string {
 	return strings.Join(parts, ", ")
 }
 
-// nouns is plural for words that take an s.
-func nouns(n int, noun string) string { return plural(n, noun, noun+"s") }
-
 // confirmDelete asks before erasing anything; the button works for this
 // member only, for myDataConfirmWindow.
 func (f *MyData) confirmDelete(ctx context.Context, req *Request) (*Response, error) {

@@ -125,5 +125,5 @@ func (r *recorder) Ban(_ context.Context, guildID, userID, reason string) error 
 // discordError is what the port returns when Discord refuses a request,
 // e.g. discordError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions").
 func discordError(status, code int, message string) error {
-	return &DiscordError{Status: status, Code: code, Message: message, Kind: DiscordErrorKind(code)}
+	return &DiscordError{Status: status, Code: code, Message: message, Cause: DiscordErrorCause(code)}
 }

@@ -16,7 +16,7 @@ import (
 // and ends with examples that work.
 var ErrBadRepeat = errors.New(`repeat can be none, daily, weekly, biweekly, monthly, or a cron schedule such as "0 19 * * 2" (Tuesdays at 19:00)`)
 
-// The kinds of Repeat.
+// The cadences of Repeat.
 const (
 	RepeatNone     = "none"
 	RepeatDaily    = "daily"
@@ -41,8 +41,8 @@ const (
 
 // Repeat is the `repeat` option as a member chose it.
 type Repeat struct {
-	Kind string // RepeatNone, RepeatDaily, RepeatWeekly, RepeatBiweekly, RepeatMonthly or RepeatCron
-	Cron string // for RepeatCron: the five fields, normalised ("0 19 * * 2")
+	Cadence string // RepeatNone, RepeatDaily, RepeatWeekly, RepeatBiweekly, RepeatMonthly or RepeatCron
+	Cron    string // for RepeatCron: the five fields, normalised ("0 19 * * 2")
 }
 
 // ParseRepeat reads the `repeat` option: "none" (or empty), "daily",
@@ -65,15 +65,15 @@ func ParseRepeat(input string) (Repeat, error) {
 	text := strings.Join(words, " ")
 	switch text {
 	case "", RepeatNone, "once", "never":
-		return Repeat{Kind: RepeatNone}, nil
+		return Repeat{Cadence: RepeatNone}, nil
 	case RepeatDaily, "every day":
-		return Repeat{Kind: RepeatDaily}, nil
+		return Repeat{Cadence: RepeatDaily}, nil
 	case RepeatWeekly, "every week":
-		return Repeat{Kind: RepeatWeekly}, nil
+		return Repeat{Cadence: RepeatWeekly}, nil
 	case RepeatBiweekly, "fortnightly", "every other week", "every 2 weeks", "every two weeks":
-		return Repeat{Kind: RepeatBiweekly}, nil
+		return Repeat{Cadence: RepeatBiweekly}, nil
 	case RepeatMonthly, "every month":
-		return Repeat{Kind: RepeatMonthly}, nil
+		return Repeat{Cadence: RepeatMonthly}, nil
 	}
 	switch {
 	case strings.HasPrefix(text, "@"):
@@ -88,7 +88,7 @@ func ParseRepeat(input string) (Repeat, error) {
 	if _, err := parseCron(text); err != nil {
 		return Repeat{}, err
 	}
-	return Repeat{Kind: RepeatCron, Cron: text}, nil
+	return Repeat{Cadence: RepeatCron, Cron: text}, nil
 }
 
 // parseCron reads five normalised cron fields into a schedule that works on
@@ -163,10 +163,10 @@ func wellFormedCron(fields string) bool {
 //     months would leave a group without its meeting.
 //   - cron: the schedule's firings at or after the start.
 type Recurrence struct {
-	kind  string
-	spec  string // five cron fields; for the named kinds, what they amount to
-	loc   *time.Location
-	start time.Time // the first occurrence, or for cron the earliest allowed
+	cadence string
+	spec    string // five cron fields; for the named kinds, what they amount to
+	loc     *time.Location
+	start   time.Time // the first occurrence, or for cron the earliest allowed
 	// The start as the wall clock in loc shows it, to the minute: named
 	// kinds repeat this, whatever daylight saving does to single instants.
 	year                    int
@@ -199,21 +199,21 @@ func NewRecurrence(r Repeat, first time.Time, loc *time.Location) (Recurrence, e
 // also how DecodeRecurrence restores a stored series.
 func buildRecurrence(r Repeat, year int, month time.Month, day, hour, minute int, loc *time.Location) (Recurrence, error) {
 	rec := Recurrence{
-		kind: r.Kind, loc: loc,
+		cadence: r.Cadence, loc: loc,
 		year: year, month: month, day: day, hour: hour, minute: minute,
 		start: wallClock(year, month, day, hour, minute, loc),
 	}
 	weekday := time.Date(year, month, day, 0, 0, 0, 0, time.UTC).Weekday()
-	switch r.Kind {
+	switch r.Cadence {
 	case RepeatNone, "":
-		rec.kind = RepeatNone
+		rec.cadence = RepeatNone
 		rec.spec = fmt.Sprintf("%d %d %d %d *", minute, hour, day, month)
 	case RepeatDaily:
 		rec.step = 1
 		rec.spec = fmt.Sprintf("%d %d * * *", minute, hour)
 	case RepeatWeekly, RepeatBiweekly:
 		rec.step = 7
-		if r.Kind == RepeatBiweekly {
+		if r.Cadence == RepeatBiweekly {
 			rec.step = 14
 		}
 		rec.spec = fmt.Sprintf("%d %d * * %d", minute, hour, weekday)
@@ -234,13 +234,13 @@ func buildRecurrence(r Repeat, year int, month time.Month, day, hour, minute int
 			return Recurrence{}, fmt.Errorf("%q first happens on %s, more than a year after the start: %w", fields, FormatStart(firing, loc), ErrBadRepeat)
 		}
 	default:
-		return Recurrence{}, fmt.Errorf("%q is not a repeat I know: %w", r.Kind, ErrBadRepeat)
+		return Recurrence{}, fmt.Errorf("%q is not a repeat I know: %w", r.Cadence, ErrBadRepeat)
 	}
 	return rec, nil
 }
 
-// Kind is one of the Repeat kinds.
-func (r Recurrence) Kind() string { return r.kind }
+// Cadence is one of the Repeat cadences.
+func (r Recurrence) Cadence() string { return r.cadence }
 
 // Location is the timezone the series keeps its wall-clock time in.
 func (r Recurrence) Location() *time.Location {
@@ -252,7 +252,7 @@ func (r Recurrence) Location() *time.Location {
 
 // First is the series' first occurrence (zero when it has none).
 func (r Recurrence) First() time.Time {
-	if r.kind == "" {
+	if r.cadence == "" {
 		return time.Time{}
 	}
 	return r.Next(r.start.Add(-time.Nanosecond))
@@ -261,7 +261,7 @@ func (r Recurrence) First() time.Time {
 // Next returns the first occurrence strictly after after, or the zero time
 // when there is none (a one-off meeting that has happened).
 func (r Recurrence) Next(after time.Time) time.Time {
-	switch r.kind {
+	switch r.cadence {
 	case RepeatNone:
 		if after.Before(r.start) {
 			return r.start
@@ -363,11 +363,11 @@ func (r Recurrence) nextCron(after time.Time) time.Time {
 // a series keeps meaning 19:00 local even if the zone's rules change. The
 // zero Recurrence encodes as "".
 func (r Recurrence) Encode() string {
-	if r.kind == "" {
+	if r.cadence == "" {
 		return ""
 	}
 	return fmt.Sprintf("CRON_TZ=%s %s;repeat=%s;start=%04d-%02d-%02dT%02d:%02d",
-		r.Location(), r.spec, r.kind, r.year, r.month, r.day, r.hour, r.minute)
+		r.Location(), r.spec, r.cadence, r.year, r.month, r.day, r.hour, r.minute)
 }
 
 // DecodeRecurrence reads what Encode wrote. Text that Encode could not have
@@ -411,7 +411,7 @@ func decodeRecurrence(s string) (Recurrence, error) {
 	if err != nil {
 		return Recurrence{}, err
 	}
-	repeat := Repeat{Kind: kind}
+	repeat := Repeat{Cadence: kind}
 	if kind == RepeatCron {
 		repeat.Cron = fields
 	}
@@ -441,7 +441,7 @@ type pattern struct {
 
 func (r Recurrence) pattern() (pattern, bool) {
 	clock := r.hour*60 + r.minute
-	switch r.kind {
+	switch r.cadence {
 	case RepeatDaily:
 		return pattern{freq: "DAILY", interval: 1, clock: clock}, true
 	case RepeatWeekly, RepeatBiweekly:
@@ -507,9 +507,9 @@ func (r Recurrence) Describe() string {
 	zone := " (" + r.Location().String() + ")"
 	p, ok := r.pattern()
 	switch {
-	case r.kind == RepeatNone:
+	case r.cadence == RepeatNone:
 		return "once"
-	case r.kind == "":
+	case r.cadence == "":
 		return "never"
 	case !ok:
 		return fmt.Sprintf("on the cron schedule %s%s", r.spec, zone)
@@ -555,7 +555,7 @@ func (r Recurrence) RRule() (string, bool) {
 	if !ok {
 		return "", false
 	}
-	if r.kind == RepeatCron {
+	if r.cadence == RepeatCron {
 		// DTSTART carries the time of day, so it must be the schedule's own.
 		first := r.First()
 		if first.IsZero() || first.In(r.loc).Hour()*60+first.In(r.loc).Minute() != p.clock {

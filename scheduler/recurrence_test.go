@@ -9,7 +9,7 @@ import (
 
 func mustRecurrence(t testing.TB, kind, cronFields string, first time.Time, loc *time.Location) Recurrence {
 	t.Helper()
-	rec, err := NewRecurrence(Repeat{Kind: kind, Cron: cronFields}, first, loc)
+	rec, err := NewRecurrence(Repeat{Cadence: kind, Cron: cronFields}, first, loc)
 	if err != nil {
 		t.Fatalf("NewRecurrence(%s %q, %v): %v", kind, cronFields, first, err)
 	}
@@ -34,23 +34,23 @@ func occurrences(t testing.TB, rec Recurrence, n int) []time.Time {
 
 func TestParseRepeat(t *testing.T) {
 	good := map[string]Repeat{
-		"":                 {Kind: RepeatNone},
-		"none":             {Kind: RepeatNone},
-		" None ":           {Kind: RepeatNone},
-		"once":             {Kind: RepeatNone},
-		"daily":            {Kind: RepeatDaily},
-		"WEEKLY":           {Kind: RepeatWeekly},
-		"biweekly":         {Kind: RepeatBiweekly},
-		"every other week": {Kind: RepeatBiweekly},
-		"fortnightly":      {Kind: RepeatBiweekly},
-		"monthly":          {Kind: RepeatMonthly},
-		"0 19 * * 2":       {Kind: RepeatCron, Cron: "0 19 * * 2"},
-		"  0  19 * *  TUE": {Kind: RepeatCron, Cron: "0 19 * * tue"},
-		"30 18 * * 1-5":    {Kind: RepeatCron, Cron: "30 18 * * 1-5"},
-		"0 10,18 * * *":    {Kind: RepeatCron, Cron: "0 10,18 * * *"},
-		"0 19 1,15 * *":    {Kind: RepeatCron, Cron: "0 19 1,15 * *"},
-		"0 19 29 2 *":      {Kind: RepeatCron, Cron: "0 19 29 2 *"},
-		"0 9 ? jan-jun 6":  {Kind: RepeatCron, Cron: "0 9 ? jan-jun 6"},
+		"":                 {Cadence: RepeatNone},
+		"none":             {Cadence: RepeatNone},
+		" None ":           {Cadence: RepeatNone},
+		"once":             {Cadence: RepeatNone},
+		"daily":            {Cadence: RepeatDaily},
+		"WEEKLY":           {Cadence: RepeatWeekly},
+		"biweekly":         {Cadence: RepeatBiweekly},
+		"every other week": {Cadence: RepeatBiweekly},
+		"fortnightly":      {Cadence: RepeatBiweekly},
+		"monthly":          {Cadence: RepeatMonthly},
+		"0 19 * * 2":       {Cadence: RepeatCron, Cron: "0 19 * * 2"},
+		"  0  19 * *  TUE": {Cadence: RepeatCron, Cron: "0 19 * * tue"},
+		"30 18 * * 1-5":    {Cadence: RepeatCron, Cron: "30 18 * * 1-5"},
+		"0 10,18 * * *":    {Cadence: RepeatCron, Cron: "0 10,18 * * *"},
+		"0 19 1,15 * *":    {Cadence: RepeatCron, Cron: "0 19 1,15 * *"},
+		"0 19 29 2 *":      {Cadence: RepeatCron, Cron: "0 19 29 2 *"},
+		"0 9 ? jan-jun 6":  {Cadence: RepeatCron, Cron: "0 9 ? jan-jun 6"},
 	}
 	for in, want := range good {
 		if got, err := ParseRepeat(in); err != nil || got != want {
@@ -312,21 +312,21 @@ func TestCronSeries(t *testing.T) {
 		{"CRON_TZ=Europe/Berlin 0 19 * * 2", "five fields"},
 	}
 	for _, tt := range refused {
-		_, err := NewRecurrence(Repeat{Kind: RepeatCron, Cron: tt.cron}, monday, berlin)
+		_, err := NewRecurrence(Repeat{Cadence: RepeatCron, Cron: tt.cron}, monday, berlin)
 		if !errors.Is(err, ErrBadRepeat) || !strings.Contains(err.Error(), tt.mention) {
 			t.Errorf("NewRecurrence(cron %q) error %v: want ErrBadRepeat saying %q", tt.cron, err, tt.mention)
 		}
 	}
-	if _, err := NewRecurrence(Repeat{Kind: RepeatCron, Cron: "0 19 29 2 *"}, at(berlin, 2027, time.June, 1, 0, 0), berlin); err != nil {
+	if _, err := NewRecurrence(Repeat{Cadence: RepeatCron, Cron: "0 19 29 2 *"}, at(berlin, 2027, time.June, 1, 0, 0), berlin); err != nil {
 		t.Errorf("29 February within a year: %v", err)
 	}
-	if _, err := NewRecurrence(Repeat{Kind: "hourly"}, monday, berlin); !errors.Is(err, ErrBadRepeat) {
+	if _, err := NewRecurrence(Repeat{Cadence: "hourly"}, monday, berlin); !errors.Is(err, ErrBadRepeat) {
 		t.Errorf("unknown kind: %v", err)
 	}
-	if _, err := NewRecurrence(Repeat{Kind: RepeatWeekly}, monday, time.Local); err == nil {
+	if _, err := NewRecurrence(Repeat{Cadence: RepeatWeekly}, monday, time.Local); err == nil {
 		t.Errorf("time.Local can't be stored by name and must be refused")
 	}
-	if _, err := NewRecurrence(Repeat{Kind: RepeatWeekly}, monday, time.FixedZone("X", 3600)); err == nil {
+	if _, err := NewRecurrence(Repeat{Cadence: RepeatWeekly}, monday, time.FixedZone("X", 3600)); err == nil {
 		t.Errorf("a fixed zone can't be stored by name and must be refused")
 	}
 }
@@ -360,7 +360,7 @@ func TestEncodeDecode(t *testing.T) {
 			t.Errorf("DecodeRecurrence(%q): %v", rec.Encode(), err)
 			continue
 		}
-		if back.Encode() != rec.Encode() || back.Describe() != rec.Describe() || back.Kind() != rec.Kind() || back.Location().String() != tt.loc.String() {
+		if back.Encode() != rec.Encode() || back.Describe() != rec.Describe() || back.Cadence() != rec.Cadence() || back.Location().String() != tt.loc.String() {
 			t.Errorf("round trip of %q gave %q, %q", rec.Encode(), back.Encode(), back.Describe())
 		}
 		if a, b := rec.First(), back.First(); !a.Equal(b) {
@@ -472,7 +472,7 @@ func FuzzParseRepeat(f *testing.F) {
 		first := base.Add(time.Duration(((shift%span)+span)%span) * time.Second)
 		rec, err := NewRecurrence(r, first, loc)
 		if err != nil {
-			if !errors.Is(err, ErrBadRepeat) || r.Kind != RepeatCron {
+			if !errors.Is(err, ErrBadRepeat) || r.Cadence != RepeatCron {
 				t.Fatalf("NewRecurrence(%+v) error %v", r, err)
 			}
 			return

@@ -374,24 +374,19 @@ func (db *DB) ExportMemberData(ctx context.Context, userID string, now time.Time
 			return MemberData{}, fmt.Errorf("export member data: %s: %w", s.what, err)
 		}
 	}
-	var guilds []string
-	if err := each(ctx, tx, `SELECT DISTINCT guild_id FROM warnings WHERE user_id = ? ORDER BY guild_id`, []any{userID}, func(r *sql.Rows) error {
-		var g string
-		guilds = append(guilds, g)
-		return r.Scan(&guilds[len(guilds)-1])
+	// Warnings are read in the same snapshot, as /warnings shows them to
+	// their subject: active ones only, in every server.
+	d.Warnings = []WarningData{}
+	if err := each(ctx, tx, `SELECT `+warningColumns+` FROM warnings WHERE user_id = ? ORDER BY guild_id, case_number`, []any{userID}, func(r *sql.Rows) error {
+		w, err := scanWarning(r)
+		if err != nil || !w.Active(now) {
+			return err
+		}
+		d.Warnings = append(d.Warnings, WarningData{GuildID: w.GuildID, Case: strconv.FormatInt(w.Case, 10), Reason: w.Reason,
+			CreatedAt: w.CreatedAt.UTC(), ExpiresAt: w.ExpiresAt.UTC()})
+		return nil
 	}); err != nil {
 		return MemberData{}, fmt.Errorf("export member data: warnings: %w", err)
-	}
-	d.Warnings = []WarningData{}
-	for _, g := range guilds {
-		ws, err := db.ActiveWarnings(ctx, g, userID, now)
-		if err != nil {
-			return MemberData{}, fmt.Errorf("export member data: warnings: %w", err)
-		}
-		for _, w := range ws {
-			d.Warnings = append(d.Warnings, WarningData{GuildID: w.GuildID, Case: strconv.FormatInt(w.Case, 10), Reason: w.Reason,
-				CreatedAt: w.CreatedAt.UTC(), ExpiresAt: w.ExpiresAt.UTC()})
-		}
 	}
 	return d, nil
 }
