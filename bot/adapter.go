@@ -114,15 +114,58 @@ type panicError struct {
 
 func (p *panicError) Error() string { return fmt.Sprintf("panic: %v", p.value) }
 
+// exchange is one interaction on its way through the adapter: what
+// arrived, where it is routed, and what is logged and counted with it.
+type exchange struct {
+	s        responder
+	i        *discordgo.Interaction
+	req      *commands.Request
+	route    *commands.Route // nil for an unknown command or autocomplete
+	label    string          // the route's metrics label
+	kind     string          // the interaction type's metrics label
+	log      *slog.Logger
+	received time.Time
+}
+
+// handle answers one interaction: decode and route it, admit it unless
+// Kindred is stopping, run its handler (deferring if it is slow), reply.
 func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 	received := time.Now()
-	defer func() {
-		// A panic here (outside the handler) would kill the whole process.
-		if v := recover(); v != nil {
-			a.log.Error("panic while answering an interaction", "interaction", i.ID, "panic", v, "stack", string(debug.Stack()))
-		}
-	}()
+	defer a.recoverAnswering(i)
 
+	x := a.decode(s, i, received)
+	if x == nil {
+		return
+	}
+	if !a.begin() {
+		a.refuse(x, outcomeShuttingDown, stoppingText)
+		return
+	}
+	defer a.inflight.Done()
+	if x.route == nil {
+		x.log.Warn("no handler for interaction", "name", x.req.Route)
+		a.refuse(x, outcomeUnknownRoute, unknownRouteText)
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(a.base, a.handlerTimeout)
+	defer cancel()
+	r, deferred := a.run(ctx, x)
+	a.answer(x, r, deferred)
+}
+
+// recoverAnswering is deferred by handle: a panic there (outside the
+// handler) would otherwise kill the whole process.
+func (a *adapter) recoverAnswering(i *discordgo.Interaction) {
+	if v := recover(); v != nil {
+		a.log.Error("panic while answering an interaction", "interaction", i.ID, "panic", v, "stack", string(debug.Stack()))
+	}
+}
+
+// decode reads the interaction and finds its route. A malformed
+// interaction is logged, counted and, where Discord allows an answer,
+// answered here; decode then returns nil.
+func (a *adapter) decode(s responder, i *discordgo.Interaction, received time.Time) *exchange {
 	req, err := buildRequest(i)
 	if err != nil {
 		a.log.Warn("malformed interaction", "interaction", i.ID, "type", int(i.Type), "err", err)
@@ -130,39 +173,54 @@ func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 		if i.Type != discordgo.InteractionApplicationCommandAutocomplete && i.ID != "" && i.Token != "" {
 			a.send(s, i, immediateReply(commands.Ephemeral(genericErrorText), true))
 		}
-		return
+		return nil
 	}
 	kind := req.Type.String()
 	route := a.router.Find(req.Type, req.Route)
-	routeName := "unknown" // a fixed label: custom ids would make metrics unbounded
+	label := "unknown" // a fixed label: custom ids would make metrics unbounded
 	if route != nil {
-		routeName = route.Name
+		label = route.Name
 	}
-	log := a.log.With("route", routeName, "kind", kind, "interaction", i.ID, "guild", req.GuildID)
+	return &exchange{
+		s: s, i: i, req: req, route: route, label: label, kind: kind, received: received,
+		log: a.log.With("route", label, "kind", kind, "interaction", i.ID, "guild", req.GuildID),
+	}
+}
 
-	if !a.begin() {
-		a.metrics.count(routeName, kind, outcomeShuttingDown)
-		if req.Type == commands.AutocompleteInteraction {
-			a.send(s, i, autocompleteReply(nil))
-		} else {
-			a.send(s, i, immediateReply(commands.Ephemeral(stoppingText), true))
-		}
-		return
+// refuse answers an interaction whose handler won't run: autocomplete
+// with no choices, anything else with text, privately.
+func (a *adapter) refuse(x *exchange, outcome, text string) {
+	a.metrics.count(x.label, x.kind, outcome)
+	if x.req.Type == commands.AutocompleteInteraction {
+		a.send(x.s, x.i, autocompleteReply(nil))
+	} else {
+		a.send(x.s, x.i, immediateReply(commands.Ephemeral(text), true))
 	}
-	defer a.inflight.Done()
-	if route == nil {
-		log.Warn("no handler for interaction", "name", req.Route)
-		a.metrics.count(routeName, kind, outcomeUnknownRoute)
-		if req.Type == commands.AutocompleteInteraction {
-			a.send(s, i, autocompleteReply(nil))
-		} else {
-			a.send(s, i, immediateReply(commands.Ephemeral(unknownRouteText), true))
-		}
-		return
-	}
+}
 
-	ctx, cancel := context.WithTimeout(a.base, a.handlerTimeout)
-	defer cancel()
+// run calls the route's handler and, when it is still working after
+// deferAfter, acknowledges the interaction so Discord keeps waiting. It
+// reports whether it did.
+func (a *adapter) run(ctx context.Context, x *exchange) (result, bool) {
+	done := callHandler(ctx, x.route, x.req)
+	timer := time.NewTimer(a.deferAfter)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r, false
+	case <-timer.C:
+	}
+	if x.req.Type == commands.AutocompleteInteraction {
+		// Autocomplete can't be deferred; a late answer is simply dropped by Discord.
+		return <-done, false
+	}
+	a.acknowledge(x)
+	return <-done, true
+}
+
+// callHandler runs the handler on its own goroutine, so that a slow one
+// can be deferred; a panic in it comes back as a *panicError.
+func callHandler(ctx context.Context, route *commands.Route, req *commands.Request) <-chan result {
 	done := make(chan result, 1)
 	go func() {
 		defer func() {
@@ -173,33 +231,45 @@ func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 		resp, err := route.Handler(ctx, req)
 		done <- result{resp: resp, err: err}
 	}()
+	return done
+}
 
-	timer := time.NewTimer(a.deferAfter)
-	defer timer.Stop()
-	var r result
-	deferred := false
-	select {
-	case r = <-done:
-	case <-timer.C:
-		if req.Type == commands.AutocompleteInteraction {
-			// Autocomplete can't be deferred; a late answer is simply dropped by Discord.
-			r = <-done
-			break
-		}
-		deferred = true
-		ack := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
-		if req.Type == commands.ComponentInteraction {
-			ack.Type = discordgo.InteractionResponseDeferredMessageUpdate
-		} else if !route.Public {
-			ack.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
-		}
-		if err := s.InteractionRespond(i, ack); err != nil {
-			log.Error("could not defer interaction", "err", err)
-		}
-		a.metrics.observe(kind, time.Since(received))
-		r = <-done
+// acknowledge defers the reply: a component's message stays as it is
+// (type 6); anything else shows "thinking…" (type 5), privately unless
+// the route is Public.
+func (a *adapter) acknowledge(x *exchange) {
+	ack := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
+	if x.req.Type == commands.ComponentInteraction {
+		ack.Type = discordgo.InteractionResponseDeferredMessageUpdate
+	} else if !x.route.Public {
+		ack.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
 	}
+	if err := x.s.InteractionRespond(x.i, ack); err != nil {
+		x.log.Error("could not defer interaction", "err", err)
+	}
+	a.metrics.observe(x.kind, time.Since(x.received))
+}
 
+// answer sends the handler's result, filling in the deferral if there was
+// one, and counts the outcome.
+func (a *adapter) answer(x *exchange, r result, deferred bool) {
+	outcome, resp := a.response(x.log, r)
+	var sendErr error
+	if deferred {
+		sendErr = a.finishDeferred(x.s, x.i, x.req.Type, x.route, resp)
+	} else {
+		sendErr = a.send(x.s, x.i, a.reply(x.req.Type, x.route, resp))
+		a.metrics.observe(x.kind, time.Since(x.received))
+	}
+	if sendErr != nil {
+		outcome = outcomeSendFailed
+	}
+	a.metrics.count(x.label, x.kind, outcome)
+}
+
+// response maps a handler's result to its outcome and to what the member
+// sees: a user error's own text, or the generic apology for anything else.
+func (a *adapter) response(log *slog.Logger, r result) (string, *commands.Response) {
 	outcome := a.outcome(log, r)
 	resp := r.resp
 	if r.err != nil {
@@ -212,18 +282,7 @@ func (a *adapter) handle(s responder, i *discordgo.Interaction) {
 		log.Error("handler returned neither a response nor an error")
 		outcome, resp = outcomeError, commands.Ephemeral(genericErrorText)
 	}
-
-	var sendErr error
-	if deferred {
-		sendErr = a.finishDeferred(s, i, req.Type, route, resp)
-	} else {
-		sendErr = a.send(s, i, a.reply(req.Type, route, resp))
-		a.metrics.observe(kind, time.Since(received))
-	}
-	if sendErr != nil {
-		outcome = outcomeSendFailed
-	}
-	a.metrics.count(routeName, kind, outcome)
+	return outcome, resp
 }
 
 // outcome logs what went wrong, if anything, and names it for metrics.

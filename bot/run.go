@@ -61,153 +61,268 @@ type Options struct {
 // Run runs Kindred until ctx is cancelled, then shuts down gracefully and
 // returns nil. Problems before serving are *StartupError.
 func Run(ctx context.Context, cfg Config, opts Options) error {
-	if opts.LogOutput == nil {
-		opts.LogOutput = os.Stderr
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	log := opts.Logger
-	if log == nil {
-		log = NewLogger(opts.LogOutput, cfg.Log)
-	}
+	opts = opts.withDefaults(cfg)
+	p := &process{cfg: cfg, opts: opts, log: opts.Logger}
+	defer p.release()
 
-	db, err := storage.Open(ctx, cfg.Database.Path)
-	if err != nil {
-		return startupErrorf("database %s: %v", cfg.Database.Path, err)
+	if err := p.openStorage(ctx); err != nil {
+		return err
 	}
-	defer db.Close()
+	me, err := p.connect()
+	if err != nil {
+		return err
+	}
+	p.buildAdapter(ctx)
+	p.buildScheduler()
+	if err := p.startHTTP(); err != nil {
+		return err
+	}
+	appID, changed, err := p.openGateway(me)
+	if err != nil {
+		return err
+	}
+	p.startScheduler(ctx)
+	p.announce(appID, changed)
 
-	session, err := newSession(cfg)
-	if err != nil {
-		return startupErrorf("discord: %v", err)
+	<-ctx.Done()
+	p.shutdown()
+	return nil
+}
+
+// withDefaults fills in what the caller left zero.
+func (o Options) withDefaults(cfg Config) Options {
+	if o.LogOutput == nil {
+		o.LogOutput = os.Stderr
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = NewLogger(o.LogOutput, cfg.Log)
+	}
+	return o
+}
+
+// process holds the running pieces of Kindred, built one step at a time
+// by Run. A field is nil until its step has run.
+type process struct {
+	cfg  Config
+	opts Options
+	log  *slog.Logger
+
+	db      *storage.DB
+	session *discordgo.Session
+	router  *commands.Router
+	metrics *metrics
+
+	adapter        *adapter
+	cancelHandlers context.CancelFunc
+
+	sched         *scheduler.Scheduler
+	stopScheduler context.CancelFunc
+	schedDone     chan struct{} // closed when the scheduler's loop has returned
+
+	srv      *http.Server
+	httpAddr string // "" when HTTP is disabled
+}
+
+// openStorage opens the database.
+func (p *process) openStorage(ctx context.Context) error {
+	db, err := storage.Open(ctx, p.cfg.Database.Path)
+	if err != nil {
+		return startupErrorf("database %s: %v", p.cfg.Database.Path, err)
+	}
+	p.db = db
+	return nil
+}
+
+// connect builds the Discord session and checks the token by asking who
+// the bot is, before anything else depends on it.
+func (p *process) connect() (*discordgo.User, error) {
+	session, err := newSession(p.cfg)
+	if err != nil {
+		return nil, startupErrorf("discord: %v", err)
+	}
+	p.session = session
 	me, err := session.User("@me")
 	if err != nil {
-		return startupErrorf("%s", describeTokenError(err))
+		return nil, startupErrorf("%s", describeTokenError(err))
 	}
-	log.Info("token accepted", "bot", me.Username, "id", me.ID)
+	p.log.Info("token accepted", "bot", me.Username, "id", me.ID)
+	return me, nil
+}
 
+// connected reports whether the gateway session is ready.
+func (p *process) connected() bool {
+	p.session.RLock()
+	defer p.session.RUnlock()
+	return p.session.DataReady
+}
+
+// buildAdapter builds the handlers' Env, the router over every feature and
+// the adapter that feeds it interactions from the session.
+func (p *process) buildAdapter(ctx context.Context) {
 	env := commands.Env{
-		DB:                   db,
-		Log:                  log,
-		Now:                  opts.Now,
-		Discord:              newDiscordClient(session),
+		DB:                   p.db,
+		Log:                  p.log,
+		Now:                  p.opts.Now,
+		Discord:              newDiscordClient(p.session),
 		Version:              Version(),
-		CheckinRetentionDays: cfg.Privacy.CheckinRetentionDays,
+		CheckinRetentionDays: p.cfg.Privacy.CheckinRetentionDays,
 	}
-	router := commands.NewRouter(db, commands.Features(env)...)
-	connected := func() bool {
-		session.RLock()
-		defer session.RUnlock()
-		return session.DataReady
-	}
-	m := newMetrics(connected)
+	p.router = commands.NewRouter(p.db, commands.Features(env)...)
+	p.metrics = newMetrics(p.connected)
 
 	// Handlers keep their context through the grace period, so a running
 	// handler finishes its write instead of failing half-way.
 	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelHandlers()
-	a := newAdapter(handlerCtx, router, log, m)
-	session.AddHandler(a.onInteraction)
+	p.cancelHandlers = cancelHandlers
+	p.adapter = newAdapter(handlerCtx, p.router, p.log, p.metrics)
+	p.session.AddHandler(p.adapter.onInteraction)
+}
 
-	sched := scheduler.New(db, scheduler.Options{Now: opts.Now, Log: log})
-	for kind, k := range router.Jobs() {
-		sched.Register(kind, k)
+// buildScheduler builds the scheduler with every feature's job kinds and
+// the process housekeeping, and hands it to opts.Scheduler.
+func (p *process) buildScheduler() {
+	db, now, log := p.db, p.opts.Now, p.log
+	p.sched = scheduler.New(db, scheduler.Options{Now: now, Log: log})
+	for kind, k := range p.router.Jobs() {
+		p.sched.Register(kind, k)
 	}
-	sched.Housekeeping("30 3 * * *", "prune old records", func(ctx context.Context) error {
-		return pruneOldRecords(ctx, db, opts.Now())
+	p.sched.Housekeeping("30 3 * * *", "prune old records", func(ctx context.Context) error {
+		return pruneOldRecords(ctx, db, now())
 	})
-	if days := cfg.Privacy.CheckinRetentionDays; days > 0 {
-		sched.Housekeeping("0 3 * * *", "check-in retention", func(ctx context.Context) error {
-			n, err := db.PurgeCheckinsBefore(ctx, opts.Now().AddDate(0, 0, -days))
+	if days := p.cfg.Privacy.CheckinRetentionDays; days > 0 {
+		p.sched.Housekeeping("0 3 * * *", "check-in retention", func(ctx context.Context) error {
+			n, err := db.PurgeCheckinsBefore(ctx, now().AddDate(0, 0, -days))
 			if n > 0 {
 				log.Info("deleted check-ins past the retention period", "count", n, "days", days)
 			}
 			return err
 		})
 	}
-	if opts.Scheduler != nil {
-		opts.Scheduler(sched)
+	if p.opts.Scheduler != nil {
+		p.opts.Scheduler(p.sched)
 	}
+}
 
-	var httpAddr string
-	var srv *http.Server
-	if cfg.HTTP.Listen != "" {
-		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
-		if err != nil {
-			return startupErrorf("http.listen %s: %v", cfg.HTTP.Listen, err)
+// startHTTP serves /healthz and /metrics, unless http.listen is empty.
+func (p *process) startHTTP() error {
+	if p.cfg.HTTP.Listen == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", p.cfg.HTTP.Listen)
+	if err != nil {
+		return startupErrorf("http.listen %s: %v", p.cfg.HTTP.Listen, err)
+	}
+	p.httpAddr = ln.Addr().String()
+	srv := &http.Server{Handler: httpHandler(p.db, p.connected, p.metrics), ReadHeaderTimeout: 5 * time.Second}
+	p.srv = srv
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			p.log.Error("http server stopped", "err", err)
 		}
-		httpAddr = ln.Addr().String()
-		srv = &http.Server{Handler: httpHandler(db, connected, m), ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Error("http server stopped", "err", err)
-			}
-		}()
-		defer srv.Close()
-	}
+	}()
+	return nil
+}
 
-	if err := session.Open(); err != nil {
-		return startupErrorf("discord gateway: %v", err)
+// openGateway connects to the gateway and brings Discord's commands in
+// line with the router's. It returns the application id and whether
+// the commands had to be registered again.
+func (p *process) openGateway(me *discordgo.User) (string, bool, error) {
+	if err := p.session.Open(); err != nil {
+		return "", false, startupErrorf("discord gateway: %v", err)
 	}
 	appID := me.ID
-	session.State.RLock()
-	if app := session.State.Ready.Application; app != nil && app.ID != "" {
+	p.session.State.RLock()
+	if app := p.session.State.Ready.Application; app != nil && app.ID != "" {
 		appID = app.ID
 	}
-	session.State.RUnlock()
-	changed, err := syncCommands(session, appID, cfg.Discord.DevGuildID, router.Definitions())
+	p.session.State.RUnlock()
+	changed, err := syncCommands(p.session, appID, p.cfg.Discord.DevGuildID, p.router.Definitions())
 	if err != nil {
-		session.Close()
-		return startupErrorf("%v", err)
+		p.session.Close()
+		return "", false, startupErrorf("%v", err)
 	}
-	scope := "global"
-	if cfg.Discord.DevGuildID != "" {
-		scope = "guild " + cfg.Discord.DevGuildID
-	}
-	schedCtx, stopScheduler := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopScheduler()
-	schedDone := make(chan struct{})
-	if opts.ManualScheduler {
-		close(schedDone)
-	} else {
-		go func() {
-			defer close(schedDone)
-			if err := sched.Run(schedCtx); err != nil {
-				log.Error("scheduler stopped", "err", err)
-			}
-		}()
-	}
-	log.Info("invite Kindred to a server with", "url", InviteURL(appID))
-	log.Info("kindred is serving", "commands", len(router.Definitions()), "registered", changed, "scope", scope, "http", httpAddr)
-	if opts.Started != nil {
-		opts.Started(httpAddr)
-	}
+	return appID, changed, nil
+}
 
-	<-ctx.Done()
-	log.Info("shutting down: finishing running handlers", "grace", shutdownGrace)
-	if !a.stop(shutdownGrace) {
-		log.Warn("some handlers did not finish in time")
+// startScheduler starts the scheduler's loop, unless opts.ManualScheduler
+// leaves timed work to the caller.
+func (p *process) startScheduler(ctx context.Context) {
+	schedCtx, stopScheduler := context.WithCancel(context.WithoutCancel(ctx))
+	p.stopScheduler = stopScheduler
+	p.schedDone = make(chan struct{})
+	if p.opts.ManualScheduler {
+		close(p.schedDone)
+		return
 	}
-	cancelHandlers()
+	go func() {
+		defer close(p.schedDone)
+		if err := p.sched.Run(schedCtx); err != nil {
+			p.log.Error("scheduler stopped", "err", err)
+		}
+	}()
+}
+
+// announce tells the operator Kindred is serving, and the caller too.
+func (p *process) announce(appID string, changed bool) {
+	scope := "global"
+	if p.cfg.Discord.DevGuildID != "" {
+		scope = "guild " + p.cfg.Discord.DevGuildID
+	}
+	p.log.Info("invite Kindred to a server with", "url", InviteURL(appID))
+	p.log.Info("kindred is serving", "commands", len(p.router.Definitions()), "registered", changed, "scope", scope, "http", p.httpAddr)
+	if p.opts.Started != nil {
+		p.opts.Started(p.httpAddr)
+	}
+}
+
+// shutdown stops a serving Kindred in the order that lets work finish:
+// running handlers get up to shutdownGrace, then lose their context; the
+// scheduler's jobs in flight get as long again; then the gateway closes.
+// The database closes last, in release.
+func (p *process) shutdown() {
+	p.log.Info("shutting down: finishing running handlers", "grace", shutdownGrace)
+	if !p.adapter.stop(shutdownGrace) {
+		p.log.Warn("some handlers did not finish in time")
+	}
+	p.cancelHandlers()
 	// Jobs in flight finish and are recorded; the rest wait in the database.
-	stopScheduler()
+	p.stopScheduler()
 	select {
-	case <-schedDone:
+	case <-p.schedDone:
 	case <-time.After(shutdownGrace):
-		log.Warn("timed work did not finish in time; it runs again after its lease")
+		p.log.Warn("timed work did not finish in time; it runs again after its lease")
 	}
-	if err := session.Close(); err != nil {
-		log.Warn("closing gateway", "err", err)
+	if err := p.session.Close(); err != nil {
+		p.log.Warn("closing gateway", "err", err)
 	}
-	if srv != nil {
+	if p.srv != nil {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
-		srv.Shutdown(shutdownCtx)
+		p.srv.Shutdown(shutdownCtx)
 	}
-	log.Info("stopped")
-	return nil
+	p.log.Info("stopped")
+}
+
+// release frees whatever the steps so far have built, in reverse order;
+// Run defers it, so it runs after shutdown and after a startup error alike.
+// It leaves the gateway alone: openGateway closes it on failure and
+// shutdown closes it on the way out.
+func (p *process) release() {
+	if p.stopScheduler != nil {
+		p.stopScheduler()
+	}
+	if p.srv != nil {
+		p.srv.Close()
+	}
+	if p.cancelHandlers != nil {
+		p.cancelHandlers()
+	}
+	if p.db != nil {
+		p.db.Close()
+	}
 }
 
 // keepRecords is how long the sent log and failed jobs are kept: long past
