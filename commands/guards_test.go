@@ -1,0 +1,158 @@
+package commands
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/storage"
+)
+
+// Every route with a role guard refuses a plain member, and a member who
+// only holds a lesser role, before its handler runs; and every server
+// route refuses a DM. The request is otherwise empty: a handler that ran
+// would fail differently.
+func TestRoleGuardsRefuseWhoeverLacksTheRole(t *testing.T) {
+	env := testEnv(t)
+	ctx := context.Background()
+	if _, err := env.DB.UpdateGuildSettings(ctx, guildID, storage.GuildSettingsUpdate{
+		ModeratorRoleID: strPtr(modRoleID), FacilitatorRoleID: strPtr(facRoleID),
+	}, t0); err != nil {
+		t.Fatal(err)
+	}
+	r := NewRouter(env.DB, Features(env)...)
+	member := func(perms int64, roles ...string) *Request {
+		return &Request{Type: CommandInteraction, GuildID: guildID, UserID: aliceID, Permissions: perms, RoleIDs: roles}
+	}
+	refused := 0
+	for _, route := range r.Routes() {
+		if route.Type != CommandInteraction {
+			continue
+		}
+		guards := route.Guards
+		var tries map[string]*Request
+		var want string
+		switch {
+		case hasGuard(guards, guardModerator):
+			want = "Only moderators"
+			tries = map[string]*Request{
+				"a plain member":      member(0),
+				"a facilitator":       member(discordgo.PermissionManageEvents, facRoleID),
+				"a lookalike role":    member(0, "400000000000000099"),
+				"a server manager":    member(discordgo.PermissionManageGuild),
+				"a message moderator": member(discordgo.PermissionManageMessages),
+			}
+		case hasGuard(guards, guardFacilitator):
+			want = "Only facilitators"
+			tries = map[string]*Request{
+				"a plain member":      member(0),
+				"a lookalike role":    member(0, "400000000000000099"),
+				"a server manager":    member(discordgo.PermissionManageGuild),
+				"a message moderator": member(discordgo.PermissionManageMessages),
+			}
+		case hasGuard(guards, guardManageServer):
+			want = "Manage Server"
+			tries = map[string]*Request{
+				"a plain member": member(0),
+				"a moderator":    member(discordgo.PermissionModerateMembers, modRoleID),
+				"a facilitator":  member(discordgo.PermissionManageEvents, facRoleID),
+			}
+		}
+		for who, req := range tries {
+			req.Route = route.Name
+			_, err := route.Handler(ctx, req)
+			ue, ok := AsUserError(err)
+			if !ok || !strings.Contains(ue.Message, want) {
+				t.Errorf("%s as %s: err = %v, want a refusal mentioning %q", route.Name, who, err, want)
+			}
+			refused++
+		}
+		if hasGuard(guards, guardGuild) {
+			_, err := route.Handler(ctx, &Request{Type: CommandInteraction, Route: route.Name, UserID: aliceID,
+				Permissions: discordgo.PermissionAdministrator})
+			wantUserError(t, err, "inside a server")
+		}
+	}
+	if refused < 50 {
+		t.Errorf("only %d refusals tried: are the role routes registered?", refused)
+	}
+	// The server's own roles do grant what they name.
+	if _, err := r.Find(CommandInteraction, "escalation/list").Handler(ctx, &Request{Type: CommandInteraction, Route: "escalation/list", GuildID: guildID, UserID: aliceID, RoleIDs: []string{modRoleID}}); err != nil {
+		t.Errorf("the moderator role was refused: %v", err)
+	}
+	if _, err := r.Find(CommandInteraction, "pairing/stats").Handler(ctx, &Request{Type: CommandInteraction, Route: "pairing/stats", GuildID: guildID, UserID: aliceID, RoleIDs: []string{modRoleID}}); err != nil && strings.Contains(err.Error(), "Only facilitators") {
+		t.Errorf("a moderator must count as a facilitator: %v", err)
+	}
+}
+
+func hasGuard(gs []Guard, g Guard) bool {
+	for _, have := range gs {
+		if have == g {
+			return true
+		}
+	}
+	return false
+}
+
+// Guild-only autocomplete in a DM suggests nothing rather than failing.
+func TestGuildAutocompleteInDMSuggestsNothing(t *testing.T) {
+	env := testEnv(t)
+	resp, err := call(t, env, &Request{Type: AutocompleteInteraction, Route: "group/join", Focused: "group", Options: opts{str("group", "")}})
+	if err != nil || resp == nil || len(resp.Choices) != 0 {
+		t.Errorf("autocomplete in a DM: %+v, %v", resp, err)
+	}
+}
+
+// A crafted mood button can't record a check-in in another server, or a
+// mood off the scale.
+func TestCraftedMoodButtonsRecordNothing(t *testing.T) {
+	env := testEnv(t)
+	other := "100000000000000002"
+	for _, tc := range []struct {
+		name string
+		id   string
+		in   string // the server it's pressed in; "" for a DM
+	}{
+		{"another server's button pressed here", checkinMoodButton.ID(other, 3), guildID},
+		{"a mood off the scale", checkinMoodButton.ID(guildID, 9), guildID},
+		{"a mood off the scale, by DM", checkinMoodButton.ID(guildID, 0), ""},
+	} {
+		_, err := call(t, env, &Request{Type: ComponentInteraction, Route: tc.id, GuildID: tc.in, UserID: aliceID})
+		wantUserError(t, err, "no longer works")
+		if n := countCheckins(t, env, aliceID); n != 0 {
+			t.Fatalf("%s: %d check-ins recorded", tc.name, n)
+		}
+	}
+}
+
+// An RSVP button naming another server's meeting, pressed in this one,
+// finds no meeting; a made-up answer is refused.
+func TestCraftedRSVPButtonsChangeNothing(t *testing.T) {
+	env, _, now, _ := meetingEnv(t)
+	m := scheduleMeeting(t, env, str("start", "2026-12-01 19:00"))
+	start := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+
+	_, err := call(t, env, &Request{Type: ComponentInteraction, Route: rsvpButton.ID(m.ID, start.Unix(), storage.RSVPGoing),
+		GuildID: "100000000000000002", UserID: aliceID})
+	wantUserError(t, err, "no longer exists")
+	_, err = call(t, env, &Request{Type: ComponentInteraction, Route: rsvpButton.ID(m.ID, start.Unix(), "host"), GuildID: guildID, UserID: aliceID})
+	wantUserError(t, err, "no longer works")
+	if rsvps, err := env.DB.RSVPs(ctx, m.ID, start); err != nil || len(rsvps) != 0 {
+		t.Errorf("rsvps after crafted buttons: %v %v", rsvps, err)
+	}
+	// The real button, pressed in its server, works.
+	if _, err := call(t, env, &Request{Type: ComponentInteraction, Route: rsvpButton.ID(m.ID, start.Unix(), storage.RSVPGoing), GuildID: guildID, UserID: aliceID}); err != nil {
+		t.Fatalf("real RSVP at %v: %v", *now, err)
+	}
+}
+
+// A pairing's follow-up can't be answered with a made-up answer.
+func TestCraftedBuddyAnswerIsRefused(t *testing.T) {
+	env := testEnv(t)
+	_, err := call(t, env, &Request{Type: ComponentInteraction, Route: buddyAnswerButton.ID("maybe", 1), GuildID: guildID, UserID: aliceID})
+	wantUserError(t, err, "no longer works")
+}
