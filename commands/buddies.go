@@ -449,7 +449,7 @@ func (f *Buddies) run(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := f.formRound(ctx, g, settings, "", req.UserID, nil)
+	out, err := f.formRound(ctx, roundRequest{Group: g, Settings: settings, RunBy: req.UserID})
 	if err != nil {
 		return nil, err
 	}
@@ -535,6 +535,18 @@ func (f *Buddies) nextRound(ctx context.Context, g storage.Group) (time.Time, bo
 
 // ---- rounds ----
 
+// roundRequest is a round to form: the group and its settings, and how the
+// round was started. A scheduled round carries its job's JobKey (so a rerun
+// finds it) and the Next round to queue with it; a round run by hand
+// carries the facilitator in RunBy.
+type roundRequest struct {
+	Group    storage.Group
+	Settings storage.PairingSettings
+	JobKey   string
+	RunBy    string
+	Next     *storage.NewJob
+}
+
 // roundOutcome is what forming a round did.
 type roundOutcome struct {
 	round     storage.Round
@@ -547,93 +559,127 @@ type roundOutcome struct {
 
 // formRound pairs the group's members, records the round with its jobs in
 // one transaction, and opens a private thread per pair or trio.
-func (f *Buddies) formRound(ctx context.Context, g storage.Group, s storage.PairingSettings, jobKey, runBy string, next *storage.NewJob) (roundOutcome, error) {
+func (f *Buddies) formRound(ctx context.Context, rq roundRequest) (roundOutcome, error) {
 	now := f.env.Now()
-	members, err := f.env.DB.PairingMembers(ctx, g.ID)
+	c, err := f.roundCandidates(ctx, rq, now)
 	if err != nil {
 		return roundOutcome{}, err
 	}
-	history, err := f.env.DB.PairingHistory(ctx, g.ID)
-	if err != nil {
-		return roundOutcome{}, err
-	}
-	avoids, err := f.env.DB.Avoids(ctx, g.GuildID)
-	if err != nil {
-		return roundOutcome{}, err
-	}
-	var out roundOutcome
-	in := pairing.Input{Avoid: avoids, Size: s.Size}
-	for _, m := range members {
-		paused := m.Paused(now)
-		if !paused && unansweredStreak(history, m, now, s.FollowupDays) {
-			out.paused = append(out.paused, m.UserID)
-			paused = true
-		}
-		if !paused {
-			out.available++
-		}
-		in.Members = append(in.Members, pairing.Member{ID: m.UserID, Paused: paused})
-	}
-	seen := map[string]map[int]bool{}
-	rounds := map[int64]bool{}
-	for _, p := range history {
-		rounds[p.RoundID] = true
-		for i, a := range p.Members {
-			if seen[a] == nil {
-				seen[a] = map[int]bool{}
-			}
-			seen[a][p.Prompt] = true
-			for _, b := range p.Members[i+1:] {
-				in.History = append(in.History, pairing.Met{A: a, B: b, At: p.At})
-			}
-		}
-	}
-	if out.available < 2 {
+	out := roundOutcome{available: c.available, paused: c.paused}
+	if c.available < 2 {
 		out.tooFew = true
 		return out, nil
 	}
-	number := len(rounds) + 1
-	in.Seed = uint64(g.ID)<<32 | uint64(number)
-	res, err := pairing.Pair(in)
+	res, err := pairing.Pair(c.input)
 	if err != nil {
-		return roundOutcome{}, fmt.Errorf("pair group %d: %w", g.ID, err)
+		return roundOutcome{}, fmt.Errorf("pair group %d: %w", rq.Group.ID, err)
 	}
 	out.unplaced = res.Unplaced
 	if len(res.Groups) == 0 {
 		out.tooFew = true
 		return out, nil
 	}
-	prompts := make([]int, len(res.Groups))
-	for i, grp := range res.Groups {
-		prompts[i] = choosePrompt(number, grp, seen)
-	}
-	round, err := f.env.DB.RecordRound(ctx, storage.NewRound{
-		GroupID: g.ID, JobKey: jobKey, RunBy: runBy, At: now, Groups: res.Groups, Prompts: prompts, Pause: out.paused,
-	}, func(r storage.Round) []storage.NewJob {
-		var jobs []storage.NewJob
-		for _, p := range r.Pairings {
-			jobs = append(jobs, pairingFollowupJob.New(followupPayload{GuildID: g.GuildID, GroupID: g.ID, PairingID: p.ID},
-				now.Add(time.Duration(s.FollowupDays)*24*time.Hour)))
-		}
-		for _, u := range out.paused {
-			jobs = append(jobs, dmJob.New(DMMessage{
-				Key: storage.PairingPausedJobKey(g.ID, r.ID, u), UserID: u, GuildID: g.GuildID,
-				Content: fmt.Sprintf("Your last %d buddy pairings in **%s** went without a “We talked”, so I've paused pairing for you there. That's completely okay: life gets busy. "+
-					"Whenever you'd like a buddy again, use `/buddy join group:%s` in the server.", unansweredLimit, g.Name, g.Name),
-			}, now))
-		}
-		if next != nil {
-			jobs = append(jobs, *next)
-		}
-		return jobs
-	})
+	round, err := f.recordRound(ctx, rq, c, res.Groups, now)
 	if err != nil {
 		return roundOutcome{}, err
 	}
 	out.round = round
-	f.env.Log.Info("pairing round formed", "group", g.ID, "round", round.ID, "pairings", len(round.Pairings), "paused", len(out.paused))
-	out.failed = f.openThreads(ctx, g, round)
+	f.env.Log.Info("pairing round formed", "group", rq.Group.ID, "round", round.ID, "pairings", len(round.Pairings), "paused", len(out.paused))
+	out.failed = f.openThreads(ctx, rq.Group, round)
 	return out, nil
+}
+
+// roundCandidates is what a round is formed from.
+type roundCandidates struct {
+	input     pairing.Input           // members, past meetings and avoids, seeded for this round
+	number    int                     // the round's number in the group
+	available int                     // opted-in, unpaused members
+	paused    []string                // members this round pauses for unanswered pairings
+	seen      map[string]map[int]bool // the prompts each member has had
+}
+
+// roundCandidates gathers the group's members, its pairing history and the
+// server's avoids, and decides who takes part: members already paused sit
+// out, and so do members this round pauses for leaving too many pairings
+// unanswered.
+func (f *Buddies) roundCandidates(ctx context.Context, rq roundRequest, now time.Time) (roundCandidates, error) {
+	g, s := rq.Group, rq.Settings
+	members, err := f.env.DB.PairingMembers(ctx, g.ID)
+	if err != nil {
+		return roundCandidates{}, err
+	}
+	history, err := f.env.DB.PairingHistory(ctx, g.ID)
+	if err != nil {
+		return roundCandidates{}, err
+	}
+	avoids, err := f.env.DB.Avoids(ctx, g.GuildID)
+	if err != nil {
+		return roundCandidates{}, err
+	}
+	c := roundCandidates{input: pairing.Input{Avoid: avoids, Size: s.Size}, seen: map[string]map[int]bool{}}
+	for _, m := range members {
+		paused := m.Paused(now)
+		if !paused && unansweredStreak(history, m, now, s.FollowupDays) {
+			c.paused = append(c.paused, m.UserID)
+			paused = true
+		}
+		if !paused {
+			c.available++
+		}
+		c.input.Members = append(c.input.Members, pairing.Member{ID: m.UserID, Paused: paused})
+	}
+	rounds := map[int64]bool{}
+	for _, p := range history {
+		rounds[p.RoundID] = true
+		for i, a := range p.Members {
+			if c.seen[a] == nil {
+				c.seen[a] = map[int]bool{}
+			}
+			c.seen[a][p.Prompt] = true
+			for _, b := range p.Members[i+1:] {
+				c.input.History = append(c.input.History, pairing.Met{A: a, B: b, At: p.At})
+			}
+		}
+	}
+	c.number = len(rounds) + 1
+	c.input.Seed = uint64(g.ID)<<32 | uint64(c.number)
+	return c, nil
+}
+
+// recordRound stores the round formed from groups, with a conversation
+// starter for each, and its jobs in one transaction.
+func (f *Buddies) recordRound(ctx context.Context, rq roundRequest, c roundCandidates, groups [][]string, now time.Time) (storage.Round, error) {
+	prompts := make([]int, len(groups))
+	for i, grp := range groups {
+		prompts[i] = choosePrompt(c.number, grp, c.seen)
+	}
+	return f.env.DB.RecordRound(ctx, storage.NewRound{
+		GroupID: rq.Group.ID, JobKey: rq.JobKey, RunBy: rq.RunBy, At: now, Groups: groups, Prompts: prompts, Pause: c.paused,
+	}, func(r storage.Round) []storage.NewJob {
+		return roundJobs(rq, r, c.paused, now)
+	})
+}
+
+// roundJobs are the jobs recorded with a round: a follow-up per pairing, a
+// DM to each member the round paused, and the next scheduled round.
+func roundJobs(rq roundRequest, r storage.Round, paused []string, now time.Time) []storage.NewJob {
+	g := rq.Group
+	var jobs []storage.NewJob
+	for _, p := range r.Pairings {
+		jobs = append(jobs, pairingFollowupJob.New(followupPayload{GuildID: g.GuildID, GroupID: g.ID, PairingID: p.ID},
+			now.Add(time.Duration(rq.Settings.FollowupDays)*24*time.Hour)))
+	}
+	for _, u := range paused {
+		jobs = append(jobs, dmJob.New(DMMessage{
+			Key: storage.PairingPausedJobKey(g.ID, r.ID, u), UserID: u, GuildID: g.GuildID,
+			Content: fmt.Sprintf("Your last %d buddy pairings in **%s** went without a “We talked”, so I've paused pairing for you there. That's completely okay: life gets busy. "+
+				"Whenever you'd like a buddy again, use `/buddy join group:%s` in the server.", unansweredLimit, g.Name, g.Name),
+		}, now))
+	}
+	if rq.Next != nil {
+		jobs = append(jobs, *rq.Next)
+	}
+	return jobs
 }
 
 // unansweredStreak reports whether the member's last pairings since they
@@ -776,7 +822,7 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPa
 		number = round.Number
 		failed = f.openThreads(ctx, g, round)
 	case errors.Is(err, storage.ErrNotFound):
-		out, err := f.formRound(ctx, g, s, job.DedupeKey, "", next)
+		out, err := f.formRound(ctx, roundRequest{Group: g, Settings: s, JobKey: job.DedupeKey, Next: next})
 		if err != nil {
 			return nil, err
 		}
