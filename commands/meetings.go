@@ -292,91 +292,141 @@ func maxOffset(ds []time.Duration) time.Duration {
 
 // ---- /meeting schedule ----
 
+// meetingDraft is the meeting a /meeting schedule asks for, every option
+// checked.
+type meetingDraft struct {
+	guildID    string
+	createdBy  string
+	group      storage.Group
+	title      string
+	typedStart string // the start as the member typed it, for the reply
+	start      time.Time
+	rec        scheduler.Recurrence
+	loc        *time.Location
+	zoneName   string
+	zoneSource string // why the start was read in that zone, for the reply
+	duration   time.Duration
+	format     string
+	location   string
+	reminders  []time.Duration
+}
+
 func (f *Meetings) schedule(ctx context.Context, req *Request) (*Response, error) {
-	group, err := f.activeGroup(ctx, req.GuildID, req.String("group"))
-	if err != nil {
-		return nil, err
-	}
-	title := strings.TrimSpace(req.String("title"))
-	if title == "" || len([]rune(title)) > maxMeetingTitle {
-		return nil, UserErrorf("Give the meeting a title of up to %d characters, e.g. `title:Tuesday evening circle`.", maxMeetingTitle)
-	}
-	zoneName, loc, zoneSource, err := f.zone(ctx, req, group)
-	if err != nil {
-		return nil, err
-	}
 	now := f.env.Now()
-	start, err := scheduler.ParseStart(req.String("start"), now, loc)
+	d, err := f.readMeetingDraft(ctx, req, now)
 	if err != nil {
-		return nil, UserErrorf("%s", memberText(err))
+		return nil, err
+	}
+	s, err := f.createMeeting(ctx, d, now)
+	if err != nil {
+		return nil, err
+	}
+	postErr := f.announce(ctx, s, d.group, d.start)
+	return Ephemeral(scheduledText(d, postErr)), nil
+}
+
+// readMeetingDraft reads and checks the options of /meeting schedule; the
+// first one that is wrong is the UserError the member sees.
+func (f *Meetings) readMeetingDraft(ctx context.Context, req *Request, now time.Time) (meetingDraft, error) {
+	d := meetingDraft{guildID: req.GuildID, createdBy: req.UserID, typedStart: req.String("start")}
+	var err error
+	if d.group, err = f.activeGroup(ctx, req.GuildID, req.String("group")); err != nil {
+		return meetingDraft{}, err
+	}
+	d.title = strings.TrimSpace(req.String("title"))
+	if d.title == "" || len([]rune(d.title)) > maxMeetingTitle {
+		return meetingDraft{}, UserErrorf("Give the meeting a title of up to %d characters, e.g. `title:Tuesday evening circle`.", maxMeetingTitle)
+	}
+	if d.zoneName, d.loc, d.zoneSource, err = f.zone(ctx, req, d.group); err != nil {
+		return meetingDraft{}, err
+	}
+	start, err := scheduler.ParseStart(d.typedStart, now, d.loc)
+	if err != nil {
+		return meetingDraft{}, UserErrorf("%s", memberText(err))
 	}
 	repeat, err := scheduler.ParseRepeat(req.String("repeat"))
 	if err != nil {
-		return nil, UserErrorf("%s", memberText(err))
+		return meetingDraft{}, UserErrorf("%s", memberText(err))
 	}
-	rec, err := scheduler.NewRecurrence(repeat, start, loc)
-	if err != nil {
-		return nil, UserErrorf("%s", memberText(err))
+	if d.rec, err = scheduler.NewRecurrence(repeat, start, d.loc); err != nil {
+		return meetingDraft{}, UserErrorf("%s", memberText(err))
 	}
 	// A cron series starts at its first firing on or after the typed start.
-	start = rec.First()
+	d.start = d.rec.First()
 	minutes, err := req.IntOr("duration", defaultDuration)
 	if err != nil {
-		return nil, err
+		return meetingDraft{}, err
 	}
 	if minutes < minDuration || minutes > maxDuration {
-		return nil, UserErrorf("A meeting lasts %d to %d minutes; for example `duration:90`.", minDuration, maxDuration)
+		return meetingDraft{}, UserErrorf("A meeting lasts %d to %d minutes; for example `duration:90`.", minDuration, maxDuration)
 	}
-	format := req.String("format")
-	if format == "" {
-		format = "online"
+	d.duration = time.Duration(minutes) * time.Minute
+	d.format = req.String("format")
+	if d.format == "" {
+		d.format = "online"
 	}
-	if !slices.Contains(meetingFormats, format) {
-		return nil, UserErrorf("The format is one of online, in-person or hybrid.")
+	if !slices.Contains(meetingFormats, d.format) {
+		return meetingDraft{}, UserErrorf("The format is one of online, in-person or hybrid.")
 	}
-	location := strings.TrimSpace(req.String("location"))
-	if len([]rune(location)) > maxMeetingLocation {
-		return nil, UserErrorf("The location can be up to %d characters; link to a page for directions.", maxMeetingLocation)
+	d.location = strings.TrimSpace(req.String("location"))
+	if len([]rune(d.location)) > maxMeetingLocation {
+		return meetingDraft{}, UserErrorf("The location can be up to %d characters; link to a page for directions.", maxMeetingLocation)
 	}
-	offsets, err := scheduler.ParseOffsets(req.String("reminders"))
-	if err != nil {
-		return nil, UserErrorf("%s", memberText(err))
+	if d.reminders, err = scheduler.ParseOffsets(req.String("reminders")); err != nil {
+		return meetingDraft{}, UserErrorf("%s", memberText(err))
 	}
+	return d, nil
+}
 
-	m := storage.Meeting{
-		GuildID: req.GuildID, GroupID: group.ID, Title: title, FirstStart: start, Duration: time.Duration(minutes) * time.Minute,
-		Format: format, Location: location, Recurrence: rec.Encode(), Timezone: zoneName, Reminders: offsets,
-		CreatedBy: req.UserID, CreatedAt: now,
-	}
-	m, err = f.env.DB.CreateMeeting(ctx, m, func(saved storage.Meeting) []storage.NewJob {
-		return occurrenceJobs(series{Meeting: saved, rec: rec, loc: loc}, start, now, now)
+// createMeeting saves the drafted meeting and the jobs of its first
+// occurrence in one transaction.
+func (f *Meetings) createMeeting(ctx context.Context, d meetingDraft, now time.Time) (series, error) {
+	m, err := f.env.DB.CreateMeeting(ctx, storage.Meeting{
+		GuildID: d.guildID, GroupID: d.group.ID, Title: d.title, FirstStart: d.start, Duration: d.duration,
+		Format: d.format, Location: d.location, Recurrence: d.rec.Encode(), Timezone: d.zoneName, Reminders: d.reminders,
+		CreatedBy: d.createdBy, CreatedAt: now,
+	}, func(saved storage.Meeting) []storage.NewJob {
+		return occurrenceJobs(series{Meeting: saved, rec: d.rec, loc: d.loc}, d.start, now, now)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create meeting: %w", err)
+		return series{}, fmt.Errorf("create meeting: %w", err)
 	}
-	s := series{Meeting: m, rec: rec, loc: loc, cancelled: map[int64]bool{}}
+	return series{Meeting: m, rec: d.rec, loc: d.loc, cancelled: map[int64]bool{}}, nil
+}
 
-	msgID, postErr := f.env.Discord.Send(ctx, group.ChannelID, Message{
+// announce posts a new meeting's announcement with its buttons in the group
+// channel and remembers the post. The meeting is saved either way: a failed
+// post is logged and returned for the reply to explain.
+func (f *Meetings) announce(ctx context.Context, s series, group storage.Group, start time.Time) error {
+	msgID, err := f.env.Discord.Send(ctx, group.ChannelID, Message{
 		Embeds:     []*discordgo.MessageEmbed{f.announcement(s, group, start)},
-		Components: meetingButtons(m.ID, start, true),
+		Components: meetingButtons(s.ID, start, true),
 	})
-	understood := fmt.Sprintf("Understood **%s** as %s, %s (%s, %s).", echo(req.String("start"), 40), start.In(loc).Format("Monday 2 January 2006, 15:04"),
-		timestamp(start, "R"), zoneName, zoneSource)
+	if err != nil {
+		f.env.Log.Warn("could not announce meeting", "meeting", s.ID, "channel", group.ChannelID, "err", err)
+		return err
+	}
+	if err := f.env.DB.SetMeetingAnnouncement(ctx, s.ID, group.ChannelID, msgID); err != nil {
+		f.env.Log.Warn("could not save announcement id", "meeting", s.ID, "err", err)
+	}
+	return nil
+}
+
+// scheduledText is the facilitator's reply to /meeting schedule: what was
+// understood, and whether the announcement went out (postErr says why not).
+func scheduledText(d meetingDraft, postErr error) string {
 	lines := []string{
-		fmt.Sprintf("Scheduled **%s** for %s: %s.", title, group.Name, rec.Describe()),
-		understood,
-		fmt.Sprintf("Reminders: %s before each meeting.", formatOffsets(offsets)),
+		fmt.Sprintf("Scheduled **%s** for %s: %s.", d.title, d.group.Name, d.rec.Describe()),
+		fmt.Sprintf("Understood **%s** as %s, %s (%s, %s).", echo(d.typedStart, 40), d.start.In(d.loc).Format("Monday 2 January 2006, 15:04"),
+			timestamp(d.start, "R"), d.zoneName, d.zoneSource),
+		fmt.Sprintf("Reminders: %s before each meeting.", formatOffsets(d.reminders)),
 	}
 	if postErr != nil {
-		f.env.Log.Warn("could not announce meeting", "meeting", m.ID, "channel", group.ChannelID, "err", postErr)
-		lines = append(lines, fmt.Sprintf("⚠️ I couldn't post the announcement in <#%s> (%s). Check that Kindred can view and send messages there; the meeting is saved and reminders will try again.", group.ChannelID, discordProblem(postErr)))
+		lines = append(lines, fmt.Sprintf("⚠️ I couldn't post the announcement in <#%s> (%s). Check that Kindred can view and send messages there; the meeting is saved and reminders will try again.", d.group.ChannelID, discordProblem(postErr)))
 	} else {
-		if err := f.env.DB.SetMeetingAnnouncement(ctx, m.ID, group.ChannelID, msgID); err != nil {
-			f.env.Log.Warn("could not save announcement id", "meeting", m.ID, "err", err)
-		}
-		lines = append(lines, fmt.Sprintf("Announced in <#%s> with RSVP buttons.", group.ChannelID))
+		lines = append(lines, fmt.Sprintf("Announced in <#%s> with RSVP buttons.", d.group.ChannelID))
 	}
-	return Ephemeral(strings.Join(lines, "\n")), nil
+	return strings.Join(lines, "\n")
 }
 
 // zone picks the timezone a typed time is read in: the option, else the
