@@ -268,39 +268,9 @@ func (f *Buddies) status(ctx context.Context, req *Request) (*Response, error) {
 		if g.Archived() {
 			continue
 		}
-		var lines []string
-		current, err := f.env.DB.CurrentPairings(ctx, g.ID, req.UserID)
+		lines, err := f.statusLines(ctx, g, m, req.UserID, now)
 		if err != nil {
 			return nil, err
-		}
-		var buddies []string
-		for _, p := range current {
-			for _, u := range p.Members {
-				if u != req.UserID {
-					buddies = append(buddies, "<@"+u+">")
-				}
-			}
-		}
-		if len(buddies) > 0 {
-			lines = append(lines, "Your buddy: "+strings.Join(buddies, ", "))
-		} else {
-			lines = append(lines, "No buddy this round.")
-		}
-		switch next, ok, err := f.nextRound(ctx, g); {
-		case err != nil:
-			return nil, err
-		case ok:
-			lines = append(lines, fmt.Sprintf("Next round: %s (%s)", timestamp(next, "F"), timestamp(next, "R")))
-		default:
-			lines = append(lines, "Next round: when a facilitator runs one")
-		}
-		switch {
-		case m.PausedOpen:
-			lines = append(lines, fmt.Sprintf("Paused: `/buddy join group:%s` when you'd like a buddy again", g.Name))
-		case m.Paused(now):
-			lines = append(lines, "Paused until "+timestamp(m.PausedUntil, "D"))
-		default:
-			lines = append(lines, "Not paused")
 		}
 		fields = append(fields, &discordgo.MessageEmbedField{Name: g.Name, Value: strings.Join(lines, "\n")})
 	}
@@ -314,6 +284,46 @@ func (f *Buddies) status(ctx context.Context, req *Request) (*Response, error) {
 		Title: "Your buddies", Color: colourCalm, Fields: fields,
 		Footer: &discordgo.MessageEmbedFooter{Text: "Only you see this."},
 	}}}, nil
+}
+
+// statusLines are what /buddy status says about one group: the member's
+// current buddies, the next round and whether they are paused there.
+func (f *Buddies) statusLines(ctx context.Context, g storage.Group, m storage.BuddyMember, userID string, now time.Time) ([]string, error) {
+	var lines []string
+	current, err := f.env.DB.CurrentPairings(ctx, g.ID, userID)
+	if err != nil {
+		return nil, err
+	}
+	var buddies []string
+	for _, p := range current {
+		for _, u := range p.Members {
+			if u != userID {
+				buddies = append(buddies, "<@"+u+">")
+			}
+		}
+	}
+	if len(buddies) > 0 {
+		lines = append(lines, "Your buddy: "+strings.Join(buddies, ", "))
+	} else {
+		lines = append(lines, "No buddy this round.")
+	}
+	switch next, ok, err := f.nextRound(ctx, g); {
+	case err != nil:
+		return nil, err
+	case ok:
+		lines = append(lines, fmt.Sprintf("Next round: %s (%s)", timestamp(next, "F"), timestamp(next, "R")))
+	default:
+		lines = append(lines, "Next round: when a facilitator runs one")
+	}
+	switch {
+	case m.PausedOpen:
+		lines = append(lines, fmt.Sprintf("Paused: `/buddy join group:%s` when you'd like a buddy again", g.Name))
+	case m.Paused(now):
+		lines = append(lines, "Paused until "+timestamp(m.PausedUntil, "D"))
+	default:
+		lines = append(lines, "Not paused")
+	}
+	return lines, nil
 }
 
 // avoidTarget reads the `user` option of /buddy avoid and unavoid.
@@ -384,60 +394,90 @@ func (f *Buddies) configure(ctx context.Context, req *Request) (*Response, error
 	if err != nil {
 		return nil, err
 	}
-	repeat, err := scheduler.ParseRepeat(req.String("schedule"))
-	if err != nil {
-		return nil, UserErrorf("%s Pairing schedules are `weekly`, `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.", memberText(err))
-	}
-	switch repeat.Cadence {
-	case scheduler.RepeatWeekly, scheduler.RepeatBiweekly, scheduler.RepeatMonthly, scheduler.RepeatCron:
-	default:
-		return nil, UserErrorf("Pairing repeats: use `weekly` (Mondays 10:00), `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.")
-	}
-	size, err := req.IntOr("size", defaultPairSize)
+	opts, err := readPairingOptions(req)
 	if err != nil {
 		return nil, err
-	}
-	if size != 2 && size != 3 {
-		return nil, UserErrorf("Buddies come in pairs or trios: `size:2` or `size:3`.")
-	}
-	followup, err := req.IntOr("followup_days", defaultFollowupDays)
-	if err != nil {
-		return nil, err
-	}
-	if followup < minFollowupDays || followup > maxFollowupDays {
-		return nil, UserErrorf("Ask about the chat %d to %d days after pairing, e.g. `followup_days:3`.", minFollowupDays, maxFollowupDays)
 	}
 	zoneName, loc, err := f.pairingZone(ctx, g)
 	if err != nil {
 		return nil, err
 	}
 	now := f.env.Now()
+	rec, first, err := pairingSchedule(opts.repeat, now, loc)
+	if err != nil {
+		return nil, err
+	}
+	err = f.env.DB.ConfigurePairing(ctx, storage.PairingSettings{
+		GroupID: g.ID, Recurrence: rec.Encode(), Size: opts.size, FollowupDays: opts.followupDays, UpdatedBy: req.UserID, UpdatedAt: now,
+	}, roundJob(g, first))
+	if err != nil {
+		return nil, err
+	}
+	kind := "pairs"
+	if opts.size == 3 {
+		kind = "trios"
+	}
+	return Ephemeral(fmt.Sprintf("Pairing in **%s**: %s (%s), in %s, with a follow-up after %s.\nThe first round is %s (%s). Members opt in with `/buddy join group:%s`.",
+		g.Name, rec.Describe(), zoneName, kind, plural(opts.followupDays, "day", "days"), timestamp(first, "F"), timestamp(first, "R"), g.Name)), nil
+}
+
+// pairingOptions are the checked schedule, size and followup_days options
+// of /pairing configure.
+type pairingOptions struct {
+	repeat       scheduler.Repeat
+	size         int
+	followupDays int
+}
+
+// readPairingOptions reads and checks /pairing configure's options; the
+// first one that is wrong is the UserError the member sees.
+func readPairingOptions(req *Request) (pairingOptions, error) {
+	repeat, err := scheduler.ParseRepeat(req.String("schedule"))
+	if err != nil {
+		return pairingOptions{}, UserErrorf("%s Pairing schedules are `weekly`, `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.", memberText(err))
+	}
+	switch repeat.Cadence {
+	case scheduler.RepeatWeekly, scheduler.RepeatBiweekly, scheduler.RepeatMonthly, scheduler.RepeatCron:
+	default:
+		return pairingOptions{}, UserErrorf("Pairing repeats: use `weekly` (Mondays 10:00), `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.")
+	}
+	size, err := req.IntOr("size", defaultPairSize)
+	if err != nil {
+		return pairingOptions{}, err
+	}
+	if size != 2 && size != 3 {
+		return pairingOptions{}, UserErrorf("Buddies come in pairs or trios: `size:2` or `size:3`.")
+	}
+	followup, err := req.IntOr("followup_days", defaultFollowupDays)
+	if err != nil {
+		return pairingOptions{}, err
+	}
+	if followup < minFollowupDays || followup > maxFollowupDays {
+		return pairingOptions{}, UserErrorf("Ask about the chat %d to %d days after pairing, e.g. `followup_days:3`.", minFollowupDays, maxFollowupDays)
+	}
+	return pairingOptions{repeat: repeat, size: int(size), followupDays: int(followup)}, nil
+}
+
+// pairingSchedule is the recurrence of a pairing schedule in loc and its
+// first round after now. Weekly, biweekly and monthly schedules are
+// anchored on the next Monday 10:00; a cron schedule on the next minute. A
+// schedule that never comes round is a UserError.
+func pairingSchedule(repeat scheduler.Repeat, now time.Time, loc *time.Location) (scheduler.Recurrence, time.Time, error) {
 	anchor := nextMonday10(now, loc)
 	if repeat.Cadence == scheduler.RepeatCron {
 		anchor = now.Add(time.Minute).Truncate(time.Minute)
 	}
 	rec, err := scheduler.NewRecurrence(repeat, anchor, loc)
 	if err != nil {
-		return nil, UserErrorf("%s", memberText(err))
+		return scheduler.Recurrence{}, time.Time{}, UserErrorf("%s", memberText(err))
 	}
 	first := rec.First()
 	if first.IsZero() || !first.After(now) {
 		if first = rec.Next(now); first.IsZero() {
-			return nil, UserErrorf("That schedule never comes round. Try `weekly` or a cron expression such as `0 10 * * 1`.")
+			return scheduler.Recurrence{}, time.Time{}, UserErrorf("That schedule never comes round. Try `weekly` or a cron expression such as `0 10 * * 1`.")
 		}
 	}
-	err = f.env.DB.ConfigurePairing(ctx, storage.PairingSettings{
-		GroupID: g.ID, Recurrence: rec.Encode(), Size: int(size), FollowupDays: int(followup), UpdatedBy: req.UserID, UpdatedAt: now,
-	}, roundJob(g, first))
-	if err != nil {
-		return nil, err
-	}
-	kind := "pairs"
-	if size == 3 {
-		kind = "trios"
-	}
-	return Ephemeral(fmt.Sprintf("Pairing in **%s**: %s (%s), in %s, with a follow-up after %s.\nThe first round is %s (%s). Members opt in with `/buddy join group:%s`.",
-		g.Name, rec.Describe(), zoneName, kind, plural(int(followup), "day", "days"), timestamp(first, "F"), timestamp(first, "R"), g.Name)), nil
+	return rec, first, nil
 }
 
 func (f *Buddies) run(ctx context.Context, req *Request) (*Response, error) {
