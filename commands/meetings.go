@@ -611,7 +611,16 @@ func (f *Meetings) remind(ctx context.Context, job storage.Job, p reminderPayloa
 		return nil, err
 	}
 	now := f.env.Now()
-	late := now.Sub(job.RunAt) > lateGrace
+	text := reminderText(m, group, start, now.Sub(job.RunAt) > lateGrace)
+	if err := f.postReminder(ctx, job.DedupeKey, m, group, start, text, now); err != nil {
+		return nil, err
+	}
+	return f.reminderDMs(ctx, job.DedupeKey, m, start, text, now)
+}
+
+// reminderText is a reminder as the channel and the DMs show it; late
+// says Kindred was offline when it was due.
+func reminderText(m storage.Meeting, group storage.Group, start time.Time, late bool) string {
 	text := fmt.Sprintf("⏰ **%s** (%s) starts %s, %s.", m.Title, group.Name, timestamp(start, "R"), timestamp(start, "F"))
 	if m.Location != "" {
 		text += "\nWhere: " + m.Location
@@ -619,23 +628,29 @@ func (f *Meetings) remind(ctx context.Context, job storage.Job, p reminderPayloa
 	if late {
 		text += "\n_This reminder is late: Kindred was offline when it was due._"
 	}
+	return text
+}
 
-	channelKey := storage.ChannelPostKey(job.DedupeKey)
-	if _, sent, err := f.env.DB.SentRef(ctx, channelKey); err != nil {
-		return nil, err
-	} else if !sent {
-		msgID, err := f.env.Discord.Send(ctx, group.ChannelID, Message{
-			Content:    text,
-			Components: meetingButtons(m.ID, start, true),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("post reminder for meeting %d: %w", m.ID, err)
-		}
-		if err := f.env.DB.RecordSent(ctx, channelKey, msgID, now); err != nil {
-			return nil, err
-		}
+// postReminder posts the reminder with its buttons in the group channel,
+// unless the sent log shows a run before a crash already did.
+func (f *Meetings) postReminder(ctx context.Context, jobKey string, m storage.Meeting, group storage.Group, start time.Time, text string, now time.Time) error {
+	channelKey := storage.ChannelPostKey(jobKey)
+	if _, sent, err := f.env.DB.SentRef(ctx, channelKey); err != nil || sent {
+		return err
 	}
+	msgID, err := f.env.Discord.Send(ctx, group.ChannelID, Message{
+		Content:    text,
+		Components: meetingButtons(m.ID, start, true),
+	})
+	if err != nil {
+		return fmt.Errorf("post reminder for meeting %d: %w", m.ID, err)
+	}
+	return f.env.DB.RecordSent(ctx, channelKey, msgID, now)
+}
 
+// reminderDMs are the DM jobs of a reminder: one for each member who
+// answered Going or Maybe, with the RSVP buttons.
+func (f *Meetings) reminderDMs(ctx context.Context, jobKey string, m storage.Meeting, start time.Time, text string, now time.Time) ([]storage.NewJob, error) {
 	rsvps, err := f.env.DB.RSVPs(ctx, m.ID, start)
 	if err != nil {
 		return nil, err
@@ -646,7 +661,7 @@ func (f *Meetings) remind(ctx context.Context, job storage.Job, p reminderPayloa
 			continue
 		}
 		dms = append(dms, dmJob.New(DMMessage{
-			Key: storage.DMJobKey(job.DedupeKey, r.UserID), UserID: r.UserID, GuildID: m.GuildID,
+			Key: storage.DMJobKey(jobKey, r.UserID), UserID: r.UserID, GuildID: m.GuildID,
 			Content: text, ValidUntil: start.Unix(), Buttons: rsvpButtons(m.ID, start),
 		}, now))
 	}
@@ -1093,31 +1108,7 @@ func (f *Meetings) calendar(ctx context.Context, req *Request) (*Response, error
 		if err != nil {
 			return nil, err
 		}
-		event := ical.Event{
-			Summary:     m.Title,
-			Description: fmt.Sprintf("A meeting of %s. RSVP in the group's channel on Discord.", g.Name),
-			Location:    m.Location,
-			Duration:    m.Duration,
-			TZ:          s.loc,
-			Stamp:       now.UTC(),
-		}
-		if rule, ok := s.rec.RRule(); ok {
-			event.UID = fmt.Sprintf("meeting-%d@kindred-%s", m.ID, m.GuildID)
-			event.Start = m.FirstStart
-			event.RRule = rule
-			for unix := range s.cancelled {
-				event.ExDates = append(event.ExDates, time.Unix(unix, 0).UTC())
-			}
-			sort.Slice(event.ExDates, func(i, j int) bool { return event.ExDates[i].Before(event.ExDates[j]) })
-			cal.Events = append(cal.Events, event)
-			continue
-		}
-		for _, t := range s.upcoming(now, calendarExpand) {
-			e := event
-			e.UID = fmt.Sprintf("meeting-%d-%d@kindred-%s", m.ID, t.Unix(), m.GuildID)
-			e.Start = t
-			cal.Events = append(cal.Events, e)
-		}
+		cal.Events = append(cal.Events, calendarEvents(s, g, now)...)
 	}
 	if len(cal.Events) == 0 {
 		return Ephemeral("No meetings are coming up, so there's nothing to put in a calendar yet."), nil
@@ -1131,6 +1122,38 @@ func (f *Meetings) calendar(ctx context.Context, req *Request) (*Response, error
 		Content:   fmt.Sprintf("Here are %d upcoming meeting series and dates as a calendar file. Open it, or import it in your calendar app; recurring meetings keep their local time.", len(cal.Events)),
 		Files:     []*discordgo.File{{Name: "kindred-meetings.ics", ContentType: "text/calendar; charset=utf-8", Reader: &buf}},
 	}, nil
+}
+
+// calendarEvents are a series' calendar entries: one recurring event with
+// its cancelled dates excluded when iCalendar's RRULE can express the
+// series, else its next calendarExpand dates one by one.
+func calendarEvents(s series, g storage.Group, now time.Time) []ical.Event {
+	event := ical.Event{
+		Summary:     s.Title,
+		Description: fmt.Sprintf("A meeting of %s. RSVP in the group's channel on Discord.", g.Name),
+		Location:    s.Location,
+		Duration:    s.Duration,
+		TZ:          s.loc,
+		Stamp:       now.UTC(),
+	}
+	if rule, ok := s.rec.RRule(); ok {
+		event.UID = fmt.Sprintf("meeting-%d@kindred-%s", s.ID, s.GuildID)
+		event.Start = s.FirstStart
+		event.RRule = rule
+		for unix := range s.cancelled {
+			event.ExDates = append(event.ExDates, time.Unix(unix, 0).UTC())
+		}
+		sort.Slice(event.ExDates, func(i, j int) bool { return event.ExDates[i].Before(event.ExDates[j]) })
+		return []ical.Event{event}
+	}
+	var events []ical.Event
+	for _, t := range s.upcoming(now, calendarExpand) {
+		e := event
+		e.UID = fmt.Sprintf("meeting-%d-%d@kindred-%s", s.ID, t.Unix(), s.GuildID)
+		e.Start = t
+		events = append(events, e)
+	}
+	return events
 }
 
 // groupActivity is what /group list and /group info say about a group's
