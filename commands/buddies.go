@@ -268,39 +268,9 @@ func (f *Buddies) status(ctx context.Context, req *Request) (*Response, error) {
 		if g.Archived() {
 			continue
 		}
-		var lines []string
-		current, err := f.env.DB.CurrentPairings(ctx, g.ID, req.UserID)
+		lines, err := f.statusLines(ctx, g, m, req.UserID, now)
 		if err != nil {
 			return nil, err
-		}
-		var buddies []string
-		for _, p := range current {
-			for _, u := range p.Members {
-				if u != req.UserID {
-					buddies = append(buddies, "<@"+u+">")
-				}
-			}
-		}
-		if len(buddies) > 0 {
-			lines = append(lines, "Your buddy: "+strings.Join(buddies, ", "))
-		} else {
-			lines = append(lines, "No buddy this round.")
-		}
-		switch next, ok, err := f.nextRound(ctx, g); {
-		case err != nil:
-			return nil, err
-		case ok:
-			lines = append(lines, fmt.Sprintf("Next round: %s (%s)", timestamp(next, "F"), timestamp(next, "R")))
-		default:
-			lines = append(lines, "Next round: when a facilitator runs one")
-		}
-		switch {
-		case m.PausedOpen:
-			lines = append(lines, fmt.Sprintf("Paused: `/buddy join group:%s` when you'd like a buddy again", g.Name))
-		case m.Paused(now):
-			lines = append(lines, "Paused until "+timestamp(m.PausedUntil, "D"))
-		default:
-			lines = append(lines, "Not paused")
 		}
 		fields = append(fields, &discordgo.MessageEmbedField{Name: g.Name, Value: strings.Join(lines, "\n")})
 	}
@@ -314,6 +284,46 @@ func (f *Buddies) status(ctx context.Context, req *Request) (*Response, error) {
 		Title: "Your buddies", Color: colourCalm, Fields: fields,
 		Footer: &discordgo.MessageEmbedFooter{Text: "Only you see this."},
 	}}}, nil
+}
+
+// statusLines are what /buddy status says about one group: the member's
+// current buddies, the next round and whether they are paused there.
+func (f *Buddies) statusLines(ctx context.Context, g storage.Group, m storage.BuddyMember, userID string, now time.Time) ([]string, error) {
+	var lines []string
+	current, err := f.env.DB.CurrentPairings(ctx, g.ID, userID)
+	if err != nil {
+		return nil, err
+	}
+	var buddies []string
+	for _, p := range current {
+		for _, u := range p.Members {
+			if u != userID {
+				buddies = append(buddies, "<@"+u+">")
+			}
+		}
+	}
+	if len(buddies) > 0 {
+		lines = append(lines, "Your buddy: "+strings.Join(buddies, ", "))
+	} else {
+		lines = append(lines, "No buddy this round.")
+	}
+	switch next, ok, err := f.nextRound(ctx, g); {
+	case err != nil:
+		return nil, err
+	case ok:
+		lines = append(lines, fmt.Sprintf("Next round: %s (%s)", timestamp(next, "F"), timestamp(next, "R")))
+	default:
+		lines = append(lines, "Next round: when a facilitator runs one")
+	}
+	switch {
+	case m.PausedOpen:
+		lines = append(lines, fmt.Sprintf("Paused: `/buddy join group:%s` when you'd like a buddy again", g.Name))
+	case m.Paused(now):
+		lines = append(lines, "Paused until "+timestamp(m.PausedUntil, "D"))
+	default:
+		lines = append(lines, "Not paused")
+	}
+	return lines, nil
 }
 
 // avoidTarget reads the `user` option of /buddy avoid and unavoid.
@@ -384,60 +394,90 @@ func (f *Buddies) configure(ctx context.Context, req *Request) (*Response, error
 	if err != nil {
 		return nil, err
 	}
-	repeat, err := scheduler.ParseRepeat(req.String("schedule"))
-	if err != nil {
-		return nil, UserErrorf("%s Pairing schedules are `weekly`, `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.", memberText(err))
-	}
-	switch repeat.Cadence {
-	case scheduler.RepeatWeekly, scheduler.RepeatBiweekly, scheduler.RepeatMonthly, scheduler.RepeatCron:
-	default:
-		return nil, UserErrorf("Pairing repeats: use `weekly` (Mondays 10:00), `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.")
-	}
-	size, err := req.IntOr("size", defaultPairSize)
+	opts, err := readPairingOptions(req)
 	if err != nil {
 		return nil, err
-	}
-	if size != 2 && size != 3 {
-		return nil, UserErrorf("Buddies come in pairs or trios: `size:2` or `size:3`.")
-	}
-	followup, err := req.IntOr("followup_days", defaultFollowupDays)
-	if err != nil {
-		return nil, err
-	}
-	if followup < minFollowupDays || followup > maxFollowupDays {
-		return nil, UserErrorf("Ask about the chat %d to %d days after pairing, e.g. `followup_days:3`.", minFollowupDays, maxFollowupDays)
 	}
 	zoneName, loc, err := f.pairingZone(ctx, g)
 	if err != nil {
 		return nil, err
 	}
 	now := f.env.Now()
+	rec, first, err := pairingSchedule(opts.repeat, now, loc)
+	if err != nil {
+		return nil, err
+	}
+	err = f.env.DB.ConfigurePairing(ctx, storage.PairingSettings{
+		GroupID: g.ID, Recurrence: rec.Encode(), Size: opts.size, FollowupDays: opts.followupDays, UpdatedBy: req.UserID, UpdatedAt: now,
+	}, roundJob(g, first))
+	if err != nil {
+		return nil, err
+	}
+	kind := "pairs"
+	if opts.size == 3 {
+		kind = "trios"
+	}
+	return Ephemeral(fmt.Sprintf("Pairing in **%s**: %s (%s), in %s, with a follow-up after %s.\nThe first round is %s (%s). Members opt in with `/buddy join group:%s`.",
+		g.Name, rec.Describe(), zoneName, kind, plural(opts.followupDays, "day", "days"), timestamp(first, "F"), timestamp(first, "R"), g.Name)), nil
+}
+
+// pairingOptions are the checked schedule, size and followup_days options
+// of /pairing configure.
+type pairingOptions struct {
+	repeat       scheduler.Repeat
+	size         int
+	followupDays int
+}
+
+// readPairingOptions reads and checks /pairing configure's options; the
+// first one that is wrong is the UserError the member sees.
+func readPairingOptions(req *Request) (pairingOptions, error) {
+	repeat, err := scheduler.ParseRepeat(req.String("schedule"))
+	if err != nil {
+		return pairingOptions{}, UserErrorf("%s Pairing schedules are `weekly`, `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.", memberText(err))
+	}
+	switch repeat.Cadence {
+	case scheduler.RepeatWeekly, scheduler.RepeatBiweekly, scheduler.RepeatMonthly, scheduler.RepeatCron:
+	default:
+		return pairingOptions{}, UserErrorf("Pairing repeats: use `weekly` (Mondays 10:00), `biweekly`, `monthly` or a cron expression such as `0 10 * * 1`.")
+	}
+	size, err := req.IntOr("size", defaultPairSize)
+	if err != nil {
+		return pairingOptions{}, err
+	}
+	if size != 2 && size != 3 {
+		return pairingOptions{}, UserErrorf("Buddies come in pairs or trios: `size:2` or `size:3`.")
+	}
+	followup, err := req.IntOr("followup_days", defaultFollowupDays)
+	if err != nil {
+		return pairingOptions{}, err
+	}
+	if followup < minFollowupDays || followup > maxFollowupDays {
+		return pairingOptions{}, UserErrorf("Ask about the chat %d to %d days after pairing, e.g. `followup_days:3`.", minFollowupDays, maxFollowupDays)
+	}
+	return pairingOptions{repeat: repeat, size: int(size), followupDays: int(followup)}, nil
+}
+
+// pairingSchedule is the recurrence of a pairing schedule in loc and its
+// first round after now. Weekly, biweekly and monthly schedules are
+// anchored on the next Monday 10:00; a cron schedule on the next minute. A
+// schedule that never comes round is a UserError.
+func pairingSchedule(repeat scheduler.Repeat, now time.Time, loc *time.Location) (scheduler.Recurrence, time.Time, error) {
 	anchor := nextMonday10(now, loc)
 	if repeat.Cadence == scheduler.RepeatCron {
 		anchor = now.Add(time.Minute).Truncate(time.Minute)
 	}
 	rec, err := scheduler.NewRecurrence(repeat, anchor, loc)
 	if err != nil {
-		return nil, UserErrorf("%s", memberText(err))
+		return scheduler.Recurrence{}, time.Time{}, UserErrorf("%s", memberText(err))
 	}
 	first := rec.First()
 	if first.IsZero() || !first.After(now) {
 		if first = rec.Next(now); first.IsZero() {
-			return nil, UserErrorf("That schedule never comes round. Try `weekly` or a cron expression such as `0 10 * * 1`.")
+			return scheduler.Recurrence{}, time.Time{}, UserErrorf("That schedule never comes round. Try `weekly` or a cron expression such as `0 10 * * 1`.")
 		}
 	}
-	err = f.env.DB.ConfigurePairing(ctx, storage.PairingSettings{
-		GroupID: g.ID, Recurrence: rec.Encode(), Size: int(size), FollowupDays: int(followup), UpdatedBy: req.UserID, UpdatedAt: now,
-	}, roundJob(g, first))
-	if err != nil {
-		return nil, err
-	}
-	kind := "pairs"
-	if size == 3 {
-		kind = "trios"
-	}
-	return Ephemeral(fmt.Sprintf("Pairing in **%s**: %s (%s), in %s, with a follow-up after %s.\nThe first round is %s (%s). Members opt in with `/buddy join group:%s`.",
-		g.Name, rec.Describe(), zoneName, kind, plural(int(followup), "day", "days"), timestamp(first, "F"), timestamp(first, "R"), g.Name)), nil
+	return rec, first, nil
 }
 
 func (f *Buddies) run(ctx context.Context, req *Request) (*Response, error) {
@@ -449,7 +489,7 @@ func (f *Buddies) run(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := f.formRound(ctx, g, settings, "", req.UserID, nil)
+	out, err := f.formRound(ctx, roundRequest{Group: g, Settings: settings, RunBy: req.UserID})
 	if err != nil {
 		return nil, err
 	}
@@ -535,6 +575,18 @@ func (f *Buddies) nextRound(ctx context.Context, g storage.Group) (time.Time, bo
 
 // ---- rounds ----
 
+// roundRequest is a round to form: the group and its settings, and how the
+// round was started. A scheduled round carries its job's JobKey (so a rerun
+// finds it) and the Next round to queue with it; a round run by hand
+// carries the facilitator in RunBy.
+type roundRequest struct {
+	Group    storage.Group
+	Settings storage.PairingSettings
+	JobKey   string
+	RunBy    string
+	Next     *storage.NewJob
+}
+
 // roundOutcome is what forming a round did.
 type roundOutcome struct {
 	round     storage.Round
@@ -547,93 +599,127 @@ type roundOutcome struct {
 
 // formRound pairs the group's members, records the round with its jobs in
 // one transaction, and opens a private thread per pair or trio.
-func (f *Buddies) formRound(ctx context.Context, g storage.Group, s storage.PairingSettings, jobKey, runBy string, next *storage.NewJob) (roundOutcome, error) {
+func (f *Buddies) formRound(ctx context.Context, rq roundRequest) (roundOutcome, error) {
 	now := f.env.Now()
-	members, err := f.env.DB.PairingMembers(ctx, g.ID)
+	c, err := f.roundCandidates(ctx, rq, now)
 	if err != nil {
 		return roundOutcome{}, err
 	}
-	history, err := f.env.DB.PairingHistory(ctx, g.ID)
-	if err != nil {
-		return roundOutcome{}, err
-	}
-	avoids, err := f.env.DB.Avoids(ctx, g.GuildID)
-	if err != nil {
-		return roundOutcome{}, err
-	}
-	var out roundOutcome
-	in := pairing.Input{Avoid: avoids, Size: s.Size}
-	for _, m := range members {
-		paused := m.Paused(now)
-		if !paused && unansweredStreak(history, m, now, s.FollowupDays) {
-			out.paused = append(out.paused, m.UserID)
-			paused = true
-		}
-		if !paused {
-			out.available++
-		}
-		in.Members = append(in.Members, pairing.Member{ID: m.UserID, Paused: paused})
-	}
-	seen := map[string]map[int]bool{}
-	rounds := map[int64]bool{}
-	for _, p := range history {
-		rounds[p.RoundID] = true
-		for i, a := range p.Members {
-			if seen[a] == nil {
-				seen[a] = map[int]bool{}
-			}
-			seen[a][p.Prompt] = true
-			for _, b := range p.Members[i+1:] {
-				in.History = append(in.History, pairing.Met{A: a, B: b, At: p.At})
-			}
-		}
-	}
-	if out.available < 2 {
+	out := roundOutcome{available: c.available, paused: c.paused}
+	if c.available < 2 {
 		out.tooFew = true
 		return out, nil
 	}
-	number := len(rounds) + 1
-	in.Seed = uint64(g.ID)<<32 | uint64(number)
-	res, err := pairing.Pair(in)
+	res, err := pairing.Pair(c.input)
 	if err != nil {
-		return roundOutcome{}, fmt.Errorf("pair group %d: %w", g.ID, err)
+		return roundOutcome{}, fmt.Errorf("pair group %d: %w", rq.Group.ID, err)
 	}
 	out.unplaced = res.Unplaced
 	if len(res.Groups) == 0 {
 		out.tooFew = true
 		return out, nil
 	}
-	prompts := make([]int, len(res.Groups))
-	for i, grp := range res.Groups {
-		prompts[i] = choosePrompt(number, grp, seen)
-	}
-	round, err := f.env.DB.RecordRound(ctx, storage.NewRound{
-		GroupID: g.ID, JobKey: jobKey, RunBy: runBy, At: now, Groups: res.Groups, Prompts: prompts, Pause: out.paused,
-	}, func(r storage.Round) []storage.NewJob {
-		var jobs []storage.NewJob
-		for _, p := range r.Pairings {
-			jobs = append(jobs, pairingFollowupJob.New(followupPayload{GuildID: g.GuildID, GroupID: g.ID, PairingID: p.ID},
-				now.Add(time.Duration(s.FollowupDays)*24*time.Hour)))
-		}
-		for _, u := range out.paused {
-			jobs = append(jobs, dmJob.New(DMMessage{
-				Key: storage.PairingPausedJobKey(g.ID, r.ID, u), UserID: u, GuildID: g.GuildID,
-				Content: fmt.Sprintf("Your last %d buddy pairings in **%s** went without a “We talked”, so I've paused pairing for you there. That's completely okay: life gets busy. "+
-					"Whenever you'd like a buddy again, use `/buddy join group:%s` in the server.", unansweredLimit, g.Name, g.Name),
-			}, now))
-		}
-		if next != nil {
-			jobs = append(jobs, *next)
-		}
-		return jobs
-	})
+	round, err := f.recordRound(ctx, rq, c, res.Groups, now)
 	if err != nil {
 		return roundOutcome{}, err
 	}
 	out.round = round
-	f.env.Log.Info("pairing round formed", "group", g.ID, "round", round.ID, "pairings", len(round.Pairings), "paused", len(out.paused))
-	out.failed = f.openThreads(ctx, g, round)
+	f.env.Log.Info("pairing round formed", "group", rq.Group.ID, "round", round.ID, "pairings", len(round.Pairings), "paused", len(out.paused))
+	out.failed = f.openThreads(ctx, rq.Group, round)
 	return out, nil
+}
+
+// roundCandidates is what a round is formed from.
+type roundCandidates struct {
+	input     pairing.Input           // members, past meetings and avoids, seeded for this round
+	number    int                     // the round's number in the group
+	available int                     // opted-in, unpaused members
+	paused    []string                // members this round pauses for unanswered pairings
+	seen      map[string]map[int]bool // the prompts each member has had
+}
+
+// roundCandidates gathers the group's members, its pairing history and the
+// server's avoids, and decides who takes part: members already paused sit
+// out, and so do members this round pauses for leaving too many pairings
+// unanswered.
+func (f *Buddies) roundCandidates(ctx context.Context, rq roundRequest, now time.Time) (roundCandidates, error) {
+	g, s := rq.Group, rq.Settings
+	members, err := f.env.DB.PairingMembers(ctx, g.ID)
+	if err != nil {
+		return roundCandidates{}, err
+	}
+	history, err := f.env.DB.PairingHistory(ctx, g.ID)
+	if err != nil {
+		return roundCandidates{}, err
+	}
+	avoids, err := f.env.DB.Avoids(ctx, g.GuildID)
+	if err != nil {
+		return roundCandidates{}, err
+	}
+	c := roundCandidates{input: pairing.Input{Avoid: avoids, Size: s.Size}, seen: map[string]map[int]bool{}}
+	for _, m := range members {
+		paused := m.Paused(now)
+		if !paused && unansweredStreak(history, m, now, s.FollowupDays) {
+			c.paused = append(c.paused, m.UserID)
+			paused = true
+		}
+		if !paused {
+			c.available++
+		}
+		c.input.Members = append(c.input.Members, pairing.Member{ID: m.UserID, Paused: paused})
+	}
+	rounds := map[int64]bool{}
+	for _, p := range history {
+		rounds[p.RoundID] = true
+		for i, a := range p.Members {
+			if c.seen[a] == nil {
+				c.seen[a] = map[int]bool{}
+			}
+			c.seen[a][p.Prompt] = true
+			for _, b := range p.Members[i+1:] {
+				c.input.History = append(c.input.History, pairing.Met{A: a, B: b, At: p.At})
+			}
+		}
+	}
+	c.number = len(rounds) + 1
+	c.input.Seed = uint64(g.ID)<<32 | uint64(c.number)
+	return c, nil
+}
+
+// recordRound stores the round formed from groups, with a conversation
+// starter for each, and its jobs in one transaction.
+func (f *Buddies) recordRound(ctx context.Context, rq roundRequest, c roundCandidates, groups [][]string, now time.Time) (storage.Round, error) {
+	prompts := make([]int, len(groups))
+	for i, grp := range groups {
+		prompts[i] = choosePrompt(c.number, grp, c.seen)
+	}
+	return f.env.DB.RecordRound(ctx, storage.NewRound{
+		GroupID: rq.Group.ID, JobKey: rq.JobKey, RunBy: rq.RunBy, At: now, Groups: groups, Prompts: prompts, Pause: c.paused,
+	}, func(r storage.Round) []storage.NewJob {
+		return roundJobs(rq, r, c.paused, now)
+	})
+}
+
+// roundJobs are the jobs recorded with a round: a follow-up per pairing, a
+// DM to each member the round paused, and the next scheduled round.
+func roundJobs(rq roundRequest, r storage.Round, paused []string, now time.Time) []storage.NewJob {
+	g := rq.Group
+	var jobs []storage.NewJob
+	for _, p := range r.Pairings {
+		jobs = append(jobs, pairingFollowupJob.New(followupPayload{GuildID: g.GuildID, GroupID: g.ID, PairingID: p.ID},
+			now.Add(time.Duration(rq.Settings.FollowupDays)*24*time.Hour)))
+	}
+	for _, u := range paused {
+		jobs = append(jobs, dmJob.New(DMMessage{
+			Key: storage.PairingPausedJobKey(g.ID, r.ID, u), UserID: u, GuildID: g.GuildID,
+			Content: fmt.Sprintf("Your last %d buddy pairings in **%s** went without a “We talked”, so I've paused pairing for you there. That's completely okay: life gets busy. "+
+				"Whenever you'd like a buddy again, use `/buddy join group:%s` in the server.", unansweredLimit, g.Name, g.Name),
+		}, now))
+	}
+	if rq.Next != nil {
+		jobs = append(jobs, *rq.Next)
+	}
+	return jobs
 }
 
 // unansweredStreak reports whether the member's last pairings since they
@@ -776,7 +862,7 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPa
 		number = round.Number
 		failed = f.openThreads(ctx, g, round)
 	case errors.Is(err, storage.ErrNotFound):
-		out, err := f.formRound(ctx, g, s, job.DedupeKey, "", next)
+		out, err := f.formRound(ctx, roundRequest{Group: g, Settings: s, JobKey: job.DedupeKey, Next: next})
 		if err != nil {
 			return nil, err
 		}

@@ -292,91 +292,141 @@ func maxOffset(ds []time.Duration) time.Duration {
 
 // ---- /meeting schedule ----
 
+// meetingDraft is the meeting a /meeting schedule asks for, every option
+// checked.
+type meetingDraft struct {
+	guildID    string
+	createdBy  string
+	group      storage.Group
+	title      string
+	typedStart string // the start as the member typed it, for the reply
+	start      time.Time
+	rec        scheduler.Recurrence
+	loc        *time.Location
+	zoneName   string
+	zoneSource string // why the start was read in that zone, for the reply
+	duration   time.Duration
+	format     string
+	location   string
+	reminders  []time.Duration
+}
+
 func (f *Meetings) schedule(ctx context.Context, req *Request) (*Response, error) {
-	group, err := f.activeGroup(ctx, req.GuildID, req.String("group"))
-	if err != nil {
-		return nil, err
-	}
-	title := strings.TrimSpace(req.String("title"))
-	if title == "" || len([]rune(title)) > maxMeetingTitle {
-		return nil, UserErrorf("Give the meeting a title of up to %d characters, e.g. `title:Tuesday evening circle`.", maxMeetingTitle)
-	}
-	zoneName, loc, zoneSource, err := f.zone(ctx, req, group)
-	if err != nil {
-		return nil, err
-	}
 	now := f.env.Now()
-	start, err := scheduler.ParseStart(req.String("start"), now, loc)
+	d, err := f.readMeetingDraft(ctx, req, now)
 	if err != nil {
-		return nil, UserErrorf("%s", memberText(err))
+		return nil, err
+	}
+	s, err := f.createMeeting(ctx, d, now)
+	if err != nil {
+		return nil, err
+	}
+	postErr := f.announce(ctx, s, d.group, d.start)
+	return Ephemeral(scheduledText(d, postErr)), nil
+}
+
+// readMeetingDraft reads and checks the options of /meeting schedule; the
+// first one that is wrong is the UserError the member sees.
+func (f *Meetings) readMeetingDraft(ctx context.Context, req *Request, now time.Time) (meetingDraft, error) {
+	d := meetingDraft{guildID: req.GuildID, createdBy: req.UserID, typedStart: req.String("start")}
+	var err error
+	if d.group, err = f.activeGroup(ctx, req.GuildID, req.String("group")); err != nil {
+		return meetingDraft{}, err
+	}
+	d.title = strings.TrimSpace(req.String("title"))
+	if d.title == "" || len([]rune(d.title)) > maxMeetingTitle {
+		return meetingDraft{}, UserErrorf("Give the meeting a title of up to %d characters, e.g. `title:Tuesday evening circle`.", maxMeetingTitle)
+	}
+	if d.zoneName, d.loc, d.zoneSource, err = f.zone(ctx, req, d.group); err != nil {
+		return meetingDraft{}, err
+	}
+	start, err := scheduler.ParseStart(d.typedStart, now, d.loc)
+	if err != nil {
+		return meetingDraft{}, UserErrorf("%s", memberText(err))
 	}
 	repeat, err := scheduler.ParseRepeat(req.String("repeat"))
 	if err != nil {
-		return nil, UserErrorf("%s", memberText(err))
+		return meetingDraft{}, UserErrorf("%s", memberText(err))
 	}
-	rec, err := scheduler.NewRecurrence(repeat, start, loc)
-	if err != nil {
-		return nil, UserErrorf("%s", memberText(err))
+	if d.rec, err = scheduler.NewRecurrence(repeat, start, d.loc); err != nil {
+		return meetingDraft{}, UserErrorf("%s", memberText(err))
 	}
 	// A cron series starts at its first firing on or after the typed start.
-	start = rec.First()
+	d.start = d.rec.First()
 	minutes, err := req.IntOr("duration", defaultDuration)
 	if err != nil {
-		return nil, err
+		return meetingDraft{}, err
 	}
 	if minutes < minDuration || minutes > maxDuration {
-		return nil, UserErrorf("A meeting lasts %d to %d minutes; for example `duration:90`.", minDuration, maxDuration)
+		return meetingDraft{}, UserErrorf("A meeting lasts %d to %d minutes; for example `duration:90`.", minDuration, maxDuration)
 	}
-	format := req.String("format")
-	if format == "" {
-		format = "online"
+	d.duration = time.Duration(minutes) * time.Minute
+	d.format = req.String("format")
+	if d.format == "" {
+		d.format = "online"
 	}
-	if !slices.Contains(meetingFormats, format) {
-		return nil, UserErrorf("The format is one of online, in-person or hybrid.")
+	if !slices.Contains(meetingFormats, d.format) {
+		return meetingDraft{}, UserErrorf("The format is one of online, in-person or hybrid.")
 	}
-	location := strings.TrimSpace(req.String("location"))
-	if len([]rune(location)) > maxMeetingLocation {
-		return nil, UserErrorf("The location can be up to %d characters; link to a page for directions.", maxMeetingLocation)
+	d.location = strings.TrimSpace(req.String("location"))
+	if len([]rune(d.location)) > maxMeetingLocation {
+		return meetingDraft{}, UserErrorf("The location can be up to %d characters; link to a page for directions.", maxMeetingLocation)
 	}
-	offsets, err := scheduler.ParseOffsets(req.String("reminders"))
-	if err != nil {
-		return nil, UserErrorf("%s", memberText(err))
+	if d.reminders, err = scheduler.ParseOffsets(req.String("reminders")); err != nil {
+		return meetingDraft{}, UserErrorf("%s", memberText(err))
 	}
+	return d, nil
+}
 
-	m := storage.Meeting{
-		GuildID: req.GuildID, GroupID: group.ID, Title: title, FirstStart: start, Duration: time.Duration(minutes) * time.Minute,
-		Format: format, Location: location, Recurrence: rec.Encode(), Timezone: zoneName, Reminders: offsets,
-		CreatedBy: req.UserID, CreatedAt: now,
-	}
-	m, err = f.env.DB.CreateMeeting(ctx, m, func(saved storage.Meeting) []storage.NewJob {
-		return occurrenceJobs(series{Meeting: saved, rec: rec, loc: loc}, start, now, now)
+// createMeeting saves the drafted meeting and the jobs of its first
+// occurrence in one transaction.
+func (f *Meetings) createMeeting(ctx context.Context, d meetingDraft, now time.Time) (series, error) {
+	m, err := f.env.DB.CreateMeeting(ctx, storage.Meeting{
+		GuildID: d.guildID, GroupID: d.group.ID, Title: d.title, FirstStart: d.start, Duration: d.duration,
+		Format: d.format, Location: d.location, Recurrence: d.rec.Encode(), Timezone: d.zoneName, Reminders: d.reminders,
+		CreatedBy: d.createdBy, CreatedAt: now,
+	}, func(saved storage.Meeting) []storage.NewJob {
+		return occurrenceJobs(series{Meeting: saved, rec: d.rec, loc: d.loc}, d.start, now, now)
 	})
 	if err != nil {
-		return nil, fmt.Errorf("create meeting: %w", err)
+		return series{}, fmt.Errorf("create meeting: %w", err)
 	}
-	s := series{Meeting: m, rec: rec, loc: loc, cancelled: map[int64]bool{}}
+	return series{Meeting: m, rec: d.rec, loc: d.loc, cancelled: map[int64]bool{}}, nil
+}
 
-	msgID, postErr := f.env.Discord.Send(ctx, group.ChannelID, Message{
+// announce posts a new meeting's announcement with its buttons in the group
+// channel and remembers the post. The meeting is saved either way: a failed
+// post is logged and returned for the reply to explain.
+func (f *Meetings) announce(ctx context.Context, s series, group storage.Group, start time.Time) error {
+	msgID, err := f.env.Discord.Send(ctx, group.ChannelID, Message{
 		Embeds:     []*discordgo.MessageEmbed{f.announcement(s, group, start)},
-		Components: meetingButtons(m.ID, start, true),
+		Components: meetingButtons(s.ID, start, true),
 	})
-	understood := fmt.Sprintf("Understood **%s** as %s, %s (%s, %s).", echo(req.String("start"), 40), start.In(loc).Format("Monday 2 January 2006, 15:04"),
-		timestamp(start, "R"), zoneName, zoneSource)
+	if err != nil {
+		f.env.Log.Warn("could not announce meeting", "meeting", s.ID, "channel", group.ChannelID, "err", err)
+		return err
+	}
+	if err := f.env.DB.SetMeetingAnnouncement(ctx, s.ID, group.ChannelID, msgID); err != nil {
+		f.env.Log.Warn("could not save announcement id", "meeting", s.ID, "err", err)
+	}
+	return nil
+}
+
+// scheduledText is the facilitator's reply to /meeting schedule: what was
+// understood, and whether the announcement went out (postErr says why not).
+func scheduledText(d meetingDraft, postErr error) string {
 	lines := []string{
-		fmt.Sprintf("Scheduled **%s** for %s: %s.", title, group.Name, rec.Describe()),
-		understood,
-		fmt.Sprintf("Reminders: %s before each meeting.", formatOffsets(offsets)),
+		fmt.Sprintf("Scheduled **%s** for %s: %s.", d.title, d.group.Name, d.rec.Describe()),
+		fmt.Sprintf("Understood **%s** as %s, %s (%s, %s).", echo(d.typedStart, 40), d.start.In(d.loc).Format("Monday 2 January 2006, 15:04"),
+			timestamp(d.start, "R"), d.zoneName, d.zoneSource),
+		fmt.Sprintf("Reminders: %s before each meeting.", formatOffsets(d.reminders)),
 	}
 	if postErr != nil {
-		f.env.Log.Warn("could not announce meeting", "meeting", m.ID, "channel", group.ChannelID, "err", postErr)
-		lines = append(lines, fmt.Sprintf("⚠️ I couldn't post the announcement in <#%s> (%s). Check that Kindred can view and send messages there; the meeting is saved and reminders will try again.", group.ChannelID, discordProblem(postErr)))
+		lines = append(lines, fmt.Sprintf("⚠️ I couldn't post the announcement in <#%s> (%s). Check that Kindred can view and send messages there; the meeting is saved and reminders will try again.", d.group.ChannelID, discordProblem(postErr)))
 	} else {
-		if err := f.env.DB.SetMeetingAnnouncement(ctx, m.ID, group.ChannelID, msgID); err != nil {
-			f.env.Log.Warn("could not save announcement id", "meeting", m.ID, "err", err)
-		}
-		lines = append(lines, fmt.Sprintf("Announced in <#%s> with RSVP buttons.", group.ChannelID))
+		lines = append(lines, fmt.Sprintf("Announced in <#%s> with RSVP buttons.", d.group.ChannelID))
 	}
-	return Ephemeral(strings.Join(lines, "\n")), nil
+	return strings.Join(lines, "\n")
 }
 
 // zone picks the timezone a typed time is read in: the option, else the
@@ -561,7 +611,16 @@ func (f *Meetings) remind(ctx context.Context, job storage.Job, p reminderPayloa
 		return nil, err
 	}
 	now := f.env.Now()
-	late := now.Sub(job.RunAt) > lateGrace
+	text := reminderText(m, group, start, now.Sub(job.RunAt) > lateGrace)
+	if err := f.postReminder(ctx, job.DedupeKey, m, group, start, text, now); err != nil {
+		return nil, err
+	}
+	return f.reminderDMs(ctx, job.DedupeKey, m, start, text, now)
+}
+
+// reminderText is a reminder as the channel and the DMs show it; late
+// says Kindred was offline when it was due.
+func reminderText(m storage.Meeting, group storage.Group, start time.Time, late bool) string {
 	text := fmt.Sprintf("⏰ **%s** (%s) starts %s, %s.", m.Title, group.Name, timestamp(start, "R"), timestamp(start, "F"))
 	if m.Location != "" {
 		text += "\nWhere: " + m.Location
@@ -569,23 +628,29 @@ func (f *Meetings) remind(ctx context.Context, job storage.Job, p reminderPayloa
 	if late {
 		text += "\n_This reminder is late: Kindred was offline when it was due._"
 	}
+	return text
+}
 
-	channelKey := storage.ChannelPostKey(job.DedupeKey)
-	if _, sent, err := f.env.DB.SentRef(ctx, channelKey); err != nil {
-		return nil, err
-	} else if !sent {
-		msgID, err := f.env.Discord.Send(ctx, group.ChannelID, Message{
-			Content:    text,
-			Components: meetingButtons(m.ID, start, true),
-		})
-		if err != nil {
-			return nil, fmt.Errorf("post reminder for meeting %d: %w", m.ID, err)
-		}
-		if err := f.env.DB.RecordSent(ctx, channelKey, msgID, now); err != nil {
-			return nil, err
-		}
+// postReminder posts the reminder with its buttons in the group channel,
+// unless the sent log shows a run before a crash already did.
+func (f *Meetings) postReminder(ctx context.Context, jobKey string, m storage.Meeting, group storage.Group, start time.Time, text string, now time.Time) error {
+	channelKey := storage.ChannelPostKey(jobKey)
+	if _, sent, err := f.env.DB.SentRef(ctx, channelKey); err != nil || sent {
+		return err
 	}
+	msgID, err := f.env.Discord.Send(ctx, group.ChannelID, Message{
+		Content:    text,
+		Components: meetingButtons(m.ID, start, true),
+	})
+	if err != nil {
+		return fmt.Errorf("post reminder for meeting %d: %w", m.ID, err)
+	}
+	return f.env.DB.RecordSent(ctx, channelKey, msgID, now)
+}
 
+// reminderDMs are the DM jobs of a reminder: one for each member who
+// answered Going or Maybe, with the RSVP buttons.
+func (f *Meetings) reminderDMs(ctx context.Context, jobKey string, m storage.Meeting, start time.Time, text string, now time.Time) ([]storage.NewJob, error) {
 	rsvps, err := f.env.DB.RSVPs(ctx, m.ID, start)
 	if err != nil {
 		return nil, err
@@ -596,7 +661,7 @@ func (f *Meetings) remind(ctx context.Context, job storage.Job, p reminderPayloa
 			continue
 		}
 		dms = append(dms, dmJob.New(DMMessage{
-			Key: storage.DMJobKey(job.DedupeKey, r.UserID), UserID: r.UserID, GuildID: m.GuildID,
+			Key: storage.DMJobKey(jobKey, r.UserID), UserID: r.UserID, GuildID: m.GuildID,
 			Content: text, ValidUntil: start.Unix(), Buttons: rsvpButtons(m.ID, start),
 		}, now))
 	}
@@ -1043,31 +1108,7 @@ func (f *Meetings) calendar(ctx context.Context, req *Request) (*Response, error
 		if err != nil {
 			return nil, err
 		}
-		event := ical.Event{
-			Summary:     m.Title,
-			Description: fmt.Sprintf("A meeting of %s. RSVP in the group's channel on Discord.", g.Name),
-			Location:    m.Location,
-			Duration:    m.Duration,
-			TZ:          s.loc,
-			Stamp:       now.UTC(),
-		}
-		if rule, ok := s.rec.RRule(); ok {
-			event.UID = fmt.Sprintf("meeting-%d@kindred-%s", m.ID, m.GuildID)
-			event.Start = m.FirstStart
-			event.RRule = rule
-			for unix := range s.cancelled {
-				event.ExDates = append(event.ExDates, time.Unix(unix, 0).UTC())
-			}
-			sort.Slice(event.ExDates, func(i, j int) bool { return event.ExDates[i].Before(event.ExDates[j]) })
-			cal.Events = append(cal.Events, event)
-			continue
-		}
-		for _, t := range s.upcoming(now, calendarExpand) {
-			e := event
-			e.UID = fmt.Sprintf("meeting-%d-%d@kindred-%s", m.ID, t.Unix(), m.GuildID)
-			e.Start = t
-			cal.Events = append(cal.Events, e)
-		}
+		cal.Events = append(cal.Events, calendarEvents(s, g, now)...)
 	}
 	if len(cal.Events) == 0 {
 		return Ephemeral("No meetings are coming up, so there's nothing to put in a calendar yet."), nil
@@ -1081,6 +1122,38 @@ func (f *Meetings) calendar(ctx context.Context, req *Request) (*Response, error
 		Content:   fmt.Sprintf("Here are %d upcoming meeting series and dates as a calendar file. Open it, or import it in your calendar app; recurring meetings keep their local time.", len(cal.Events)),
 		Files:     []*discordgo.File{{Name: "kindred-meetings.ics", ContentType: "text/calendar; charset=utf-8", Reader: &buf}},
 	}, nil
+}
+
+// calendarEvents are a series' calendar entries: one recurring event with
+// its cancelled dates excluded when iCalendar's RRULE can express the
+// series, else its next calendarExpand dates one by one.
+func calendarEvents(s series, g storage.Group, now time.Time) []ical.Event {
+	event := ical.Event{
+		Summary:     s.Title,
+		Description: fmt.Sprintf("A meeting of %s. RSVP in the group's channel on Discord.", g.Name),
+		Location:    s.Location,
+		Duration:    s.Duration,
+		TZ:          s.loc,
+		Stamp:       now.UTC(),
+	}
+	if rule, ok := s.rec.RRule(); ok {
+		event.UID = fmt.Sprintf("meeting-%d@kindred-%s", s.ID, s.GuildID)
+		event.Start = s.FirstStart
+		event.RRule = rule
+		for unix := range s.cancelled {
+			event.ExDates = append(event.ExDates, time.Unix(unix, 0).UTC())
+		}
+		sort.Slice(event.ExDates, func(i, j int) bool { return event.ExDates[i].Before(event.ExDates[j]) })
+		return []ical.Event{event}
+	}
+	var events []ical.Event
+	for _, t := range s.upcoming(now, calendarExpand) {
+		e := event
+		e.UID = fmt.Sprintf("meeting-%d-%d@kindred-%s", s.ID, t.Unix(), s.GuildID)
+		e.Start = t
+		events = append(events, e)
+	}
+	return events
 }
 
 // groupActivity is what /group list and /group info say about a group's
