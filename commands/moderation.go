@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -136,104 +137,134 @@ func (f *Moderation) Register(r *Router) {
 
 // ---- /warn ----
 
+// warn records a warning, then tells the member, logs it and applies the
+// server's escalation rule. The warning stands whatever becomes of those:
+// the moderator's reply says what couldn't be done.
 func (f *Moderation) warn(ctx context.Context, req *Request) (*Response, error) {
-	target, err := req.ID("user")
+	in, err := parseWarn(req)
 	if err != nil {
 		return nil, err
 	}
-	if target == "" {
-		return nil, UserErrorf("Pick the member to warn with `user`, e.g. `/warn user:@someone reason:Spam in #general`.")
-	}
-	if target == req.UserID {
-		return nil, UserErrorf("You can't warn yourself. Pick another member with `user:@someone`.")
-	}
-	if req.Resolved != nil && req.Resolved.Users[target] != nil && req.Resolved.Users[target].Bot {
-		return nil, UserErrorf("That's a bot (Kindred or another one): warnings are for members. Pick a person with `user:@someone`.")
-	}
-	reason, err := moderationReason(req, true)
-	if err != nil {
-		return nil, err
-	}
-	days, err := req.IntOr("expires_days", defaultWarningDays)
-	if err != nil {
-		return nil, err
-	}
-	if days < minWarningDays || days > maxWarningDays {
-		return nil, UserErrorf("`expires_days` is %d to %d days, e.g. `expires_days:30`; without it a warning lasts %d days.", minWarningDays, maxWarningDays, defaultWarningDays)
-	}
-	now := f.env.Now()
-	w, active, err := f.env.DB.AddWarning(ctx, storage.Warning{
-		GuildID: req.GuildID, UserID: target, ModeratorID: req.UserID, Reason: reason,
-		CreatedAt: now, ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour),
-	})
+	w, active, err := f.env.DB.AddWarning(ctx, in.warning(f.env.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("warn: %w", err)
 	}
-	log := f.env.Log.With("guild", req.GuildID, "case", w.Case, "user", target, "moderator", req.UserID)
-	log.Info("warning recorded", "active", active)
+	f.warningLog(w).Info("warning recorded", "active", active)
+	n, err := f.notifyWarning(ctx, w, active)
+	if err != nil {
+		return nil, err
+	}
+	return Ephemeral(warnReply(w, active, n)), nil
+}
 
-	var problems []string
-	dmNote := "They were sent the reason privately."
+// warnInput is a /warn that passed every check.
+type warnInput struct {
+	guildID, moderatorID string
+	target               string
+	reason               string
+	days                 int64
+}
+
+// parseWarn reads and checks /warn's options. Its errors are UserErrors
+// with the text the moderator sees.
+func parseWarn(req *Request) (warnInput, error) {
+	target, err := req.ID("user")
+	if err != nil {
+		return warnInput{}, err
+	}
+	if target == "" {
+		return warnInput{}, UserErrorf("Pick the member to warn with `user`, e.g. `/warn user:@someone reason:Spam in #general`.")
+	}
+	if target == req.UserID {
+		return warnInput{}, UserErrorf("You can't warn yourself. Pick another member with `user:@someone`.")
+	}
+	if req.Resolved != nil && req.Resolved.Users[target] != nil && req.Resolved.Users[target].Bot {
+		return warnInput{}, UserErrorf("That's a bot (Kindred or another one): warnings are for members. Pick a person with `user:@someone`.")
+	}
+	reason, err := moderationReason(req, true)
+	if err != nil {
+		return warnInput{}, err
+	}
+	days, err := req.IntOr("expires_days", defaultWarningDays)
+	if err != nil {
+		return warnInput{}, err
+	}
+	if days < minWarningDays || days > maxWarningDays {
+		return warnInput{}, UserErrorf("`expires_days` is %d to %d days, e.g. `expires_days:30`; without it a warning lasts %d days.", minWarningDays, maxWarningDays, defaultWarningDays)
+	}
+	return warnInput{guildID: req.GuildID, moderatorID: req.UserID, target: target, reason: reason, days: days}, nil
+}
+
+// warning is the warning to store, issued at now.
+func (in warnInput) warning(now time.Time) storage.Warning {
+	return storage.Warning{
+		GuildID: in.guildID, UserID: in.target, ModeratorID: in.moderatorID, Reason: in.reason,
+		CreatedAt: now, ExpiresAt: now.Add(time.Duration(in.days) * 24 * time.Hour),
+	}
+}
+
+// warningLog is the logger for what follows a recorded warning.
+func (f *Moderation) warningLog(w storage.Warning) *slog.Logger {
+	return f.env.Log.With("guild", w.GuildID, "case", w.Case, "user", w.UserID, "moderator", w.ModeratorID)
+}
+
+// warningNotice is what became of a recorded warning's follow-ups.
+type warningNotice struct {
+	dmSent     bool
+	escalation string   // what the escalation rule did, or ""
+	problems   []string // what couldn't be done, for the moderator, in order
+}
+
+// notifyWarning DMs the member, posts the warning to the mod-log and
+// applies the escalation rule for their active warnings, in that order.
+// A step Discord refuses is reported in the notice and doesn't stop the
+// next; only a storage error stops them, and is returned.
+func (f *Moderation) notifyWarning(ctx context.Context, w storage.Warning, active int) (warningNotice, error) {
+	var n warningNotice
 	if problem := f.sendWarningDM(ctx, w); problem != "" {
-		problems = append(problems, problem)
-		dmNote = ""
-		log.Info("warning dm not delivered")
+		n.problems = append(n.problems, problem)
+		f.warningLog(w).Info("warning dm not delivered")
+	} else {
+		n.dmSent = true
 	}
-	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
+	settings, err := f.env.DB.GuildSettings(ctx, w.GuildID)
 	if err != nil {
-		return nil, err
+		return warningNotice{}, err
 	}
-	if settings.ModlogChannelID == "" {
-		problems = append(problems, "It wasn't logged: no mod-log channel is set. `/kindred setup modlog_channel:#mod-log` sets one.")
-	} else if _, err := f.postModlog(ctx, settings.ModlogChannelID, warningEmbed(w, active)); err != nil {
-		problems = append(problems, fmt.Sprintf("It couldn't be posted to <#%s>: %s.", settings.ModlogChannelID, discordProblem(err)))
-		log.Warn("warning not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
-	}
-
-	escalation := ""
-	rule, ok, err := f.env.DB.EscalationRuleFor(ctx, req.GuildID, active)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		done, problem := f.escalate(ctx, w, rule)
-		if problem != "" {
-			problems = append(problems, problem)
-			log.Warn("escalation not applied", "action", rule.Action, "warnings", rule.Warnings)
-		} else {
-			escalation = done
-			log.Info("escalation applied", "action", rule.Action, "warnings", rule.Warnings)
-		}
-		if settings.ModlogChannelID != "" {
-			text := fmt.Sprintf("**Escalation** (case #%d, %d active warnings): ", w.Case, active)
-			if problem != "" {
-				text += "not applied. " + problem
-			} else {
-				text += done
-			}
-			if _, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{
-				Content: text,
-			}); err != nil {
-				log.Warn("escalation not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
-			}
+	if problem, err := f.logToModlog(ctx, settings.ModlogChannelID, warningEmbed(w, active)); problem != "" {
+		n.problems = append(n.problems, problem)
+		if err != nil {
+			f.warningLog(w).Warn("warning not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
 		}
 	}
+	done, problem, err := f.escalateWarning(ctx, settings.ModlogChannelID, w, active)
+	if err != nil {
+		return warningNotice{}, err
+	}
+	if problem != "" {
+		n.problems = append(n.problems, problem)
+	}
+	n.escalation = done
+	return n, nil
+}
 
+// warnReply is the moderator's reply to a recorded warning.
+func warnReply(w storage.Warning, active int, n warningNotice) string {
 	lines := []string{fmt.Sprintf("Warning recorded: **case #%d** for <@%s>, until %s. They have %s now.",
-		w.Case, target, timestamp(w.ExpiresAt, "F"), plural(active, "active warning", "active warnings"))}
-	if dmNote != "" {
-		lines = append(lines, dmNote)
+		w.Case, w.UserID, timestamp(w.ExpiresAt, "F"), plural(active, "active warning", "active warnings"))}
+	if n.dmSent {
+		lines = append(lines, "They were sent the reason privately.")
 	}
-	if escalation != "" {
-		lines = append(lines, "Escalation: "+escalation)
+	if n.escalation != "" {
+		lines = append(lines, "Escalation: "+n.escalation)
 	}
-	if len(problems) > 0 {
+	if len(n.problems) > 0 {
 		lines = append(lines, "", "**What couldn't be done** (the warning is recorded either way):")
-		for _, p := range problems {
+		for _, p := range n.problems {
 			lines = append(lines, "• "+p)
 		}
 	}
-	return Ephemeral(strings.Join(lines, "\n")), nil
+	return strings.Join(lines, "\n")
 }
 
 // moderationReason reads the `reason` option of /warn and /unwarn.
@@ -279,6 +310,42 @@ func (f *Moderation) sendWarningDM(ctx context.Context, w storage.Warning) strin
 	}
 }
 
+// escalateWarning applies the server's escalation rule at the member's
+// active warnings, if there is one, and notes the outcome in the mod-log
+// channel, if set. It returns what was done, or what went wrong for the
+// moderator; err is a storage error.
+func (f *Moderation) escalateWarning(ctx context.Context, modlogChannelID string, w storage.Warning, active int) (done, problem string, err error) {
+	rule, ok, err := f.env.DB.EscalationRuleFor(ctx, w.GuildID, active)
+	if err != nil || !ok {
+		return "", "", err
+	}
+	log := f.warningLog(w)
+	done, problem = f.escalate(ctx, w, rule)
+	if problem != "" {
+		log.Warn("escalation not applied", "action", rule.Action, "warnings", rule.Warnings)
+	} else {
+		log.Info("escalation applied", "action", rule.Action, "warnings", rule.Warnings)
+	}
+	if modlogChannelID != "" {
+		if _, err := f.env.Discord.Send(ctx, modlogChannelID, Message{
+			Content: escalationNote(w, active, done, problem),
+		}); err != nil {
+			log.Warn("escalation not logged to the mod-log", "channel", modlogChannelID, "err", err)
+		}
+	}
+	return done, problem, nil
+}
+
+// escalationNote is the mod-log line for an escalation: what was done, or
+// why it wasn't.
+func escalationNote(w storage.Warning, active int, done, problem string) string {
+	text := fmt.Sprintf("**Escalation** (case #%d, %d active warnings): ", w.Case, active)
+	if problem != "" {
+		return text + "not applied. " + problem
+	}
+	return text + done
+}
+
 // escalate applies rule to the warned member. It returns what was done,
 // or what went wrong for the moderator.
 func (f *Moderation) escalate(ctx context.Context, w storage.Warning, rule storage.EscalationRule) (done, problem string) {
@@ -306,6 +373,19 @@ func (f *Moderation) escalate(ctx context.Context, w storage.Warning, rule stora
 		return "", fmt.Sprintf("The escalation rule at %d warnings couldn't %s: Kindred lacks the permission, or the member's role is above Kindred's, or they own the server (Discord error 50013).", rule.Warnings, action)
 	}
 	return "", fmt.Sprintf("The escalation rule at %d warnings couldn't %s: %s.", rule.Warnings, action, discordProblem(err))
+}
+
+// logToModlog posts embed to the server's mod-log channel, if one is set.
+// It returns what couldn't be done, for the moderator, or "", and the
+// Discord error behind it, for the log.
+func (f *Moderation) logToModlog(ctx context.Context, channelID string, embed *discordgo.MessageEmbed) (problem string, err error) {
+	if channelID == "" {
+		return "It wasn't logged: no mod-log channel is set. `/kindred setup modlog_channel:#mod-log` sets one.", nil
+	}
+	if _, err := f.postModlog(ctx, channelID, embed); err != nil {
+		return fmt.Sprintf("It couldn't be posted to <#%s>: %s.", channelID, discordProblem(err)), err
+	}
+	return "", nil
 }
 
 func (f *Moderation) postModlog(ctx context.Context, channelID string, embed *discordgo.MessageEmbed) (string, error) {
