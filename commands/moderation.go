@@ -522,30 +522,30 @@ func (f *Moderation) unwarn(ctx context.Context, req *Request) (*Response, error
 		return nil, err
 	}
 	f.env.Log.Info("warning revoked", "guild", req.GuildID, "case", w.Case, "user", w.UserID, "moderator", req.UserID)
-	text := fmt.Sprintf("Case #%d (<@%s>) is revoked: it no longer counts, and stays in their record as revoked.", w.Case, w.UserID)
 	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
 	if err != nil {
 		return nil, err
 	}
-	fields := []*discordgo.MessageEmbedField{
-		{Name: "Member", Value: fmt.Sprintf("<@%s> (%s)", w.UserID, w.UserID), Inline: true},
-		{Name: "Revoked by", Value: fmt.Sprintf("<@%s>", req.UserID), Inline: true},
-		{Name: "Original reason", Value: w.Reason},
-	}
-	if reason != "" {
-		fields = append(fields, &discordgo.MessageEmbedField{Name: "Why revoked", Value: reason})
-	}
-	switch {
-	case settings.ModlogChannelID == "":
-		text += "\nIt wasn't logged: no mod-log channel is set. `/kindred setup modlog_channel:#mod-log` sets one."
-	default:
-		if _, err := f.postModlog(ctx, settings.ModlogChannelID, &discordgo.MessageEmbed{
-			Title: fmt.Sprintf("Warning revoked · case #%d", w.Case), Color: colourCalm, Fields: fields,
-		}); err != nil {
-			text += fmt.Sprintf("\nIt couldn't be posted to <#%s>: %s.", settings.ModlogChannelID, discordProblem(err))
-		}
+	text := fmt.Sprintf("Case #%d (<@%s>) is revoked: it no longer counts, and stays in their record as revoked.", w.Case, w.UserID)
+	if problem, _ := f.logToModlog(ctx, settings.ModlogChannelID, revokedEmbed(w)); problem != "" {
+		text += "\n" + problem
 	}
 	return Ephemeral(text), nil
+}
+
+// revokedEmbed is the mod-log entry for a revoked warning.
+func revokedEmbed(w storage.Warning) *discordgo.MessageEmbed {
+	fields := []*discordgo.MessageEmbedField{
+		{Name: "Member", Value: fmt.Sprintf("<@%s> (%s)", w.UserID, w.UserID), Inline: true},
+		{Name: "Revoked by", Value: fmt.Sprintf("<@%s>", w.RevokedBy), Inline: true},
+		{Name: "Original reason", Value: w.Reason},
+	}
+	if w.RevokeReason != "" {
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Why revoked", Value: w.RevokeReason})
+	}
+	return &discordgo.MessageEmbed{
+		Title: fmt.Sprintf("Warning revoked · case #%d", w.Case), Color: colourCalm, Fields: fields,
+	}
 }
 
 // ---- /escalation ----
