@@ -425,41 +425,56 @@ func (f *Moderation) warnings(ctx context.Context, req *Request) (*Response, err
 	} else if !ok {
 		return nil, UserErrorf(notModerator)
 	}
-	all, err := f.env.DB.Warnings(ctx, req.GuildID, target)
+	return f.memberWarnings(ctx, req.GuildID, target, now)
+}
+
+// memberWarnings is a member's whole record, newest first, as moderators
+// see it: revoked and expired warnings too, with who issued each.
+func (f *Moderation) memberWarnings(ctx context.Context, guildID, userID string, now time.Time) (*Response, error) {
+	all, err := f.env.DB.Warnings(ctx, guildID, userID)
 	if err != nil {
 		return nil, err
 	}
 	if len(all) == 0 {
-		return Ephemeral(fmt.Sprintf("<@%s> has no warnings in this server.", target)), nil
+		return Ephemeral(fmt.Sprintf("<@%s> has no warnings in this server.", userID)), nil
 	}
 	activeCount := 0
 	var lines []string
 	for i := len(all) - 1; i >= 0; i-- { // newest first
-		w := all[i]
-		status := "active"
-		switch {
-		case w.Revoked():
-			status = "revoked"
-		case w.Expired(now):
-			status = "expired"
-		default:
+		if warningStatus(all[i], now) == "active" {
 			activeCount++
 		}
-		line := fmt.Sprintf("**#%d** · %s · issued by <@%s> %s · expires %s\n> %s",
-			w.Case, status, w.ModeratorID, timestamp(w.CreatedAt, "D"), timestamp(w.ExpiresAt, "D"), oneLine(w.Reason))
-		if w.Revoked() {
-			line += fmt.Sprintf("\nRevoked by <@%s> %s", w.RevokedBy, timestamp(w.RevokedAt, "D"))
-			if w.RevokeReason != "" {
-				line += ": " + oneLine(w.RevokeReason)
-			}
-		}
-		lines = append(lines, line)
+		lines = append(lines, warningRecordLine(all[i], now))
 	}
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title:       "Warnings",
-		Description: fitLines(fmt.Sprintf("<@%s>: %d active, %d in all.", target, activeCount, len(all)), lines),
+		Description: fitLines(fmt.Sprintf("<@%s>: %d active, %d in all.", userID, activeCount, len(all)), lines),
 		Color:       colourModeration,
 	}}}, nil
+}
+
+// warningStatus is "active", "revoked" or "expired" at now.
+func warningStatus(w storage.Warning, now time.Time) string {
+	switch {
+	case w.Revoked():
+		return "revoked"
+	case w.Expired(now):
+		return "expired"
+	}
+	return "active"
+}
+
+// warningRecordLine is one warning in a moderator's view of a record.
+func warningRecordLine(w storage.Warning, now time.Time) string {
+	line := fmt.Sprintf("**#%d** · %s · issued by <@%s> %s · expires %s\n> %s",
+		w.Case, warningStatus(w, now), w.ModeratorID, timestamp(w.CreatedAt, "D"), timestamp(w.ExpiresAt, "D"), oneLine(w.Reason))
+	if w.Revoked() {
+		line += fmt.Sprintf("\nRevoked by <@%s> %s", w.RevokedBy, timestamp(w.RevokedAt, "D"))
+		if w.RevokeReason != "" {
+			line += ": " + oneLine(w.RevokeReason)
+		}
+	}
+	return line
 }
 
 func (f *Moderation) ownWarnings(ctx context.Context, req *Request, now time.Time) (*Response, error) {
