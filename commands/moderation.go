@@ -671,14 +671,11 @@ func (f *Moderation) reportStart(ctx context.Context, req *Request) (*Response, 
 }
 
 func (f *Moderation) reportSubmit(ctx context.Context, req *Request) (*Response, error) {
+	reason, err := reportReason(req)
+	if err != nil {
+		return nil, err
+	}
 	channelID, messageID := req.Parts.String("channel"), req.Parts.String("message")
-	reason := strings.TrimSpace(req.Fields[reportReasonField])
-	if reason == "" {
-		return nil, UserErrorf("Please say what's wrong with the message, so moderators know what to look at.")
-	}
-	if n := len([]rune(reason)); n > maxWarningReason {
-		return nil, UserErrorf("A report's reason can be up to %d characters; yours has %d.", maxWarningReason, n)
-	}
 	now := f.env.Now()
 	r, err := f.env.DB.AddReport(ctx, storage.Report{
 		GuildID: req.GuildID, ReporterID: req.UserID, ReportedID: req.Parts.String("author"), ChannelID: channelID, MessageID: messageID,
@@ -687,31 +684,55 @@ func (f *Moderation) reportSubmit(ctx context.Context, req *Request) (*Response,
 	if err != nil {
 		return nil, err
 	}
-	log := f.env.Log.With("guild", req.GuildID, "report", r.ID, "reporter", req.UserID, "reported", r.ReportedID)
-	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
+	reply, err := f.deliverReport(ctx, r, now)
 	if err != nil {
 		return nil, err
 	}
-	waiting := "Thank you for reporting it. Moderators can't see it yet: this server hasn't set a mod-log channel. Your report is saved, and moderators will see it as soon as one is set. The author isn't told who reported it."
+	return Ephemeral(reply), nil
+}
+
+// reportReason reads and checks the report modal's reason. Its errors are
+// UserErrors with the text the reporter sees.
+func reportReason(req *Request) (string, error) {
+	reason := strings.TrimSpace(req.Fields[reportReasonField])
+	if reason == "" {
+		return "", UserErrorf("Please say what's wrong with the message, so moderators know what to look at.")
+	}
+	if n := len([]rune(reason)); n > maxWarningReason {
+		return "", UserErrorf("A report's reason can be up to %d characters; yours has %d.", maxWarningReason, n)
+	}
+	return reason, nil
+}
+
+// deliverReport posts a stored report to the mod-log channel, unless there
+// is none yet or the report was already claimed, and returns the
+// reporter's reply. A report whose post fails is released, to be posted
+// when the channel is set again.
+func (f *Moderation) deliverReport(ctx context.Context, r storage.Report, now time.Time) (string, error) {
+	log := f.env.Log.With("guild", r.GuildID, "report", r.ID, "reporter", r.ReporterID, "reported", r.ReportedID)
+	settings, err := f.env.DB.GuildSettings(ctx, r.GuildID)
+	if err != nil {
+		return "", err
+	}
 	if settings.ModlogChannelID == "" {
 		log.Info("report stored: no mod-log channel")
-		return Ephemeral(waiting), nil
+		return "Thank you for reporting it. Moderators can't see it yet: this server hasn't set a mod-log channel. Your report is saved, and moderators will see it as soon as one is set. The author isn't told who reported it.", nil
 	}
 	claimed, err := f.env.DB.ClaimReport(ctx, r.ID, now)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if claimed {
 		if _, err := f.postModlog(ctx, settings.ModlogChannelID, reportEmbed(r)); err != nil {
 			log.Warn("report not posted to the mod-log", "channel", settings.ModlogChannelID, "err", err)
 			if err := f.env.DB.ReleaseReport(ctx, r.ID); err != nil {
-				return nil, err
+				return "", err
 			}
-			return Ephemeral("Thank you for reporting it. Kindred couldn't deliver it to the moderators just now; it is saved and will be posted when a moderator sets the mod-log channel again. If it's urgent, contact a moderator directly."), nil
+			return "Thank you for reporting it. Kindred couldn't deliver it to the moderators just now; it is saved and will be posted when a moderator sets the mod-log channel again. If it's urgent, contact a moderator directly.", nil
 		}
 	}
 	log.Info("report delivered")
-	return Ephemeral("Thank you for reporting it. The moderators have it, with a link to the message. The author isn't told who reported it."), nil
+	return "Thank you for reporting it. The moderators have it, with a link to the message. The author isn't told who reported it.", nil
 }
 
 func reportEmbed(r storage.Report) *discordgo.MessageEmbed {
