@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -136,104 +137,134 @@ func (f *Moderation) Register(r *Router) {
 
 // ---- /warn ----
 
+// warn records a warning, then tells the member, logs it and applies the
+// server's escalation rule. The warning stands whatever becomes of those:
+// the moderator's reply says what couldn't be done.
 func (f *Moderation) warn(ctx context.Context, req *Request) (*Response, error) {
-	target, err := req.ID("user")
+	in, err := parseWarn(req)
 	if err != nil {
 		return nil, err
 	}
-	if target == "" {
-		return nil, UserErrorf("Pick the member to warn with `user`, e.g. `/warn user:@someone reason:Spam in #general`.")
-	}
-	if target == req.UserID {
-		return nil, UserErrorf("You can't warn yourself. Pick another member with `user:@someone`.")
-	}
-	if req.Resolved != nil && req.Resolved.Users[target] != nil && req.Resolved.Users[target].Bot {
-		return nil, UserErrorf("That's a bot (Kindred or another one): warnings are for members. Pick a person with `user:@someone`.")
-	}
-	reason, err := moderationReason(req, true)
-	if err != nil {
-		return nil, err
-	}
-	days, err := req.IntOr("expires_days", defaultWarningDays)
-	if err != nil {
-		return nil, err
-	}
-	if days < minWarningDays || days > maxWarningDays {
-		return nil, UserErrorf("`expires_days` is %d to %d days, e.g. `expires_days:30`; without it a warning lasts %d days.", minWarningDays, maxWarningDays, defaultWarningDays)
-	}
-	now := f.env.Now()
-	w, active, err := f.env.DB.AddWarning(ctx, storage.Warning{
-		GuildID: req.GuildID, UserID: target, ModeratorID: req.UserID, Reason: reason,
-		CreatedAt: now, ExpiresAt: now.Add(time.Duration(days) * 24 * time.Hour),
-	})
+	w, active, err := f.env.DB.AddWarning(ctx, in.warning(f.env.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("warn: %w", err)
 	}
-	log := f.env.Log.With("guild", req.GuildID, "case", w.Case, "user", target, "moderator", req.UserID)
-	log.Info("warning recorded", "active", active)
+	f.warningLog(w).Info("warning recorded", "active", active)
+	n, err := f.notifyWarning(ctx, w, active)
+	if err != nil {
+		return nil, err
+	}
+	return Ephemeral(warnReply(w, active, n)), nil
+}
 
-	var problems []string
-	dmNote := "They were sent the reason privately."
+// warnInput is a /warn that passed every check.
+type warnInput struct {
+	guildID, moderatorID string
+	target               string
+	reason               string
+	days                 int64
+}
+
+// parseWarn reads and checks /warn's options. Its errors are UserErrors
+// with the text the moderator sees.
+func parseWarn(req *Request) (warnInput, error) {
+	target, err := req.ID("user")
+	if err != nil {
+		return warnInput{}, err
+	}
+	if target == "" {
+		return warnInput{}, UserErrorf("Pick the member to warn with `user`, e.g. `/warn user:@someone reason:Spam in #general`.")
+	}
+	if target == req.UserID {
+		return warnInput{}, UserErrorf("You can't warn yourself. Pick another member with `user:@someone`.")
+	}
+	if req.Resolved != nil && req.Resolved.Users[target] != nil && req.Resolved.Users[target].Bot {
+		return warnInput{}, UserErrorf("That's a bot (Kindred or another one): warnings are for members. Pick a person with `user:@someone`.")
+	}
+	reason, err := moderationReason(req, true)
+	if err != nil {
+		return warnInput{}, err
+	}
+	days, err := req.IntOr("expires_days", defaultWarningDays)
+	if err != nil {
+		return warnInput{}, err
+	}
+	if days < minWarningDays || days > maxWarningDays {
+		return warnInput{}, UserErrorf("`expires_days` is %d to %d days, e.g. `expires_days:30`; without it a warning lasts %d days.", minWarningDays, maxWarningDays, defaultWarningDays)
+	}
+	return warnInput{guildID: req.GuildID, moderatorID: req.UserID, target: target, reason: reason, days: days}, nil
+}
+
+// warning is the warning to store, issued at now.
+func (in warnInput) warning(now time.Time) storage.Warning {
+	return storage.Warning{
+		GuildID: in.guildID, UserID: in.target, ModeratorID: in.moderatorID, Reason: in.reason,
+		CreatedAt: now, ExpiresAt: now.Add(time.Duration(in.days) * 24 * time.Hour),
+	}
+}
+
+// warningLog is the logger for what follows a recorded warning.
+func (f *Moderation) warningLog(w storage.Warning) *slog.Logger {
+	return f.env.Log.With("guild", w.GuildID, "case", w.Case, "user", w.UserID, "moderator", w.ModeratorID)
+}
+
+// warningNotice is what became of a recorded warning's follow-ups.
+type warningNotice struct {
+	dmSent     bool
+	escalation string   // what the escalation rule did, or ""
+	problems   []string // what couldn't be done, for the moderator, in order
+}
+
+// notifyWarning DMs the member, posts the warning to the mod-log and
+// applies the escalation rule for their active warnings, in that order.
+// A step Discord refuses is reported in the notice and doesn't stop the
+// next; only a storage error stops them, and is returned.
+func (f *Moderation) notifyWarning(ctx context.Context, w storage.Warning, active int) (warningNotice, error) {
+	var n warningNotice
 	if problem := f.sendWarningDM(ctx, w); problem != "" {
-		problems = append(problems, problem)
-		dmNote = ""
-		log.Info("warning dm not delivered")
+		n.problems = append(n.problems, problem)
+		f.warningLog(w).Info("warning dm not delivered")
+	} else {
+		n.dmSent = true
 	}
-	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
+	settings, err := f.env.DB.GuildSettings(ctx, w.GuildID)
 	if err != nil {
-		return nil, err
+		return warningNotice{}, err
 	}
-	if settings.ModlogChannelID == "" {
-		problems = append(problems, "It wasn't logged: no mod-log channel is set. `/kindred setup modlog_channel:#mod-log` sets one.")
-	} else if _, err := f.postModlog(ctx, settings.ModlogChannelID, warningEmbed(w, active)); err != nil {
-		problems = append(problems, fmt.Sprintf("It couldn't be posted to <#%s>: %s.", settings.ModlogChannelID, discordProblem(err)))
-		log.Warn("warning not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
-	}
-
-	escalation := ""
-	rule, ok, err := f.env.DB.EscalationRuleFor(ctx, req.GuildID, active)
-	if err != nil {
-		return nil, err
-	}
-	if ok {
-		done, problem := f.escalate(ctx, w, rule)
-		if problem != "" {
-			problems = append(problems, problem)
-			log.Warn("escalation not applied", "action", rule.Action, "warnings", rule.Warnings)
-		} else {
-			escalation = done
-			log.Info("escalation applied", "action", rule.Action, "warnings", rule.Warnings)
-		}
-		if settings.ModlogChannelID != "" {
-			text := fmt.Sprintf("**Escalation** (case #%d, %d active warnings): ", w.Case, active)
-			if problem != "" {
-				text += "not applied. " + problem
-			} else {
-				text += done
-			}
-			if _, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{
-				Content: text,
-			}); err != nil {
-				log.Warn("escalation not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
-			}
+	if problem, err := f.logToModlog(ctx, settings.ModlogChannelID, warningEmbed(w, active)); problem != "" {
+		n.problems = append(n.problems, problem)
+		if err != nil {
+			f.warningLog(w).Warn("warning not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
 		}
 	}
+	done, problem, err := f.escalateWarning(ctx, settings.ModlogChannelID, w, active)
+	if err != nil {
+		return warningNotice{}, err
+	}
+	if problem != "" {
+		n.problems = append(n.problems, problem)
+	}
+	n.escalation = done
+	return n, nil
+}
 
+// warnReply is the moderator's reply to a recorded warning.
+func warnReply(w storage.Warning, active int, n warningNotice) string {
 	lines := []string{fmt.Sprintf("Warning recorded: **case #%d** for <@%s>, until %s. They have %s now.",
-		w.Case, target, timestamp(w.ExpiresAt, "F"), plural(active, "active warning", "active warnings"))}
-	if dmNote != "" {
-		lines = append(lines, dmNote)
+		w.Case, w.UserID, timestamp(w.ExpiresAt, "F"), plural(active, "active warning", "active warnings"))}
+	if n.dmSent {
+		lines = append(lines, "They were sent the reason privately.")
 	}
-	if escalation != "" {
-		lines = append(lines, "Escalation: "+escalation)
+	if n.escalation != "" {
+		lines = append(lines, "Escalation: "+n.escalation)
 	}
-	if len(problems) > 0 {
+	if len(n.problems) > 0 {
 		lines = append(lines, "", "**What couldn't be done** (the warning is recorded either way):")
-		for _, p := range problems {
+		for _, p := range n.problems {
 			lines = append(lines, "• "+p)
 		}
 	}
-	return Ephemeral(strings.Join(lines, "\n")), nil
+	return strings.Join(lines, "\n")
 }
 
 // moderationReason reads the `reason` option of /warn and /unwarn.
@@ -279,6 +310,42 @@ func (f *Moderation) sendWarningDM(ctx context.Context, w storage.Warning) strin
 	}
 }
 
+// escalateWarning applies the server's escalation rule at the member's
+// active warnings, if there is one, and notes the outcome in the mod-log
+// channel, if set. It returns what was done, or what went wrong for the
+// moderator; err is a storage error.
+func (f *Moderation) escalateWarning(ctx context.Context, modlogChannelID string, w storage.Warning, active int) (done, problem string, err error) {
+	rule, ok, err := f.env.DB.EscalationRuleFor(ctx, w.GuildID, active)
+	if err != nil || !ok {
+		return "", "", err
+	}
+	log := f.warningLog(w)
+	done, problem = f.escalate(ctx, w, rule)
+	if problem != "" {
+		log.Warn("escalation not applied", "action", rule.Action, "warnings", rule.Warnings)
+	} else {
+		log.Info("escalation applied", "action", rule.Action, "warnings", rule.Warnings)
+	}
+	if modlogChannelID != "" {
+		if _, err := f.env.Discord.Send(ctx, modlogChannelID, Message{
+			Content: escalationNote(w, active, done, problem),
+		}); err != nil {
+			log.Warn("escalation not logged to the mod-log", "channel", modlogChannelID, "err", err)
+		}
+	}
+	return done, problem, nil
+}
+
+// escalationNote is the mod-log line for an escalation: what was done, or
+// why it wasn't.
+func escalationNote(w storage.Warning, active int, done, problem string) string {
+	text := fmt.Sprintf("**Escalation** (case #%d, %d active warnings): ", w.Case, active)
+	if problem != "" {
+		return text + "not applied. " + problem
+	}
+	return text + done
+}
+
 // escalate applies rule to the warned member. It returns what was done,
 // or what went wrong for the moderator.
 func (f *Moderation) escalate(ctx context.Context, w storage.Warning, rule storage.EscalationRule) (done, problem string) {
@@ -306,6 +373,19 @@ func (f *Moderation) escalate(ctx context.Context, w storage.Warning, rule stora
 		return "", fmt.Sprintf("The escalation rule at %d warnings couldn't %s: Kindred lacks the permission, or the member's role is above Kindred's, or they own the server (Discord error 50013).", rule.Warnings, action)
 	}
 	return "", fmt.Sprintf("The escalation rule at %d warnings couldn't %s: %s.", rule.Warnings, action, discordProblem(err))
+}
+
+// logToModlog posts embed to the server's mod-log channel, if one is set.
+// It returns what couldn't be done, for the moderator, or "", and the
+// Discord error behind it, for the log.
+func (f *Moderation) logToModlog(ctx context.Context, channelID string, embed *discordgo.MessageEmbed) (problem string, err error) {
+	if channelID == "" {
+		return "It wasn't logged: no mod-log channel is set. `/kindred setup modlog_channel:#mod-log` sets one.", nil
+	}
+	if _, err := f.postModlog(ctx, channelID, embed); err != nil {
+		return fmt.Sprintf("It couldn't be posted to <#%s>: %s.", channelID, discordProblem(err)), err
+	}
+	return "", nil
 }
 
 func (f *Moderation) postModlog(ctx context.Context, channelID string, embed *discordgo.MessageEmbed) (string, error) {
@@ -345,41 +425,56 @@ func (f *Moderation) warnings(ctx context.Context, req *Request) (*Response, err
 	} else if !ok {
 		return nil, UserErrorf(notModerator)
 	}
-	all, err := f.env.DB.Warnings(ctx, req.GuildID, target)
+	return f.memberWarnings(ctx, req.GuildID, target, now)
+}
+
+// memberWarnings is a member's whole record, newest first, as moderators
+// see it: revoked and expired warnings too, with who issued each.
+func (f *Moderation) memberWarnings(ctx context.Context, guildID, userID string, now time.Time) (*Response, error) {
+	all, err := f.env.DB.Warnings(ctx, guildID, userID)
 	if err != nil {
 		return nil, err
 	}
 	if len(all) == 0 {
-		return Ephemeral(fmt.Sprintf("<@%s> has no warnings in this server.", target)), nil
+		return Ephemeral(fmt.Sprintf("<@%s> has no warnings in this server.", userID)), nil
 	}
 	activeCount := 0
 	var lines []string
 	for i := len(all) - 1; i >= 0; i-- { // newest first
-		w := all[i]
-		status := "active"
-		switch {
-		case w.Revoked():
-			status = "revoked"
-		case w.Expired(now):
-			status = "expired"
-		default:
+		if warningStatus(all[i], now) == "active" {
 			activeCount++
 		}
-		line := fmt.Sprintf("**#%d** · %s · issued by <@%s> %s · expires %s\n> %s",
-			w.Case, status, w.ModeratorID, timestamp(w.CreatedAt, "D"), timestamp(w.ExpiresAt, "D"), oneLine(w.Reason))
-		if w.Revoked() {
-			line += fmt.Sprintf("\nRevoked by <@%s> %s", w.RevokedBy, timestamp(w.RevokedAt, "D"))
-			if w.RevokeReason != "" {
-				line += ": " + oneLine(w.RevokeReason)
-			}
-		}
-		lines = append(lines, line)
+		lines = append(lines, warningRecordLine(all[i], now))
 	}
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title:       "Warnings",
-		Description: fitLines(fmt.Sprintf("<@%s>: %d active, %d in all.", target, activeCount, len(all)), lines),
+		Description: fitLines(fmt.Sprintf("<@%s>: %d active, %d in all.", userID, activeCount, len(all)), lines),
 		Color:       colourModeration,
 	}}}, nil
+}
+
+// warningStatus is "active", "revoked" or "expired" at now.
+func warningStatus(w storage.Warning, now time.Time) string {
+	switch {
+	case w.Revoked():
+		return "revoked"
+	case w.Expired(now):
+		return "expired"
+	}
+	return "active"
+}
+
+// warningRecordLine is one warning in a moderator's view of a record.
+func warningRecordLine(w storage.Warning, now time.Time) string {
+	line := fmt.Sprintf("**#%d** · %s · issued by <@%s> %s · expires %s\n> %s",
+		w.Case, warningStatus(w, now), w.ModeratorID, timestamp(w.CreatedAt, "D"), timestamp(w.ExpiresAt, "D"), oneLine(w.Reason))
+	if w.Revoked() {
+		line += fmt.Sprintf("\nRevoked by <@%s> %s", w.RevokedBy, timestamp(w.RevokedAt, "D"))
+		if w.RevokeReason != "" {
+			line += ": " + oneLine(w.RevokeReason)
+		}
+	}
+	return line
 }
 
 func (f *Moderation) ownWarnings(ctx context.Context, req *Request, now time.Time) (*Response, error) {
@@ -442,30 +537,30 @@ func (f *Moderation) unwarn(ctx context.Context, req *Request) (*Response, error
 		return nil, err
 	}
 	f.env.Log.Info("warning revoked", "guild", req.GuildID, "case", w.Case, "user", w.UserID, "moderator", req.UserID)
-	text := fmt.Sprintf("Case #%d (<@%s>) is revoked: it no longer counts, and stays in their record as revoked.", w.Case, w.UserID)
 	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
 	if err != nil {
 		return nil, err
 	}
-	fields := []*discordgo.MessageEmbedField{
-		{Name: "Member", Value: fmt.Sprintf("<@%s> (%s)", w.UserID, w.UserID), Inline: true},
-		{Name: "Revoked by", Value: fmt.Sprintf("<@%s>", req.UserID), Inline: true},
-		{Name: "Original reason", Value: w.Reason},
-	}
-	if reason != "" {
-		fields = append(fields, &discordgo.MessageEmbedField{Name: "Why revoked", Value: reason})
-	}
-	switch {
-	case settings.ModlogChannelID == "":
-		text += "\nIt wasn't logged: no mod-log channel is set. `/kindred setup modlog_channel:#mod-log` sets one."
-	default:
-		if _, err := f.postModlog(ctx, settings.ModlogChannelID, &discordgo.MessageEmbed{
-			Title: fmt.Sprintf("Warning revoked · case #%d", w.Case), Color: colourCalm, Fields: fields,
-		}); err != nil {
-			text += fmt.Sprintf("\nIt couldn't be posted to <#%s>: %s.", settings.ModlogChannelID, discordProblem(err))
-		}
+	text := fmt.Sprintf("Case #%d (<@%s>) is revoked: it no longer counts, and stays in their record as revoked.", w.Case, w.UserID)
+	if problem, _ := f.logToModlog(ctx, settings.ModlogChannelID, revokedEmbed(w)); problem != "" {
+		text += "\n" + problem
 	}
 	return Ephemeral(text), nil
+}
+
+// revokedEmbed is the mod-log entry for a revoked warning.
+func revokedEmbed(w storage.Warning) *discordgo.MessageEmbed {
+	fields := []*discordgo.MessageEmbedField{
+		{Name: "Member", Value: fmt.Sprintf("<@%s> (%s)", w.UserID, w.UserID), Inline: true},
+		{Name: "Revoked by", Value: fmt.Sprintf("<@%s>", w.RevokedBy), Inline: true},
+		{Name: "Original reason", Value: w.Reason},
+	}
+	if w.RevokeReason != "" {
+		fields = append(fields, &discordgo.MessageEmbedField{Name: "Why revoked", Value: w.RevokeReason})
+	}
+	return &discordgo.MessageEmbed{
+		Title: fmt.Sprintf("Warning revoked · case #%d", w.Case), Color: colourCalm, Fields: fields,
+	}
 }
 
 // ---- /escalation ----
@@ -576,14 +671,11 @@ func (f *Moderation) reportStart(ctx context.Context, req *Request) (*Response, 
 }
 
 func (f *Moderation) reportSubmit(ctx context.Context, req *Request) (*Response, error) {
+	reason, err := reportReason(req)
+	if err != nil {
+		return nil, err
+	}
 	channelID, messageID := req.Parts.String("channel"), req.Parts.String("message")
-	reason := strings.TrimSpace(req.Fields[reportReasonField])
-	if reason == "" {
-		return nil, UserErrorf("Please say what's wrong with the message, so moderators know what to look at.")
-	}
-	if n := len([]rune(reason)); n > maxWarningReason {
-		return nil, UserErrorf("A report's reason can be up to %d characters; yours has %d.", maxWarningReason, n)
-	}
 	now := f.env.Now()
 	r, err := f.env.DB.AddReport(ctx, storage.Report{
 		GuildID: req.GuildID, ReporterID: req.UserID, ReportedID: req.Parts.String("author"), ChannelID: channelID, MessageID: messageID,
@@ -592,31 +684,55 @@ func (f *Moderation) reportSubmit(ctx context.Context, req *Request) (*Response,
 	if err != nil {
 		return nil, err
 	}
-	log := f.env.Log.With("guild", req.GuildID, "report", r.ID, "reporter", req.UserID, "reported", r.ReportedID)
-	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
+	reply, err := f.deliverReport(ctx, r, now)
 	if err != nil {
 		return nil, err
 	}
-	waiting := "Thank you for reporting it. Moderators can't see it yet: this server hasn't set a mod-log channel. Your report is saved, and moderators will see it as soon as one is set. The author isn't told who reported it."
+	return Ephemeral(reply), nil
+}
+
+// reportReason reads and checks the report modal's reason. Its errors are
+// UserErrors with the text the reporter sees.
+func reportReason(req *Request) (string, error) {
+	reason := strings.TrimSpace(req.Fields[reportReasonField])
+	if reason == "" {
+		return "", UserErrorf("Please say what's wrong with the message, so moderators know what to look at.")
+	}
+	if n := len([]rune(reason)); n > maxWarningReason {
+		return "", UserErrorf("A report's reason can be up to %d characters; yours has %d.", maxWarningReason, n)
+	}
+	return reason, nil
+}
+
+// deliverReport posts a stored report to the mod-log channel, unless there
+// is none yet or the report was already claimed, and returns the
+// reporter's reply. A report whose post fails is released, to be posted
+// when the channel is set again.
+func (f *Moderation) deliverReport(ctx context.Context, r storage.Report, now time.Time) (string, error) {
+	log := f.env.Log.With("guild", r.GuildID, "report", r.ID, "reporter", r.ReporterID, "reported", r.ReportedID)
+	settings, err := f.env.DB.GuildSettings(ctx, r.GuildID)
+	if err != nil {
+		return "", err
+	}
 	if settings.ModlogChannelID == "" {
 		log.Info("report stored: no mod-log channel")
-		return Ephemeral(waiting), nil
+		return "Thank you for reporting it. Moderators can't see it yet: this server hasn't set a mod-log channel. Your report is saved, and moderators will see it as soon as one is set. The author isn't told who reported it.", nil
 	}
 	claimed, err := f.env.DB.ClaimReport(ctx, r.ID, now)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	if claimed {
 		if _, err := f.postModlog(ctx, settings.ModlogChannelID, reportEmbed(r)); err != nil {
 			log.Warn("report not posted to the mod-log", "channel", settings.ModlogChannelID, "err", err)
 			if err := f.env.DB.ReleaseReport(ctx, r.ID); err != nil {
-				return nil, err
+				return "", err
 			}
-			return Ephemeral("Thank you for reporting it. Kindred couldn't deliver it to the moderators just now; it is saved and will be posted when a moderator sets the mod-log channel again. If it's urgent, contact a moderator directly."), nil
+			return "Thank you for reporting it. Kindred couldn't deliver it to the moderators just now; it is saved and will be posted when a moderator sets the mod-log channel again. If it's urgent, contact a moderator directly.", nil
 		}
 	}
 	log.Info("report delivered")
-	return Ephemeral("Thank you for reporting it. The moderators have it, with a link to the message. The author isn't told who reported it."), nil
+	return "Thank you for reporting it. The moderators have it, with a link to the message. The author isn't told who reported it.", nil
 }
 
 func reportEmbed(r storage.Report) *discordgo.MessageEmbed {

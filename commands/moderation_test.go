@@ -347,3 +347,56 @@ func TestReportWaitsForModlogThenPosts(t *testing.T) {
 		t.Errorf("%d posts, want the report once", n)
 	}
 }
+
+// The moderator's reply to /warn, whole: what was done, then each thing
+// that couldn't be, in the order Kindred tried them.
+func TestWarnReplyText(t *testing.T) {
+	until := timestamp(t0.Add(defaultWarningDays*24*time.Hour), "F")
+	t.Run("everything done", func(t *testing.T) {
+		env, _ := modEnv(t, true)
+		mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 1), str("action", "ban")))
+		resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+		want := "Warning recorded: **case #1** for <@" + bobID + ">, until " + until + ". They have 1 active warning now.\n" +
+			"They were sent the reason privately.\n" +
+			"Escalation: <@" + bobID + "> was banned from the server."
+		if resp.Content != want {
+			t.Errorf("reply =\n%s\nwant\n%s", resp.Content, want)
+		}
+	})
+	t.Run("nothing else done", func(t *testing.T) {
+		env, rec := modEnv(t, true)
+		mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 1), str("action", "ban")))
+		rec.failNext("Send", discordError(403, discordgo.ErrCodeCannotSendMessagesToThisUser, "Cannot send messages to this user"))
+		rec.failNext("Send", discordError(403, discordgo.ErrCodeMissingAccess, "Missing Access"))
+		rec.failNext("Ban", discordError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
+		resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+		want := "Warning recorded: **case #1** for <@" + bobID + ">, until " + until + ". They have 1 active warning now.\n" +
+			"\n" +
+			"**What couldn't be done** (the warning is recorded either way):\n" +
+			"• They weren't sent a DM: their DMs are closed to Kindred (Discord error 50007). Tell them another way if they should know.\n" +
+			"• It couldn't be posted to <#" + modlogChannelID + ">: Kindred can't see that channel.\n" +
+			"• The escalation rule at 1 warnings couldn't ban them: Kindred lacks the permission, or the member's role is above Kindred's, or they own the server (Discord error 50013)."
+		if resp.Content != want {
+			t.Errorf("reply =\n%s\nwant\n%s", resp.Content, want)
+		}
+		sends := rec.Calls("Send")
+		if last := sends[len(sends)-1]; last.Args[0] != modlogChannelID || !strings.Contains(last.Message.Content, "case #1, 1 active warnings): not applied.") {
+			t.Errorf("the escalation's mod-log note = %+v", last.Message)
+		}
+	})
+}
+
+func TestUnwarnWithoutModlogSaysSo(t *testing.T) {
+	env, rec := modEnv(t, false)
+	mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+	before := len(rec.Calls("Send"))
+	resp := mustCall(t, env, asModerator("unwarn", intOpt("case", 1)))
+	want := "Case #1 (<@" + bobID + ">) is revoked: it no longer counts, and stays in their record as revoked.\n" +
+		"It wasn't logged: no mod-log channel is set. `/kindred setup modlog_channel:#mod-log` sets one."
+	if resp.Content != want {
+		t.Errorf("reply =\n%s\nwant\n%s", resp.Content, want)
+	}
+	if n := len(rec.Calls("Send")); n != before {
+		t.Errorf("%d messages sent for the revoke, want none", n-before)
+	}
+}
