@@ -277,8 +277,8 @@ func (f *Buddies) status(ctx context.Context, req *Request) (*Response, error) {
 	if len(fields) == 0 {
 		return Ephemeral("You aren't taking part in pairing in any group here. `/buddy join group:…` opts you in."), nil
 	}
-	if len(fields) > 25 {
-		fields = fields[:25]
+	if len(fields) > maxEmbedFields {
+		fields = fields[:maxEmbedFields]
 	}
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title: "Your buddies", Color: colourCalm, Fields: fields,
