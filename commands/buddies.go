@@ -144,20 +144,18 @@ type Buddies struct {
 func (f *Buddies) Register(r *Router) {
 	r.Define(buddyCommand)
 	r.Define(pairingCommand)
-	r.Command("buddy/join", f.join, GuildOnly)
-	r.Command("buddy/leave", f.leave, GuildOnly)
-	r.Command("buddy/pause", f.pause, GuildOnly)
-	r.Command("buddy/status", f.status, GuildOnly)
-	r.Command("buddy/avoid", f.avoid, GuildOnly)
-	r.Command("buddy/unavoid", f.unavoid, GuildOnly)
-	r.Command("pairing/configure", f.configure, Facilitator)
-	r.Command("pairing/run", f.run, Facilitator)
-	r.Command("pairing/stats", f.stats, Facilitator)
-	r.Autocomplete("buddy/join", f.autocomplete, GuildOnly)
-	r.Autocomplete("buddy/leave", f.autocomplete, GuildOnly)
-	for _, name := range []string{"pairing/configure", "pairing/run", "pairing/stats"} {
-		r.Autocomplete(name, f.autocomplete, GuildOnly)
-	}
+	r.Subcommands("buddy", f.autocomplete, Sub{"join", f.join, GuildOnly}, Sub{"leave", f.leave, GuildOnly})
+	r.Subcommands("buddy", nil,
+		Sub{"pause", f.pause, GuildOnly},
+		Sub{"status", f.status, GuildOnly},
+		Sub{"avoid", f.avoid, GuildOnly},
+		Sub{"unavoid", f.unavoid, GuildOnly},
+	)
+	r.Subcommands("pairing", f.autocomplete,
+		Sub{"configure", f.configure, Facilitator},
+		Sub{"run", f.run, Facilitator},
+		Sub{"stats", f.stats, Facilitator},
+	)
 	r.Component(buddyAnswerButton, f.answer, GuildOnly)
 	r.Job(pairingRoundJob.Runner(f.scheduledRound))
 	r.Job(pairingFollowupJob.Runner(f.followup))

@@ -94,11 +94,12 @@ func (f *Checkins) Register(r *Router) {
 	r.Define(checkinsCommand)
 	r.Command("checkin", f.record, GuildOnly)
 	r.Autocomplete("checkin", f.groupAutocomplete, GuildOnly)
-	r.Command("checkins/history", f.history, GuildOnly)
-	r.Command("checkins/reminder", f.setReminder, GuildOnly)
-	r.Command("checkins/reminder-off", f.reminderOff, GuildOnly)
-	r.Command("checkins/summary", f.summary, Facilitator)
-	r.Autocomplete("checkins/summary", f.groupAutocomplete, GuildOnly)
+	r.Subcommands("checkins", nil,
+		Sub{"history", f.history, GuildOnly},
+		Sub{"reminder", f.setReminder, GuildOnly},
+		Sub{"reminder-off", f.reminderOff, GuildOnly},
+	)
+	r.Subcommands("checkins", f.groupAutocomplete, Sub{"summary", f.summary, Facilitator})
 	// The prompt's buttons arrive in DMs: the server is in the id.
 	r.Component(checkinMoodButton, f.tapMood, Anywhere)
 	r.Job(checkinPromptJob.Runner(f.prompt))

@@ -200,21 +200,14 @@ type Groups struct {
 
 func (f *Groups) Register(r *Router) {
 	r.Define(groupCommand)
-	for _, sub := range []struct {
-		name string
-		h    Handler
-		who  Option
-	}{
-		{"create", f.create, Facilitator},
-		{"edit", f.edit, Facilitator},
-		{"archive", f.archive, Facilitator},
-		{"info", f.info, GuildOnly},
-		{"join", f.join, GuildOnly},
-		{"leave", f.leave, GuildOnly},
-	} {
-		r.Command("group/"+sub.name, sub.h, sub.who)
-		r.Autocomplete("group/"+sub.name, f.autocomplete, GuildOnly)
-	}
+	r.Subcommands("group", f.autocomplete,
+		Sub{"create", f.create, Facilitator},
+		Sub{"edit", f.edit, Facilitator},
+		Sub{"archive", f.archive, Facilitator},
+		Sub{"info", f.info, GuildOnly},
+		Sub{"join", f.join, GuildOnly},
+		Sub{"leave", f.leave, GuildOnly},
+	)
 	r.Command("group/list", f.list, GuildOnly)
 	r.Component(groupAgreeButton, f.agree, GuildOnly)
 }

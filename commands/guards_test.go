@@ -2,9 +2,9 @@ package commands
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -24,8 +24,27 @@ func TestRoleGuardsRefuseWhoeverLacksTheRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := NewRouter(env.DB, Features(env)...)
-	member := func(perms int64, roles ...string) *Request {
-		return &Request{Type: CommandInteraction, GuildID: guildID, UserID: aliceID, Permissions: perms, RoleIDs: roles}
+	member := func(perms int64, roles ...string) func() *Request {
+		return func() *Request {
+			return &Request{Type: CommandInteraction, GuildID: guildID, UserID: aliceID, Permissions: perms, RoleIDs: roles}
+		}
+	}
+	members := map[string]func() *Request{
+		"a plain member":      member(0),
+		"a lookalike role":    member(0, "400000000000000099"),
+		"a facilitator":       member(discordgo.PermissionManageEvents, facRoleID),
+		"a moderator":         member(discordgo.PermissionModerateMembers, modRoleID),
+		"a server manager":    member(discordgo.PermissionManageGuild),
+		"a message moderator": member(discordgo.PermissionManageMessages),
+	}
+	// Who each role guard must refuse, and what it says.
+	refusals := map[Guard]struct {
+		text string
+		who  []string
+	}{
+		guardModerator:    {"Only moderators", []string{"a plain member", "a lookalike role", "a facilitator", "a server manager", "a message moderator"}},
+		guardFacilitator:  {"Only facilitators", []string{"a plain member", "a lookalike role", "a server manager", "a message moderator"}},
+		guardManageServer: {"Manage Server", []string{"a plain member", "a moderator", "a facilitator"}},
 	}
 	refused := 0
 	for _, route := range r.Routes() {
@@ -33,33 +52,16 @@ func TestRoleGuardsRefuseWhoeverLacksTheRole(t *testing.T) {
 			continue
 		}
 		guards := route.Guards
-		var tries map[string]*Request
-		var want string
-		switch {
-		case hasGuard(guards, guardModerator):
-			want = "Only moderators"
-			tries = map[string]*Request{
-				"a plain member":      member(0),
-				"a facilitator":       member(discordgo.PermissionManageEvents, facRoleID),
-				"a lookalike role":    member(0, "400000000000000099"),
-				"a server manager":    member(discordgo.PermissionManageGuild),
-				"a message moderator": member(discordgo.PermissionManageMessages),
+		var role Guard
+		for _, g := range []Guard{guardModerator, guardFacilitator, guardManageServer} {
+			if slices.Contains(guards, g) {
+				role = g
 			}
-		case hasGuard(guards, guardFacilitator):
-			want = "Only facilitators"
-			tries = map[string]*Request{
-				"a plain member":      member(0),
-				"a lookalike role":    member(0, "400000000000000099"),
-				"a server manager":    member(discordgo.PermissionManageGuild),
-				"a message moderator": member(discordgo.PermissionManageMessages),
-			}
-		case hasGuard(guards, guardManageServer):
-			want = "Manage Server"
-			tries = map[string]*Request{
-				"a plain member": member(0),
-				"a moderator":    member(discordgo.PermissionModerateMembers, modRoleID),
-				"a facilitator":  member(discordgo.PermissionManageEvents, facRoleID),
-			}
+		}
+		want, refusedBy := refusals[role].text, refusals[role].who
+		tries := map[string]*Request{}
+		for _, who := range refusedBy {
+			tries[who] = members[who]()
 		}
 		for who, req := range tries {
 			req.Route = route.Name
@@ -70,7 +72,7 @@ func TestRoleGuardsRefuseWhoeverLacksTheRole(t *testing.T) {
 			}
 			refused++
 		}
-		if hasGuard(guards, guardGuild) {
+		if slices.Contains(guards, guardGuild) {
 			_, err := route.Handler(ctx, &Request{Type: CommandInteraction, Route: route.Name, UserID: aliceID,
 				Permissions: discordgo.PermissionAdministrator})
 			wantUserError(t, err, "inside a server")
@@ -86,15 +88,6 @@ func TestRoleGuardsRefuseWhoeverLacksTheRole(t *testing.T) {
 	if _, err := r.Find(CommandInteraction, "pairing/stats").Handler(ctx, &Request{Type: CommandInteraction, Route: "pairing/stats", GuildID: guildID, UserID: aliceID, RoleIDs: []string{modRoleID}}); err != nil && strings.Contains(err.Error(), "Only facilitators") {
 		t.Errorf("a moderator must count as a facilitator: %v", err)
 	}
-}
-
-func hasGuard(gs []Guard, g Guard) bool {
-	for _, have := range gs {
-		if have == g {
-			return true
-		}
-	}
-	return false
 }
 
 // Guild-only autocomplete in a DM suggests nothing rather than failing.
@@ -133,7 +126,7 @@ func TestCraftedMoodButtonsRecordNothing(t *testing.T) {
 func TestCraftedRSVPButtonsChangeNothing(t *testing.T) {
 	env, _, now, _ := meetingEnv(t)
 	m := scheduleMeeting(t, env, str("start", "2026-12-01 19:00"))
-	start := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
+	start := t0.AddDate(0, 0, 6) // 2026-12-01 19:00 in Berlin
 	ctx := context.Background()
 
 	_, err := call(t, env, &Request{Type: ComponentInteraction, Route: rsvpButton.ID(m.ID, start.Unix(), storage.RSVPGoing),

@@ -158,21 +158,14 @@ type Meetings struct {
 
 func (f *Meetings) Register(r *Router) {
 	r.Define(meetingCommand)
-	for _, sub := range []struct {
-		name string
-		h    Handler
-		who  Option
-	}{
-		{"schedule", f.schedule, Facilitator},
-		{"list", f.list, GuildOnly},
-		{"info", f.info, GuildOnly},
-		{"cancel", f.cancel, Facilitator},
-		{"attendance", f.attendance, Facilitator},
-		{"calendar", f.calendar, GuildOnly},
-	} {
-		r.Command("meeting/"+sub.name, sub.h, sub.who)
-		r.Autocomplete("meeting/"+sub.name, f.autocomplete, GuildOnly)
-	}
+	r.Subcommands("meeting", f.autocomplete,
+		Sub{"schedule", f.schedule, Facilitator},
+		Sub{"list", f.list, GuildOnly},
+		Sub{"info", f.info, GuildOnly},
+		Sub{"cancel", f.cancel, Facilitator},
+		Sub{"attendance", f.attendance, Facilitator},
+		Sub{"calendar", f.calendar, GuildOnly},
+	)
 	r.Component(rsvpButton, f.rsvp, Anywhere)
 	r.Component(hereButton, f.here, GuildOnly)
 	r.Job(meetingReminderJob.StaleRunner(f.remind, reminderStale, nil))

@@ -147,6 +147,25 @@ func (r *Router) Command(name string, h Handler, opts ...Option) {
 	r.add(&Route{Type: CommandInteraction, Name: name}, h, opts)
 }
 
+// Sub is one subcommand of a command, its handler and its guard.
+type Sub struct {
+	Name    string
+	Handler Handler
+	Guard   Option
+}
+
+// Subcommands routes each sub as "command/name" with its guard and, when
+// autocomplete is not nil, its autocomplete requests too. Autocomplete
+// only suggests, so it works for any member in the server.
+func (r *Router) Subcommands(command string, autocomplete Handler, subs ...Sub) {
+	for _, s := range subs {
+		r.Command(command+"/"+s.Name, s.Handler, s.Guard)
+		if autocomplete != nil {
+			r.Autocomplete(command+"/"+s.Name, autocomplete, GuildOnly)
+		}
+	}
+}
+
 // Autocomplete routes autocomplete requests for a command or subcommand;
 // the handler reads which option is focused from the request. A request
 // its guards refuse gets no suggestions.
