@@ -1,6 +1,7 @@
 // Package bot is the Kindred process: configuration, the Discord session,
-// the one interaction adapter, command sync, HTTP health and metrics, and
-// graceful shutdown.
+// the one interaction adapter, the Discord port features call (discord.go,
+// over discordgo and behind the global rate limiter), command sync, HTTP
+// health and metrics, and graceful shutdown.
 package bot
 
 import (

@@ -1,5 +1,8 @@
 // Package scheduler runs Kindred's timed work and reads the times members
-// type.
+// type. Each kind of work is a JobDef (jobdef.go) binding its name to its
+// payload type and dedupe key: producers enqueue def.New(payload, at), and
+// the consumer registers def.Runner(handler), which gets the decoded
+// payload; a payload that doesn't decode fails its job at once.
 package scheduler
 
 import (

@@ -1,6 +1,8 @@
 // Package storage is Kindred's database: one concrete *DB over SQLite, with
 // embedded, numbered migrations. Methods are grouped by feature, one
-// transaction each.
+// transaction each. The durable job queue is jobs.go; every dedupe key of
+// every job, and the prefixes that cancel a family of jobs, are built in
+// jobkeys.go and nowhere else.
 package storage
 
 import (
