@@ -190,3 +190,47 @@ func (d *discordPort) Ban(ctx context.Context, guildID, userID, reason string) e
 		return d.session.GuildBanCreateWithReason(guildID, userID, clipReason(reason), 0, opts...)
 	}, auditReason(reason)...)
 }
+
+func (d *discordPort) Member(ctx context.Context, guildID, userID string) (commands.ServerMember, error) {
+	var m *discordgo.Member
+	err := d.call(ctx, "get member", func(opts ...discordgo.RequestOption) (err error) {
+		m, err = d.session.GuildMember(guildID, userID, opts...)
+		return err
+	})
+	if err != nil {
+		return commands.ServerMember{}, err
+	}
+	out := commands.ServerMember{UserID: userID, RoleIDs: m.Roles}
+	if m.User != nil {
+		out.Bot = m.User.Bot
+	}
+	return out, nil
+}
+
+// Server reads the server from the gateway's state, which GUILD_CREATE and
+// the role events keep current, and asks REST only when the state lacks it.
+func (d *discordPort) Server(ctx context.Context, guildID string) (commands.ServerInfo, error) {
+	if d.session.State != nil {
+		if g, err := d.session.State.Guild(guildID); err == nil && g.OwnerID != "" && len(g.Roles) > 0 {
+			d.session.State.RLock()
+			defer d.session.State.RUnlock()
+			return serverInfo(g.ID, g.OwnerID, g.Roles), nil
+		}
+	}
+	var g *discordgo.Guild
+	if err := d.call(ctx, "get guild", func(opts ...discordgo.RequestOption) (err error) {
+		g, err = d.session.Guild(guildID, opts...)
+		return err
+	}); err != nil {
+		return commands.ServerInfo{}, err
+	}
+	return serverInfo(g.ID, g.OwnerID, g.Roles), nil
+}
+
+func serverInfo(id, owner string, roles []*discordgo.Role) commands.ServerInfo {
+	info := commands.ServerInfo{ID: id, OwnerID: owner, Roles: make([]commands.ServerRole, 0, len(roles))}
+	for _, r := range roles {
+		info.Roles = append(info.Roles, commands.ServerRole{ID: r.ID, Position: r.Position, Permissions: r.Permissions, Managed: r.Managed})
+	}
+	return info
+}

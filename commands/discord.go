@@ -39,6 +39,37 @@ type Discord interface {
 	Timeout(ctx context.Context, guildID, userID string, until time.Time, reason string) error
 	Kick(ctx context.Context, guildID, userID, reason string) error
 	Ban(ctx context.Context, guildID, userID, reason string) error
+
+	// Member is a member of a server as Discord has it now; a user who is
+	// not in the server gives an error matching ErrUnknownMember.
+	Member(ctx context.Context, guildID, userID string) (ServerMember, error)
+	// Server is a server's owner and roles, with their positions, as
+	// Discord has them (from the gateway's view, else from REST).
+	Server(ctx context.Context, guildID string) (ServerInfo, error)
+}
+
+// ServerMember is one member of a server.
+type ServerMember struct {
+	UserID  string
+	Bot     bool
+	RoleIDs []string
+}
+
+// ServerInfo is what a server's hierarchy checks need: who owns it and
+// its roles. The @everyone role has the server's id.
+type ServerInfo struct {
+	ID      string
+	OwnerID string
+	Roles   []ServerRole
+}
+
+// ServerRole is one role of a server. Higher Position ranks higher; on a
+// tie, the role with the lower id ranks higher, as Discord orders them.
+type ServerRole struct {
+	ID          string
+	Position    int
+	Permissions int64
+	Managed     bool
 }
 
 // Message is a message Kindred posts. Nobody is pinged by it unless Ping

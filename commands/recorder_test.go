@@ -14,10 +14,14 @@ import (
 // answers as Discord would, or with an error a test arranged. Safe for
 // concurrent use.
 type recorder struct {
-	mu    sync.Mutex
-	calls []recordedCall
-	fail  map[string][]error // by method name, used up in order
-	next  int                // for message and channel ids
+	// members and servers answer Member and Server; a member not listed
+	// is not in the server.
+	members map[string]ServerMember // by guild id + "/" + user id
+	servers map[string]ServerInfo
+	mu      sync.Mutex
+	calls   []recordedCall
+	fail    map[string][]error // by method name, used up in order
+	next    int                // for message and channel ids
 }
 
 // recordedCall is one call: the method and its arguments, ids as strings.
@@ -126,4 +130,40 @@ func (r *recorder) Ban(_ context.Context, guildID, userID, reason string) error 
 // e.g. discordError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions").
 func discordError(status, code int, message string) error {
 	return &DiscordError{Status: status, Code: code, Message: message, Cause: DiscordErrorCause(code)}
+}
+
+func (r *recorder) Member(_ context.Context, guildID, userID string) (ServerMember, error) {
+	if err := r.record(recordedCall{Method: "Member", Args: []string{guildID, userID}}); err != nil {
+		return ServerMember{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m, ok := r.members[guildID+"/"+userID]
+	if !ok {
+		return ServerMember{}, discordError(404, 10007, "Unknown Member")
+	}
+	return m, nil
+}
+
+func (r *recorder) Server(_ context.Context, guildID string) (ServerInfo, error) {
+	if err := r.record(recordedCall{Method: "Server", Args: []string{guildID}}); err != nil {
+		return ServerInfo{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.servers[guildID]
+	if !ok {
+		return ServerInfo{}, discordError(404, 10004, "Unknown Guild")
+	}
+	return s, nil
+}
+
+// addMember makes userID a member of guildID with roles, for Member.
+func (r *recorder) addMember(guildID, userID string, roles ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.members == nil {
+		r.members = map[string]ServerMember{}
+	}
+	r.members[guildID+"/"+userID] = ServerMember{UserID: userID, RoleIDs: roles}
 }
