@@ -948,12 +948,19 @@ func (f *Buddies) answer(ctx context.Context, req *Request) (*Response, error) {
 	if answer != storage.AnswerTalked && answer != storage.AnswerNotYet {
 		return nil, buddyAnswerButton.Stale()
 	}
+	gone := UserErrorf("That pairing no longer exists.")
 	pr, err := f.env.DB.Pairing(ctx, id)
 	if errors.Is(err, storage.ErrNotFound) {
-		return nil, UserErrorf("That pairing no longer exists.")
+		return nil, gone
 	}
 	if err != nil {
 		return nil, err
+	}
+	// The id proves nothing: the pairing must be one of this server's.
+	if g, err := f.env.DB.Group(ctx, pr.GroupID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return nil, err
+	} else if err != nil || g.GuildID != req.GuildID {
+		return nil, gone
 	}
 	if !slices.Contains(pr.Members, req.UserID) {
 		return nil, UserErrorf("Only the buddies of this pair can answer here.")

@@ -432,6 +432,11 @@ func (f *Checkins) tapMood(ctx context.Context, req *Request) (*Response, error)
 		// A crafted id, or one pressed outside the server it names.
 		return nil, checkinMoodButton.Stale()
 	}
+	if ok, err := f.promptedBy(ctx, guildID, req); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, checkinMoodButton.Stale()
+	}
 	loc, _, err := f.memberLocation(ctx, guildID, req.UserID)
 	if err != nil {
 		return nil, err
@@ -451,6 +456,20 @@ func (f *Checkins) tapMood(ctx context.Context, req *Request) (*Response, error)
 		resp.Embeds = []*discordgo.MessageEmbed{embed}
 	}
 	return resp, nil
+}
+
+// promptedBy reports whether the server named by a mood button really sent
+// this member a prompt, and, for a press in a DM, whether they are still
+// in that server: the id alone proves nothing.
+func (f *Checkins) promptedBy(ctx context.Context, guildID string, req *Request) (bool, error) {
+	sent, err := f.env.DB.SentUnder(ctx, storage.CheckinPromptJobPrefix(guildID, req.UserID))
+	if err != nil || !sent {
+		return false, err
+	}
+	if req.InGuild() {
+		return true, nil
+	}
+	return memberOf(ctx, f.env.Discord, guildID, req.UserID)
 }
 
 // ---- /checkins summary ----

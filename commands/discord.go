@@ -121,6 +121,8 @@ var (
 	ErrUnknownMessage = errors.New("unknown message")
 	// ErrUnknownRole: the role is gone (10011).
 	ErrUnknownRole = errors.New("unknown role")
+	// ErrUnknownGuild: Kindred is not in that server (10004).
+	ErrUnknownGuild = errors.New("unknown guild")
 	// ErrTwoFactorRequired: the server requires 2FA for moderation and the
 	// bot's owner has none (60003).
 	ErrTwoFactorRequired = errors.New("two-factor authentication required")
@@ -161,6 +163,8 @@ func DiscordErrorCause(code int) error {
 		return ErrUnknownMessage
 	case discordgo.ErrCodeUnknownRole:
 		return ErrUnknownRole
+	case discordgo.ErrCodeUnknownGuild:
+		return ErrUnknownGuild
 	case discordgo.ErrCodeMissingAccess:
 		return ErrNoAccess
 	case discordgo.ErrCodeCannotSendMessagesToThisUser, discordCodeNoMutualGuilds:
@@ -171,6 +175,19 @@ func DiscordErrorCause(code int) error {
 		return ErrTwoFactorRequired
 	}
 	return nil
+}
+
+// memberOf reports whether userID is in the server now. A button pressed
+// in a DM names its server in its id; this is how a handler checks it.
+func memberOf(ctx context.Context, d Discord, guildID, userID string) (bool, error) {
+	_, err := d.Member(ctx, guildID, userID)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, ErrUnknownMember), errors.Is(err, ErrNoAccess), errors.Is(err, ErrUnknownGuild):
+		return false, nil
+	}
+	return false, err
 }
 
 // discordProblem words a Discord error for the facilitator or moderator

@@ -149,3 +149,72 @@ func TestCraftedBuddyAnswerIsRefused(t *testing.T) {
 	_, err := call(t, env, &Request{Type: ComponentInteraction, Route: buddyAnswerButton.ID("maybe", 1), GuildID: guildID, UserID: aliceID})
 	wantUserError(t, err, "no longer works")
 }
+
+// A mood button records only for a server that really prompted this
+// member, and, pressed in a DM, only while they are in that server.
+func TestMoodButtonNeedsARealPromptAndMembership(t *testing.T) {
+	env := testEnv(t)
+	rec := newRecorder()
+	env.Discord = rec
+	ctx := context.Background()
+	press := func() error {
+		_, err := call(t, env, &Request{Type: ComponentInteraction, Route: checkinMoodButton.ID(guildID, 4), UserID: aliceID})
+		return err
+	}
+	// No prompt was ever sent from this server: a crafted id.
+	wantUserError(t, press(), "no longer works")
+	prompt := storage.DMJobKey(storage.CheckinPromptJobKey(guildID, aliceID, t0), aliceID)
+	if err := env.DB.RecordSent(ctx, prompt, "900000000000000001", t0); err != nil {
+		t.Fatal(err)
+	}
+	// Prompted, but no longer in the server.
+	wantUserError(t, press(), "no longer works")
+	if n := countCheckins(t, env, aliceID); n != 0 {
+		t.Fatalf("%d check-ins recorded from crafted presses", n)
+	}
+	rec.addMember(guildID, aliceID)
+	if err := press(); err != nil {
+		t.Fatalf("a real prompt's button: %v", err)
+	}
+	if n := countCheckins(t, env, aliceID); n != 1 {
+		t.Fatalf("%d check-ins recorded, want 1", n)
+	}
+}
+
+// An RSVP button pressed in a DM only answers for a server the member is
+// in; one naming another server's meeting gets a deleted meeting's answer.
+func TestRSVPByDMNeedsMembership(t *testing.T) {
+	env, rec, _, _ := meetingEnv(t)
+	m := scheduleMeeting(t, env, str("start", "2026-12-01 19:00"))
+	start := t0.AddDate(0, 0, 6)
+	press := func() error {
+		_, err := call(t, env, &Request{Type: ComponentInteraction, Route: rsvpButton.ID(m.ID, start.Unix(), storage.RSVPGoing), UserID: bobID})
+		return err
+	}
+	wantUserError(t, press(), "no longer exists")
+	rec.addMember(guildID, bobID)
+	if err := press(); err != nil {
+		t.Fatalf("a member's RSVP by DM: %v", err)
+	}
+}
+
+// A follow-up button names a pairing by id; pressed in another server,
+// even by one of the pair, it changes nothing.
+func TestBuddyAnswerFromAnotherServerIsRefused(t *testing.T) {
+	env, _, _, g, ids := buddyEnv(t, 2)
+	runRound(t, env)
+	ps, err := env.DB.CurrentPairings(context.Background(), g.ID, ids[0])
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("pairings = %v, %v", ps, err)
+	}
+	req := &Request{Type: ComponentInteraction, Route: buddyAnswerButton.ID(storage.AnswerTalked, ps[0].ID), GuildID: "100000000000000002", UserID: ids[0]}
+	_, err = call(t, env, req)
+	wantUserError(t, err, "no longer exists")
+	if p, _ := env.DB.Pairing(context.Background(), ps[0].ID); len(p.Answers) != 0 {
+		t.Errorf("answers after a press from another server: %v", p.Answers)
+	}
+	req.GuildID = guildID
+	if _, err := call(t, env, req); err != nil {
+		t.Fatalf("the pair's own press: %v", err)
+	}
+}

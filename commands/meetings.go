@@ -489,16 +489,26 @@ func occurrenceParts(req *Request) (meetingID int64, start time.Time) {
 }
 
 // occurrenceFor finds the meeting behind a button and checks the
-// occurrence is still on. A button pressed in a server must name one of
-// that server's meetings (a crafted id can't reach another server's);
-// RSVP buttons also come by DM, where there is no server to compare.
+// occurrence is still on. The id proves nothing: a button pressed in a
+// server must name one of that server's meetings, and one pressed in a DM
+// (reminders carry RSVP buttons) one of a server the member is in now. A
+// crafted id gets the answer a deleted meeting gets.
 func (f *Meetings) occurrenceFor(ctx context.Context, req *Request, meetingID int64, start time.Time) (series, error) {
+	gone := UserErrorf("That meeting no longer exists.")
 	m, err := f.env.DB.Meeting(ctx, meetingID)
-	if errors.Is(err, storage.ErrNotFound) || (err == nil && req.InGuild() && m.GuildID != req.GuildID) {
-		return series{}, UserErrorf("That meeting no longer exists.")
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return series{}, gone
+	case err != nil:
 		return series{}, err
+	case req.InGuild() && m.GuildID != req.GuildID:
+		return series{}, gone
+	case !req.InGuild():
+		if member, err := memberOf(ctx, f.env.Discord, m.GuildID, req.UserID); err != nil {
+			return series{}, err
+		} else if !member {
+			return series{}, gone
+		}
 	}
 	s, err := f.load(ctx, m)
 	if err != nil {

@@ -316,6 +316,28 @@ func (db *DB) SentRef(ctx context.Context, key string) (ref string, ok bool, err
 	return ref, true, nil
 }
 
+// SentUnder reports whether the sent log holds a key starting with prefix
+// (a check-in prompt delivered to this member from this server, say).
+func (db *DB) SentUnder(ctx context.Context, prefix string) (bool, error) {
+	if prefix == "" {
+		return false, errors.New("sent under: empty prefix")
+	}
+	query, args := `SELECT 1 FROM sent_log WHERE key >= ?`, []any{prefix}
+	if end, ok := prefixEnd(prefix); ok {
+		query += ` AND key < ?`
+		args = append(args, end)
+	}
+	var one int
+	err := db.read.QueryRowContext(ctx, query+` LIMIT 1`, args...).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read sent log: %w", err)
+	}
+	return true, nil
+}
+
 // RecordSent remembers that a job did something outside the database
 // (posted a message, with ref its id), so a rerun after a crash skips it.
 func (db *DB) RecordSent(ctx context.Context, key, ref string, now time.Time) error {
