@@ -64,14 +64,15 @@ const harmlessPermissions int64 = discordgo.PermissionViewChannel | discordgo.Pe
 	discordgo.PermissionReadMessageHistory | discordgo.PermissionAddReactions
 
 // testServer is the test server as Discord has it: its owner, and roles at
-// positions, lowest first. Moderators (modRoleID) can kick and ban;
-// Kindred's own role (botRoleID, managed) sits at 10.
+// positions, lowest first. Facilitators (facRoleID) can manage roles,
+// moderators (modRoleID) can kick and ban; Kindred's own role (botRoleID,
+// managed) sits at 10.
 func testServer() ServerInfo {
 	return ServerInfo{ID: guildID, OwnerID: ownerID, Roles: []ServerRole{
 		{ID: guildID, Position: 0, Permissions: harmlessPermissions},
 		{ID: circleRoleID, Position: 1, Permissions: discordgo.PermissionViewChannel | discordgo.PermissionSendMessages},
 		{ID: adminRoleID, Position: 2, Permissions: discordgo.PermissionAdministrator},
-		{ID: facRoleID, Position: 3},
+		{ID: facRoleID, Position: 3, Permissions: discordgo.PermissionManageRoles},
 		{ID: modRoleID, Position: 4, Permissions: discordgo.PermissionKickMembers | discordgo.PermissionBanMembers},
 		{ID: staffRoleID, Position: 5, Permissions: discordgo.PermissionManageMessages},
 		{ID: botRoleID, Position: 10, Managed: true, Permissions: discordgo.PermissionManageRoles | discordgo.PermissionKickMembers |
