@@ -824,12 +824,24 @@ func (f *Moderation) reportStart(ctx context.Context, req *Request) (*Response, 
 	}}, nil
 }
 
+// reportSubmit files a report from the modal. The channel its id names must
+// be the one the modal was submitted from: Discord sends a modal's
+// submission from the channel it was opened in, which for this menu is the
+// reported message's, and vouches that the channel is in the interaction's
+// server. So a crafted id can't file a report pointing at another server
+// or at a channel the reporter wasn't in; it gets the answer an expired
+// form gets.
 func (f *Moderation) reportSubmit(ctx context.Context, req *Request) (*Response, error) {
+	channelID, messageID := req.Parts.String("channel"), req.Parts.String("message")
+	if channelID != req.ChannelID {
+		f.env.Log.Warn("report form from another channel than it names", "guild", req.GuildID, "reporter", req.UserID,
+			"channel", req.ChannelID, "named", channelID)
+		return nil, reportModal.Stale()
+	}
 	reason, err := reportReason(req)
 	if err != nil {
 		return nil, err
 	}
-	channelID, messageID := req.Parts.String("channel"), req.Parts.String("message")
 	now := f.env.Now()
 	r, err := f.env.DB.AddReport(ctx, storage.Report{
 		GuildID: req.GuildID, ReporterID: req.UserID, ReportedID: req.Parts.String("author"), ChannelID: channelID, MessageID: messageID,

@@ -226,3 +226,34 @@ func TestLongestTimeoutWithClockSkewEndToEnd(t *testing.T) {
 		t.Errorf("Alice's timeout = %v, want about 28 days", m.CommunicationDisabledUntil)
 	}
 }
+
+// A report of a message outside the first channel works (the form comes
+// back from the message's channel), and a crafted form naming a channel it
+// wasn't opened in gets the expired-form answer and files nothing.
+func TestReportChannelIsCheckedEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startModeration(t)
+	guild := kindredtest.GuildID
+	circle := h.Fake.AddChannel(guild, fakediscord.Channel{Name: "monday-circle"})
+	target := h.Fake.UserMessage(circle, kindredtest.BobID, "nobody wants you here")
+	open := h.Fake.MessageCommand(t, guild, kindredtest.AliceID, "Report to moderators", target)
+	thanks := h.Fake.SubmitModal(t, guild, kindredtest.AliceID, open.Data.CustomID, map[string]string{"reason": "Unkind"})
+	if !strings.Contains(thanks.Text(), "Thank you") {
+		t.Fatalf("report from #monday-circle = %q", thanks.Text())
+	}
+	post := h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second)
+	if text := fakediscord.MessageText(post); !strings.Contains(text, "/"+circle+"/"+target.ID) {
+		t.Errorf("report post %q should link the message in #monday-circle", text)
+	}
+
+	crafted := "report:" + circle + ":" + target.ID + ":" + kindredtest.AdminID // submitted from #general
+	refused := h.Fake.SubmitModal(t, guild, kindredtest.AliceID, crafted, map[string]string{"reason": "Made up"})
+	if !refused.Ephemeral() || !strings.Contains(refused.Text(), "no longer works") {
+		t.Errorf("crafted report = %q", refused.Text())
+	}
+	for _, m := range h.Fake.Messages(kindredtest.ModlogID) {
+		if strings.Contains(fakediscord.MessageText(m), "Made up") {
+			t.Errorf("the crafted report was posted: %q", fakediscord.MessageText(m))
+		}
+	}
+}

@@ -301,10 +301,10 @@ func TestReportWaitsForModlogThenPosts(t *testing.T) {
 			}
 		}
 	}
-	_, err := route(&Request{Type: ModalInteraction, Route: open.Modal.CustomID, GuildID: guildID, UserID: aliceID,
+	_, err := route(&Request{Type: ModalInteraction, Route: open.Modal.CustomID, GuildID: guildID, ChannelID: circleChannelID, UserID: aliceID,
 		Fields: map[string]string{reportReasonField: strings.Repeat("x", 513)}})
 	wantUserError(t, err, "512")
-	resp := mustRoute(t, route, &Request{Type: ModalInteraction, Route: open.Modal.CustomID, GuildID: guildID, UserID: aliceID,
+	resp := mustRoute(t, route, &Request{Type: ModalInteraction, Route: open.Modal.CustomID, GuildID: guildID, ChannelID: circleChannelID, UserID: aliceID,
 		Fields: map[string]string{reportReasonField: "Insulting @everyone"}})
 	if !resp.Ephemeral || !strings.Contains(resp.Content, "mod-log channel") {
 		t.Errorf("reply without a mod-log = %q", resp.Content)
@@ -348,6 +348,39 @@ func TestReportWaitsForModlogThenPosts(t *testing.T) {
 			modlogChannelID: {ID: modlogChannelID, Type: discordgo.ChannelTypeGuildText}}}})
 	if n := len(rec.Calls("Send")); n != 1 {
 		t.Errorf("%d posts, want the report once", n)
+	}
+}
+
+// A report form whose id names a channel other than the one it was
+// submitted from (another server's, or one of this server's the reporter
+// wasn't in) is a crafted id: it gets the answer an expired form gets, and
+// nothing is filed.
+func TestReportFromACraftedIDIsRefused(t *testing.T) {
+	env, rec := modEnv(t, true)
+	for _, tc := range []struct{ name, named, from string }{
+		{"another server's channel", "300000000000000077", circleChannelID},
+		{"another channel of this server", modlogChannelID, circleChannelID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := call(t, env, &Request{Type: ModalInteraction, Route: reportModal.ID(tc.named, "500000000000000001", bobID),
+				GuildID: guildID, ChannelID: tc.from, UserID: aliceID, Fields: map[string]string{reportReasonField: "spam"}})
+			ue, ok := AsUserError(err)
+			if !ok || ue.Message != reportModal.Stale().Error() {
+				t.Errorf("err = %v, want the expired-form answer", err)
+			}
+		})
+	}
+	if calls := rec.Calls("Send"); len(calls) != 0 {
+		t.Errorf("a crafted report was posted: %v", calls)
+	}
+	if n, _ := env.DB.ClaimPendingReports(context.Background(), guildID, t0); len(n) != 0 {
+		t.Errorf("a crafted report was stored: %+v", n)
+	}
+	// The real form, from the reported message's channel, works.
+	resp := mustCall(t, env, &Request{Type: ModalInteraction, Route: reportModal.ID(circleChannelID, "500000000000000001", bobID),
+		GuildID: guildID, ChannelID: circleChannelID, UserID: aliceID, Fields: map[string]string{reportReasonField: "spam"}})
+	if !strings.Contains(resp.Content, "Thank you") || len(rec.Calls("Send")) != 1 {
+		t.Errorf("report = %q, sends %v", resp.Content, rec.Calls("Send"))
 	}
 }
 
