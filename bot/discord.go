@@ -179,15 +179,19 @@ func (d *discordPort) Timeout(ctx context.Context, guildID, userID string, until
 	}, auditReason(reason)...)
 }
 
+// Kick and Ban send the audit log reason only in X-Audit-Log-Reason, where
+// Discord reads it: discordgo's ...WithReason calls would also put it in a
+// "reason" query parameter, which Discord no longer documents.
+
 func (d *discordPort) Kick(ctx context.Context, guildID, userID, reason string) error {
 	return d.call(ctx, "kick member", func(opts ...discordgo.RequestOption) error {
-		return d.session.GuildMemberDeleteWithReason(guildID, userID, clipReason(reason), opts...)
+		return d.session.GuildMemberDelete(guildID, userID, opts...)
 	}, auditReason(reason)...)
 }
 
 func (d *discordPort) Ban(ctx context.Context, guildID, userID, reason string) error {
 	return d.call(ctx, "ban member", func(opts ...discordgo.RequestOption) error {
-		return d.session.GuildBanCreateWithReason(guildID, userID, clipReason(reason), 0, opts...)
+		return d.session.GuildBanCreate(guildID, userID, 0, opts...)
 	}, auditReason(reason)...)
 }
 

@@ -316,8 +316,12 @@ func TestPortModeration(t *testing.T) {
 	if fake.Member(portGuild, portBob) != nil {
 		t.Error("kicked member is still in the server")
 	}
-	if got := recordedReason(t, lastRequest(t, fake, "DELETE", "/members/"+portBob)); got != "kicked for cause" {
+	kick := lastRequest(t, fake, "DELETE", "/members/"+portBob)
+	if got := recordedReason(t, kick); got != "kicked for cause" {
 		t.Errorf("kick's audit log reason %q", got)
+	}
+	if kick.Query.Has("reason") {
+		t.Errorf("kick sent the reason as a query parameter too: %v", kick.Query)
 	}
 	wantKind(t, "kicking someone who left", d.Kick(ctx, portGuild, portBob, ""), commands.ErrUnknownMember)
 
@@ -327,10 +331,49 @@ func TestPortModeration(t *testing.T) {
 	if b := fake.Ban(portGuild, portCarol); b == nil || b.Reason != reason {
 		t.Errorf("ban %+v, want reason %q", b, reason)
 	}
-	if r := lastRequest(t, fake, "PUT", "/bans/"+portCarol); r.Query.Get("delete_message_days") != "" {
-		t.Errorf("ban deleted messages: %v", r.Query)
+	ban := lastRequest(t, fake, "PUT", "/bans/"+portCarol)
+	if ban.Query.Get("delete_message_days") != "" || ban.Query.Has("reason") {
+		t.Errorf("ban query %v, want no deleted messages and the reason only in the header", ban.Query)
+	}
+	if got := recordedReason(t, ban); got != reason {
+		t.Errorf("ban's audit log reason %q, want %q", got, reason)
 	}
 	wantKind(t, "banning the owner", d.Ban(ctx, portGuild, portOwner, ""), commands.ErrForbidden)
+}
+
+// Member and Server answer from Discord: a member's roles, a server's
+// owner and roles with positions; a user who isn't a member is
+// ErrUnknownMember.
+func TestPortMemberAndServer(t *testing.T) {
+	t.Parallel()
+	fake, d := startPort(t, nil)
+	ctx := context.Background()
+	fake.AddMember(portGuild, fakediscord.Member{User: fakediscord.User{ID: portBob, Username: "bob"}, Roles: []string{portLowRole}})
+	m, err := d.Member(ctx, portGuild, portBob)
+	if err != nil || m.UserID != portBob || m.Bot || !slices.Equal(m.RoleIDs, []string{portLowRole}) {
+		t.Errorf("member = %+v, %v", m, err)
+	}
+	me := fake.BotUser()
+	if m, err := d.Member(ctx, portGuild, me.ID); err != nil || !m.Bot || !slices.Equal(m.RoleIDs, []string{fake.BotRoleID(portGuild)}) {
+		t.Errorf("Kindred's own member = %+v, %v", m, err)
+	}
+	_, err = d.Member(ctx, portGuild, portNobody)
+	wantKind(t, "a user who isn't a member", err, commands.ErrUnknownMember)
+
+	info, err := d.Server(ctx, portGuild)
+	if err != nil || info.ID != portGuild || info.OwnerID != portOwner {
+		t.Fatalf("server = %+v, %v", info, err)
+	}
+	positions := map[string]int{}
+	for _, r := range info.Roles {
+		positions[r.ID] = r.Position
+		if r.ID == fake.BotRoleID(portGuild) && !r.Managed {
+			t.Error("Kindred's own role isn't managed")
+		}
+	}
+	if positions[portGuild] != 0 || positions[portLowRole] != 1 || positions[portTopRole] != fakediscord.BotRolePosition+1 {
+		t.Errorf("role positions %v", positions)
+	}
 }
 
 // A caller that gives up while the global bucket is empty gets its

@@ -72,7 +72,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if err != nil {
 		return err
 	}
-	p.buildAdapter(ctx)
+	p.buildAdapter(ctx, me.ID)
 	p.buildScheduler()
 	if err := p.startHTTP(); err != nil {
 		return err
@@ -160,13 +160,15 @@ func (p *process) connected() bool {
 }
 
 // buildAdapter builds the handlers' Env, the router over every feature and
-// the adapter that feeds it interactions from the session.
-func (p *process) buildAdapter(ctx context.Context) {
+// the adapter that feeds it interactions from the session. botUserID is
+// Kindred's own user id, from the token check.
+func (p *process) buildAdapter(ctx context.Context, botUserID string) {
 	env := commands.Env{
 		DB:                   p.db,
 		Log:                  p.log,
 		Now:                  p.opts.Now,
 		Discord:              newDiscordClient(p.session),
+		BotUserID:            botUserID,
 		Version:              Version(),
 		CheckinRetentionDays: p.cfg.Privacy.CheckinRetentionDays,
 	}

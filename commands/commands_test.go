@@ -29,6 +29,8 @@ func testEnv(t *testing.T) Env {
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:     func() time.Time { return t0 },
 		Version: "test",
+		// Kindred's own user in the recorder's test server.
+		BotUserID: kindredID,
 	}
 }
 

@@ -205,7 +205,7 @@ func discordProblem(err error) string {
 	case errors.Is(err, ErrDMClosed):
 		return "their DMs are closed to Kindred"
 	case errors.Is(err, ErrTwoFactorRequired):
-		return "the server requires two-factor authentication for moderation, which Kindred's owner account lacks"
+		return "the server requires two-factor authentication for moderation, which Kindred's owner account lacks (Discord error 60003); Kindred's owner can turn 2FA on, or the server's owner can lift the requirement in Server Settings → Safety Setup"
 	case errors.Is(err, ErrRateLimited):
 		return "Discord asked Kindred to slow down; try again in a minute"
 	}

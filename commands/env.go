@@ -14,6 +14,10 @@ type Env struct {
 	Log     *slog.Logger
 	Now     func() time.Time
 	Discord Discord
+	// BotUserID is Kindred's own user id, as GET /users/@me answered at
+	// start: its member in a server is the one whose roles bound what it
+	// can hand out.
+	BotUserID string
 
 	// Version is the running build, shown by /kindred about.
 	Version string

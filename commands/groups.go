@@ -55,9 +55,34 @@ var groupFacilitations = []groupChoice{
 	{"structured", "Structured"},
 }
 
-// groupPowerPermissions are permissions a group's role must not carry:
-// anyone may join a group, so everyone who did would hold them.
-var groupPowerPermissions = []struct {
+// groupRolePermissions are the only permissions a group's role may carry:
+// anyone may join a group, and everyone who did would hold them. They let a
+// member see, read and take part in channels, in text and in voice, and
+// nothing that acts on other members, messages, channels or the server:
+// view channels, send messages (and in threads), read message history, add
+// reactions, embed links, attach files, use external emoji and stickers,
+// use application commands, connect to voice, speak, use voice activity,
+// video, and change their own nickname. Even Create Invite is left out: a
+// server that keeps invites to a few shouldn't find a group handing them out.
+const groupRolePermissions int64 = discordgo.PermissionViewChannel |
+	discordgo.PermissionSendMessages |
+	discordgo.PermissionSendMessagesInThreads |
+	discordgo.PermissionReadMessageHistory |
+	discordgo.PermissionAddReactions |
+	discordgo.PermissionEmbedLinks |
+	discordgo.PermissionAttachFiles |
+	discordgo.PermissionUseExternalEmojis |
+	discordgo.PermissionUseExternalStickers |
+	discordgo.PermissionUseApplicationCommands |
+	discordgo.PermissionVoiceConnect |
+	discordgo.PermissionVoiceSpeak |
+	discordgo.PermissionVoiceUseVAD |
+	discordgo.PermissionVoiceStreamVideo |
+	discordgo.PermissionChangeNickname
+
+// permissionNames name the permissions a refusal is most likely to be
+// about, strongest first, as Discord's Server Settings shows them.
+var permissionNames = []struct {
 	bit  int64
 	name string
 }{
@@ -76,6 +101,20 @@ var groupPowerPermissions = []struct {
 	{discordgo.PermissionManageGuildExpressions, "Manage Expressions"},
 	{discordgo.PermissionMentionEveryone, "Mention @everyone"},
 	{discordgo.PermissionViewAuditLogs, "View Audit Log"},
+	{discordgo.PermissionVoiceMuteMembers, "Mute Members"},
+	{discordgo.PermissionVoiceDeafenMembers, "Deafen Members"},
+	{discordgo.PermissionVoiceMoveMembers, "Move Members"},
+	{discordgo.PermissionCreateInstantInvite, "Create Invite"},
+}
+
+// permissionName names one of the bits in perms, the strongest it knows.
+func permissionName(perms int64) string {
+	for _, p := range permissionNames {
+		if perms&p.bit != 0 {
+			return p.name
+		}
+	}
+	return "a permission beyond taking part in channels"
 }
 
 func groupChoices(cs []groupChoice) []*discordgo.ApplicationCommandOptionChoice {
@@ -394,7 +433,13 @@ func resetOr(typed string) string {
 }
 
 // checkGroupRole returns the id of a role fit to hand to anyone who joins,
-// or "" when an edit picked @everyone to stop giving a role.
+// or "" when an edit picked @everyone to stop giving a role. Kindred never
+// gives a role the facilitator couldn't give themself: they need Manage
+// Roles and a highest role above it (the owner reaches every role), and the
+// role must be below Kindred's own, made by the server, not Kindred's
+// moderator or facilitator role, and carry only groupRolePermissions. The
+// roles and positions are the server's as Discord has them, not what the
+// interaction carried.
 func (f *Groups) checkGroupRole(ctx context.Context, req *Request, role *discordgo.Role, create bool) (string, error) {
 	if role.ID == req.GuildID {
 		if create {
@@ -402,25 +447,58 @@ func (f *Groups) checkGroupRole(ctx context.Context, req *Request, role *discord
 		}
 		return "", nil
 	}
-	if role.Managed {
-		return "", UserErrorf("<@&%s> belongs to a bot or an integration, so Kindred can't give it to anyone. Pick a role your server created, for example `@Monday Circle`.", role.ID)
+	info, err := f.env.Discord.Server(ctx, req.GuildID)
+	if err != nil {
+		f.env.Log.Warn("read server for a group role", "guild", req.GuildID, "err", err)
+		return "", UserErrorf("Kindred couldn't check the server's roles just now (%s), so nothing was saved. Try again in a minute.", discordProblem(err))
 	}
-	for _, p := range groupPowerPermissions {
-		if role.Permissions&p.bit != 0 {
-			return "", UserErrorf("<@&%s> has the **%s** permission, and anyone who joins the group would get it. Pick a role without moderation or admin permissions.", role.ID, p.name)
-		}
+	r, ok := info.role(role.ID)
+	if !ok {
+		return "", UserErrorf("Kindred can't find <@&%s> among the server's roles. If it was just made, try again in a minute.", role.ID)
+	}
+	caller := ServerMember{UserID: req.UserID, RoleIDs: req.RoleIDs}
+	if !hasPermission(info.permissions(caller), discordgo.PermissionManageRoles) {
+		return "", UserErrorf("Kindred gives a group's role to everyone who joins, so only someone who could give that role themself can attach it: you need the **Manage Roles** permission. Ask an administrator to attach it with `/group edit`, or leave `role` out.")
 	}
 	s, err := f.env.DB.GuildSettings(ctx, req.GuildID)
 	if err != nil {
 		return "", fmt.Errorf("check group role: %w", err)
 	}
-	switch role.ID {
-	case s.ModeratorRoleID:
-		return "", UserErrorf("<@&%s> is this server's moderator role in Kindred: anyone who joined the group would become a moderator. Pick a role made for the group.", role.ID)
-	case s.FacilitatorRoleID:
-		return "", UserErrorf("<@&%s> is this server's facilitator role in Kindred: anyone who joined the group would become a facilitator. Pick a role made for the group.", role.ID)
+	if problem := groupRoleProblem(info, s, r); problem != "" {
+		return "", UserErrorf("<@&%s> can't be a group's role: %s, and anyone who joins the group would get it. Pick a role made for the group, one that only lets members see and take part in channels.", r.ID, problem)
 	}
-	return role.ID, nil
+	if !info.reaches(caller, r) {
+		return "", UserErrorf("<@&%s> is at or above your highest role, so Discord wouldn't let you give it to anyone, and Kindred won't give it for you. Pick a role below yours, or ask someone whose role is above it (an administrator or the server's owner) to attach it.", r.ID)
+	}
+	me, err := f.env.Discord.Member(ctx, req.GuildID, f.env.BotUserID)
+	if err != nil {
+		f.env.Log.Warn("read Kindred's own member", "guild", req.GuildID, "err", err)
+		return "", UserErrorf("Kindred couldn't check its own role just now (%s), so nothing was saved. Try again in a minute.", discordProblem(err))
+	}
+	if !info.reaches(me, r) {
+		return "", UserErrorf("<@&%s> is at or above Kindred's own role, so Kindred couldn't give it to anyone. Someone with Manage Roles can drag Kindred's role above it in Server Settings → Roles; then try again.", r.ID)
+	}
+	return r.ID, nil
+}
+
+// groupRoleProblem is why role can't be handed to whoever joins a group,
+// whoever attaches it, or "": it's @everyone, belongs to an integration,
+// is Kindred's moderator or facilitator role, or carries a permission
+// beyond groupRolePermissions. Joining asks again: roles change.
+func groupRoleProblem(info ServerInfo, s storage.GuildSettings, role ServerRole) string {
+	switch {
+	case role.ID == info.ID:
+		return "it is @everyone, which everyone already has"
+	case role.Managed:
+		return "it belongs to a bot or an integration, so nobody can hand it out"
+	case role.ID == s.ModeratorRoleID:
+		return "it is this server's moderator role in Kindred"
+	case role.ID == s.FacilitatorRoleID:
+		return "it is this server's facilitator role in Kindred"
+	case role.Permissions&^groupRolePermissions != 0:
+		return fmt.Sprintf("it has the **%s** permission", permissionName(role.Permissions&^groupRolePermissions))
+	}
+	return ""
 }
 
 func (f *Groups) create(ctx context.Context, req *Request) (*Response, error) {
@@ -458,7 +536,7 @@ func (f *Groups) create(ctx context.Context, req *Request) (*Response, error) {
 	f.env.Log.Info("group created", "guild", g.GuildID, "group", g.ID, "by", req.UserID)
 	text := fmt.Sprintf("Created **%s**. Members join with `/group join group:%s`; they'll read its guidelines and agree to them first.", groupTitle(g), echo(g.Name, maxGroupName))
 	if g.RoleID != "" {
-		text += fmt.Sprintf("\nTo hand out <@&%s>, Kindred's own role must sit above it in Server Settings → Roles.", g.RoleID)
+		text += fmt.Sprintf(" They get <@&%s> when they do.", g.RoleID)
 	}
 	embed, err := f.groupEmbed(ctx, g)
 	if err != nil {
@@ -519,7 +597,7 @@ func (f *Groups) edit(ctx context.Context, req *Request) (*Response, error) {
 		text += fmt.Sprintf("\nMembers who joined earlier keep <@&%s>; a moderator can change it for them in Server Settings.", g.RoleID)
 	}
 	if updated.RoleID != "" && updated.RoleID != g.RoleID {
-		text += fmt.Sprintf("\nNew members get <@&%s>. Kindred's own role must sit above it in Server Settings → Roles.", updated.RoleID)
+		text += fmt.Sprintf("\nNew members get <@&%s>.", updated.RoleID)
 	}
 	embed, err := f.groupEmbed(ctx, updated)
 	if err != nil {
@@ -783,6 +861,11 @@ func (f *Groups) agree(ctx context.Context, req *Request) (*Response, error) {
 	f.env.Log.Info("member joined group", "guild", g.GuildID, "group", g.ID, "user", req.UserID)
 	text := fmt.Sprintf("Welcome to **%s**! You're a member now. Its home is <#%s>.", groupTitle(g), g.ChannelID)
 	if g.RoleID != "" {
+		if refused, err := f.roleStillFit(ctx, g, req.UserID); err != nil {
+			return nil, err
+		} else if refused != "" {
+			return groupUpdate(text + "\n\n" + refused), nil
+		}
 		err := f.env.Discord.AddRole(ctx, g.GuildID, req.UserID, g.RoleID, groupAuditReason("joined", g))
 		if err != nil {
 			f.env.Log.Warn("could not give group role", "guild", g.GuildID, "group", g.ID, "user", req.UserID, "role", g.RoleID, "err", err)
@@ -792,6 +875,42 @@ func (f *Groups) agree(ctx context.Context, req *Request) (*Response, error) {
 		}
 	}
 	return groupUpdate(text), nil
+}
+
+// roleStillFit checks, as a member joins, that the group's role may still
+// be handed to anyone who joins (roles change after a group is set up). It
+// returns "" when it may, or what to tell the member when it may not;
+// then the mod-log channel, if set, is told too. err is a storage error.
+func (f *Groups) roleStillFit(ctx context.Context, g storage.Group, userID string) (refused string, err error) {
+	log := f.env.Log.With("guild", g.GuildID, "group", g.ID, "user", userID, "role", g.RoleID)
+	const anyway = "Your membership counts either way."
+	info, derr := f.env.Discord.Server(ctx, g.GuildID)
+	if derr != nil {
+		log.Warn("could not check group role", "err", derr)
+		return fmt.Sprintf("Kindred couldn't check the group's role <@&%s> just now (%s), so it didn't give it to you. A moderator can give it by hand. %s", g.RoleID, discordProblem(derr), anyway), nil
+	}
+	role, ok := info.role(g.RoleID)
+	if !ok {
+		log.Warn("group role gone")
+		return roleTrouble(ErrUnknownRole, g.RoleID, "give you", anyway), nil
+	}
+	settings, err := f.env.DB.GuildSettings(ctx, g.GuildID)
+	if err != nil {
+		return "", fmt.Errorf("check group role: %w", err)
+	}
+	problem := groupRoleProblem(info, settings, role)
+	if problem == "" {
+		return "", nil
+	}
+	log.Warn("group role no longer fit to give", "problem", problem)
+	if settings.ModlogChannelID != "" {
+		note := fmt.Sprintf("**Group role not given**: <@%s> joined **%s**, but Kindred didn't give them <@&%s>: %s, and anyone who joins the group would get it. A facilitator can attach a suitable role with `/group edit group:%s role:…`, or someone with Manage Roles can change the role back.",
+			userID, groupTitle(g), g.RoleID, problem, echo(g.Name, maxGroupName))
+		if _, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{Content: note}); err != nil {
+			log.Warn("group role problem not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
+		}
+	}
+	return fmt.Sprintf("Kindred didn't give you the group's role <@&%s>: it has changed since the group was set up (%s), and a group's role may only let members see and take part in channels. The moderators have been told. %s", g.RoleID, problem, anyway), nil
 }
 
 // groupUpdate replaces the guidelines message (and its button) with text.

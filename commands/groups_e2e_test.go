@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -12,22 +13,31 @@ import (
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
-// Roles the group tests hand out: one below Kindred's own role, one above
-// it (out of reach: Discord answers 403, 50013).
+// Roles the group tests hand out: one below the facilitator role
+// (position 3) and Kindred's own, one between them, one above Kindred's
+// (out of reach: Discord answers 403, 50013).
 const (
-	circleRoleID = "810000000000000031"
-	stageRoleID  = "810000000000000032"
-	franID       = "820000000000000031" // holds the facilitator role
+	circleRoleID  = "810000000000000031"
+	stageRoleID   = "810000000000000032"
+	helpersRoleID = "810000000000000033"
+	franID        = "820000000000000031" // holds the facilitator role
 )
 
 // startGroups runs Kindred in the harness's server with the group roles
-// added, and a member holding the facilitator role.
+// added, and a member holding the facilitator role, which here carries
+// Manage Roles.
 func startGroups(t *testing.T) *kindredtest.Harness {
 	t.Helper()
 	h := kindredtest.Start(t, kindredtest.Options{})
 	g := kindredtest.Server()
+	for i, r := range g.Roles {
+		if r.ID == kindredtest.FacilitatorID {
+			g.Roles[i].Permissions |= discordgo.PermissionManageRoles
+		}
+	}
 	g.Roles = append(g.Roles,
 		fakediscord.Role{ID: circleRoleID, Name: "Monday Circle", Position: 2},
+		fakediscord.Role{ID: helpersRoleID, Name: "Helpers", Position: 6},
 		fakediscord.Role{ID: stageRoleID, Name: "Stage", Position: fakediscord.BotRolePosition + 5},
 	)
 	g.Members = append(g.Members, fakediscord.Member{User: fakediscord.User{ID: franID, Username: "fran"}, Roles: []string{kindredtest.FacilitatorID}})
@@ -125,23 +135,54 @@ func TestGroupJoinAndLeaveEndToEnd(t *testing.T) {
 	}
 }
 
-// A role above Kindred's own can't be given (403, 50013): the membership
-// still starts, and the member is told why the role is missing.
+// Attaching a role follows Discord's rules with the server's real
+// positions: not one above the facilitator's own, not one above Kindred's
+// (even for the owner), and not by someone without Manage Roles.
+func TestGroupRoleHierarchyEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startGroups(t)
+	guild := kindredtest.GuildID
+	h.Fake.Interact(t, guild, kindredtest.OwnerID, "/kindred setup facilitator_role:<@&"+kindredtest.FacilitatorID+">")
+	create := func(userID, name, roleID string) string {
+		return h.Fake.Interact(t, guild, userID, `/group create name:`+name+` description:"Practice" type:personal-development channel:<#`+
+			kindredtest.GeneralID+`> role:<@&`+roleID+`>`).Text()
+	}
+	if got := create(franID, "Helpers", helpersRoleID); !strings.Contains(got, "at or above your highest role") || strings.Contains(got, "Created") {
+		t.Errorf("Fran attaching a role above hers = %q", got)
+	}
+	if got := create(kindredtest.OwnerID, "Stage", stageRoleID); !strings.Contains(got, "above Kindred's own role") || strings.Contains(got, "Created") {
+		t.Errorf("the owner attaching a role above Kindred's = %q", got)
+	}
+	// The admin role has Manage Server, not Manage Roles.
+	h.Fake.AddMember(guild, fakediscord.Member{User: fakediscord.User{ID: "820000000000000032", Username: "eve"}, Roles: []string{kindredtest.FacilitatorID}})
+	h.Fake.SetRole(guild, fakediscord.Role{ID: kindredtest.FacilitatorID, Name: "Facilitators", Position: 3})
+	if got := create("820000000000000032", "Circle", circleRoleID); !strings.Contains(got, "Manage Roles") || strings.Contains(got, "Created") {
+		t.Errorf("a facilitator without Manage Roles attaching a role = %q", got)
+	}
+	if got := create(kindredtest.OwnerID, "Helpers", helpersRoleID); !strings.Contains(got, "Created") {
+		t.Errorf("the owner attaching a role below Kindred's = %q", got)
+	}
+}
+
+// A role moved above Kindred's after the group was made can't be given
+// (403, 50013): the membership still starts, and the member is told why
+// the role is missing.
 func TestGroupRoleOutOfReachEndToEnd(t *testing.T) {
 	t.Parallel()
 	h := startGroups(t)
 	guild := kindredtest.GuildID
 	created := h.Fake.Interact(t, guild, kindredtest.OwnerID, `/group create name:Stage description:"Public speaking practice" type:personal-development channel:<#`+
-		kindredtest.GeneralID+`> role:<@&`+stageRoleID+`>`)
+		kindredtest.GeneralID+`> role:<@&`+helpersRoleID+`>`)
 	if !strings.Contains(created.Text(), "Created") {
 		t.Fatalf("create = %q", created.Text())
 	}
+	h.Fake.SetRole(guild, fakediscord.Role{ID: helpersRoleID, Name: "Helpers", Position: fakediscord.BotRolePosition + 1})
 	join := h.Fake.Interact(t, guild, kindredtest.AliceID, "/group join group:Stage")
 	agreed := h.Fake.Click(t, guild, kindredtest.AliceID, join.Buttons()[0].CustomID, join.Message)
 	if !strings.Contains(agreed.Text(), "Welcome") || !strings.Contains(agreed.Text(), "couldn't give you the role") {
 		t.Errorf("agree with the role out of reach = %q", agreed.Text())
 	}
-	if hasRole(h, kindredtest.AliceID, stageRoleID) {
+	if hasRole(h, kindredtest.AliceID, helpersRoleID) {
 		t.Error("the fake handed out a role above Kindred's")
 	}
 	info := h.Fake.Interact(t, guild, kindredtest.AliceID, "/group info group:Stage")
@@ -150,6 +191,39 @@ func TestGroupRoleOutOfReachEndToEnd(t *testing.T) {
 	}
 	if logs := h.Logs.String(); !strings.Contains(logs, "could not give group role") || !strings.Contains(logs, kindredtest.AliceID) {
 		t.Errorf("no warning with ids in the log:\n%s", logs)
+	}
+}
+
+// A group's role that gained Administrator after the group was made is
+// not handed out: the member joins without it and is told, and so is the
+// mod-log.
+func TestGroupRoleThatGainedPowersIsNotGivenEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startGroups(t)
+	guild := kindredtest.GuildID
+	h.Fake.Interact(t, guild, kindredtest.OwnerID, "/kindred setup facilitator_role:<@&"+kindredtest.FacilitatorID+"> modlog_channel:<#"+kindredtest.ModlogID+">")
+	created := h.Fake.Interact(t, guild, franID, `/group create name:"Monday Circle" description:"A weekly circle" type:recovery channel:<#`+
+		kindredtest.GeneralID+`> role:<@&`+circleRoleID+`>`)
+	if !strings.Contains(created.Text(), "Created") {
+		t.Fatalf("create = %q", created.Text())
+	}
+	h.Fake.SetRole(guild, fakediscord.Role{ID: circleRoleID, Name: "Monday Circle", Position: 2, Permissions: discordgo.PermissionAdministrator})
+	join := h.Fake.Interact(t, guild, kindredtest.AliceID, `/group join group:"Monday Circle"`)
+	agreed := h.Fake.Click(t, guild, kindredtest.AliceID, join.Buttons()[0].CustomID, join.Message)
+	if got := agreed.Text(); !strings.Contains(got, "Welcome") || !strings.Contains(got, "didn't give you the group's role") || !strings.Contains(got, "Administrator") {
+		t.Errorf("agree with a role that gained Administrator = %q", got)
+	}
+	if hasRole(h, kindredtest.AliceID, circleRoleID) {
+		t.Error("Alice was given a role with Administrator")
+	}
+	for _, r := range h.Fake.Requests() {
+		if r.Method == "PUT" && strings.HasSuffix(r.Path, "/roles/"+circleRoleID) {
+			t.Errorf("the role was asked of Discord: %s", r.Path)
+		}
+	}
+	note := fakediscord.MessageText(h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second))
+	if !strings.Contains(note, "<@"+kindredtest.AliceID+">") || !strings.Contains(note, "Administrator") || !strings.Contains(note, "/group edit") {
+		t.Errorf("mod-log note = %q", note)
 	}
 }
 

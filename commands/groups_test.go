@@ -54,10 +54,12 @@ func roleOpt(name, id string) *discordgo.ApplicationCommandInteractionDataOption
 
 type opts = []*discordgo.ApplicationCommandInteractionDataOption
 
-// asFacilitator is a /group request from a member with Manage Events.
+// asFacilitator is a /group request from a member with Manage Events,
+// holding facRoleID (position 3, Manage Roles): they may attach
+// circleRoleID, which is below it.
 func asFacilitator(route string, o ...*discordgo.ApplicationCommandInteractionDataOption) *Request {
 	return &Request{Route: route, GuildID: guildID, UserID: facilitatorID, Permissions: discordgo.PermissionManageEvents,
-		Options: o, Resolved: groupResolved()}
+		RoleIDs: []string{facRoleID}, Options: o, Resolved: groupResolved()}
 }
 
 // asMember is a /group request from an ordinary member.
@@ -396,7 +398,7 @@ func TestGroupJoinAgreeLeave(t *testing.T) {
 	if button.Label != "I agree" || button.CustomID != fmt.Sprintf("group:agree:%d", g.ID) {
 		t.Errorf("button = %+v", button)
 	}
-	if ok, _ := env.DB.IsGroupMember(ctx, g.ID, aliceID); ok || len(rec.Calls("")) != 0 {
+	if ok, _ := env.DB.IsGroupMember(ctx, g.ID, aliceID); ok || len(rec.Calls("AddRole")) != 0 {
 		t.Fatalf("membership or role before agreeing (calls %v)", rec.Calls(""))
 	}
 
@@ -596,4 +598,123 @@ func TestGroupCommandFitsDiscordLimit(t *testing.T) {
 		t.Errorf("/group has %d characters, Discord allows %d", n, maxCommandCharacters)
 	}
 	t.Logf("/group: %d characters", n)
+}
+
+// Kindred attaches a role to a group only for someone who could give that
+// role themself, and only a role that lets members do no more than take
+// part: the refusal says why and who can.
+func TestGroupRoleRules(t *testing.T) {
+	const (
+		choirRoleID = "400000000000000031" // position 6: above the facilitator role, below Kindred's
+		buildRoleID = "400000000000000032" // position 1, Manage Channels
+		shinyRoleID = "400000000000000033" // position 1, made after Kindred last read the server
+	)
+	asOwner := func(o ...*discordgo.ApplicationCommandInteractionDataOption) *Request {
+		req := asFacilitator("group/create", o...)
+		req.UserID, req.RoleIDs = ownerID, nil
+		return req
+	}
+	noManageRoles := asFacilitator("group/create", createOpts("Circle", roleOpt("role", circleRoleID))...)
+	noManageRoles.RoleIDs = nil // a facilitator through Manage Events alone
+	admin := asFacilitator("group/create", createOpts("Circle", roleOpt("role", choirRoleID))...)
+	admin.RoleIDs = []string{adminRoleID} // Administrator, at position 2
+	tests := []struct {
+		name string
+		req  *Request
+		want []string
+	}{
+		{"a role above the facilitator's", asFacilitator("group/create", createOpts("Circle", roleOpt("role", choirRoleID))...),
+			[]string{"at or above your highest role", "administrator or the server's owner"}},
+		{"their own role", asFacilitator("group/create", createOpts("Circle", roleOpt("role", facRoleID))...), []string{"facilitator role"}},
+		{"a role with Manage Channels", asFacilitator("group/create", createOpts("Circle", roleOpt("role", buildRoleID))...),
+			[]string{"**Manage Channels**", "Pick a role made for the group"}},
+		{"a managed role", asFacilitator("group/create", createOpts("Circle", roleOpt("role", botRoleID))...), []string{"belongs to a bot"}},
+		{"@everyone", asFacilitator("group/create", createOpts("Circle", roleOpt("role", guildID))...), []string{"@everyone"}},
+		{"without Manage Roles", noManageRoles, []string{"**Manage Roles**", "Ask an administrator"}},
+		{"an administrator above their role", admin, []string{"at or above your highest role"}},
+		{"the owner, above Kindred's role", asOwner(createOpts("Circle", roleOpt("role", councilRoleID))...),
+			[]string{"above Kindred's own role", "Server Settings → Roles"}},
+		{"a role Discord doesn't list", asFacilitator("group/create", createOpts("Circle", roleOpt("role", shinyRoleID))...), []string{"can't find"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, rec := groupEnv(t)
+			rec.setRole(guildID, ServerRole{ID: choirRoleID, Position: 6})
+			rec.setRole(guildID, ServerRole{ID: buildRoleID, Position: 1, Permissions: discordgo.PermissionManageChannels})
+			mod, fac := modRoleID, facRoleID
+			if _, err := env.DB.UpdateGuildSettings(context.Background(), guildID, storage.GuildSettingsUpdate{ModeratorRoleID: &mod, FacilitatorRoleID: &fac}, t0); err != nil {
+				t.Fatal(err)
+			}
+			_, err := call(t, env, tt.req)
+			for _, want := range tt.want {
+				wantUserError(t, err, want)
+			}
+			if gs, _ := env.DB.ActiveGroups(context.Background(), guildID); len(gs) != 0 {
+				t.Errorf("a refused role stored a group: %+v", gs)
+			}
+		})
+	}
+
+	// The same rules guard an edit; the owner may attach any role below
+	// Kindred's.
+	env, rec := groupEnv(t)
+	rec.setRole(guildID, ServerRole{ID: choirRoleID, Position: 6})
+	mustCall(t, env, asFacilitator("group/create", createOpts("Circle", roleOpt("role", circleRoleID))...))
+	_, err := call(t, env, asFacilitator("group/edit", str("group", "Circle"), roleOpt("role", choirRoleID)))
+	wantUserError(t, err, "at or above your highest role")
+	if g := mustGroup(t, env, "Circle"); g.RoleID != circleRoleID {
+		t.Errorf("a refused edit changed the role to %s", g.RoleID)
+	}
+	owner := asFacilitator("group/edit", str("group", "Circle"), roleOpt("role", choirRoleID))
+	owner.UserID, owner.RoleIDs = ownerID, nil
+	mustCall(t, env, owner)
+	if g := mustGroup(t, env, "Circle"); g.RoleID != choirRoleID {
+		t.Errorf("the owner's edit left the role at %s", g.RoleID)
+	}
+}
+
+// Roles change after a group is set up: joining asks again. A role that
+// gained Administrator is not given; the member joins without it, is
+// told, and so is the mod-log.
+func TestGroupRoleRecheckedOnJoin(t *testing.T) {
+	env, rec := groupEnv(t)
+	ctx := context.Background()
+	modlog := modlogChannelID
+	if _, err := env.DB.UpdateGuildSettings(ctx, guildID, storage.GuildSettingsUpdate{ModlogChannelID: &modlog}, t0); err != nil {
+		t.Fatal(err)
+	}
+	mustCall(t, env, asFacilitator("group/create", createOpts("Monday Circle", roleOpt("role", circleRoleID))...))
+	g := mustGroup(t, env, "Monday Circle")
+	rec.setRole(guildID, ServerRole{ID: circleRoleID, Position: 1, Permissions: discordgo.PermissionAdministrator | discordgo.PermissionViewChannel})
+
+	resp := mustCall(t, env, agreeRequest(aliceID, g.ID))
+	for _, want := range []string{"Welcome", "didn't give you the group's role", "**Administrator**", "moderators have been told", "membership counts"} {
+		if !strings.Contains(resp.Content, want) {
+			t.Errorf("agree = %q, should say %q", resp.Content, want)
+		}
+	}
+	if ok, _ := env.DB.IsGroupMember(ctx, g.ID, aliceID); !ok {
+		t.Error("the refused role cost Alice her membership")
+	}
+	if calls := rec.Calls("AddRole"); len(calls) != 0 {
+		t.Errorf("a role with Administrator was given: %v", calls)
+	}
+	sends := rec.Calls("Send")
+	if len(sends) != 1 || sends[0].Args[0] != modlogChannelID || !strings.Contains(sends[0].Message.Content, "<@"+aliceID+">") ||
+		!strings.Contains(sends[0].Message.Content, "/group edit") || len(sends[0].Message.AllowedMentions.Parse) != 0 {
+		t.Errorf("mod-log note = %v", sends)
+	}
+
+	// Put right again, the next member gets it.
+	rec.setRole(guildID, ServerRole{ID: circleRoleID, Position: 1, Permissions: discordgo.PermissionViewChannel})
+	if resp := mustCall(t, env, agreeRequest(bobID, g.ID)); !strings.Contains(resp.Content, "You now have <@&"+circleRoleID+">") {
+		t.Errorf("agree once the role is fit again = %q", resp.Content)
+	}
+
+	// Discord can't say what the role is now: it isn't given.
+	rec.failNext("Server", discordError(500, 0, "Internal Server Error"))
+	resp = mustCall(t, env, agreeRequest(facilitatorID, g.ID))
+	if !strings.Contains(resp.Content, "couldn't check the group's role") || len(rec.Calls("AddRole")) != 1 {
+		t.Errorf("agree without the server's roles = %q, role calls %v", resp.Content, rec.Calls("AddRole"))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +26,11 @@ const (
 	maxEscalation      = 50
 	minTimeout         = time.Minute
 	maxTimeout         = 28 * 24 * time.Hour
-	maxReportExcerpt   = 300
+	// timeoutMargin keeps a timeout of the longest length just under
+	// Discord's 28 days, so that Kindred's clock running a little ahead of
+	// Discord's can't push it over: Discord refuses the whole timeout then.
+	timeoutMargin    = time.Minute
+	maxReportExcerpt = 300
 	// reportDraftTTL is how long the message a member chose to report is
 	// remembered while they fill in the modal.
 	reportDraftTTL = 30 * time.Minute
@@ -145,12 +150,16 @@ func (f *Moderation) warn(ctx context.Context, req *Request) (*Response, error) 
 	if err != nil {
 		return nil, err
 	}
+	st, err := f.standing(ctx, req, in.target)
+	if err != nil {
+		return nil, err
+	}
 	w, active, err := f.env.DB.AddWarning(ctx, in.warning(f.env.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("warn: %w", err)
 	}
-	f.warningLog(w).Info("warning recorded", "active", active)
-	n, err := f.notifyWarning(ctx, w, active)
+	f.warningLog(w).Info("warning recorded", "active", active, "in_server", st.inServer)
+	n, err := f.notifyWarning(ctx, w, active, st)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +185,7 @@ func parseWarn(req *Request) (warnInput, error) {
 		return warnInput{}, UserErrorf("Pick the member to warn with `user`, e.g. `/warn user:@someone reason:Spam in #general`.")
 	}
 	if target == req.UserID {
-		return warnInput{}, UserErrorf("You can't warn yourself. Pick another member with `user:@someone`.")
+		return warnInput{}, UserErrorf("You can't warn yourself. Pick another member with `user:@someone`; if you should have a warning, ask another moderator.")
 	}
 	if req.Resolved != nil && req.Resolved.Users[target] != nil && req.Resolved.Users[target].Bot {
 		return warnInput{}, UserErrorf("That's a bot (Kindred or another one): warnings are for members. Pick a person with `user:@someone`.")
@@ -193,6 +202,75 @@ func parseWarn(req *Request) (warnInput, error) {
 		return warnInput{}, UserErrorf("`expires_days` is %d to %d days, e.g. `expires_days:30`; without it a warning lasts %d days.", minWarningDays, maxWarningDays, defaultWarningDays)
 	}
 	return warnInput{guildID: req.GuildID, moderatorID: req.UserID, target: target, reason: reason, days: days}, nil
+}
+
+// standing is where a warned member stands against the moderator warning
+// them, as Discord has the server now.
+type standing struct {
+	server    ServerInfo
+	moderator ServerMember
+	// inServer is false when the member has left: a warning can still be
+	// recorded, but nothing is done to them.
+	inServer bool
+}
+
+// standing refuses a /warn of a member Discord wouldn't let the moderator
+// act on: the owner, a bot, a fellow moderator or an administrator, or
+// anyone whose highest role is at or above the moderator's. The roles come
+// from Discord (the server via the port; the member from the interaction's
+// resolved data, else the port), never from the custom parts of a request.
+// Its errors are UserErrors with the text the moderator sees.
+func (f *Moderation) standing(ctx context.Context, req *Request, target string) (standing, error) {
+	st := standing{moderator: ServerMember{UserID: req.UserID, RoleIDs: req.RoleIDs}}
+	info, err := f.env.Discord.Server(ctx, req.GuildID)
+	if err != nil {
+		f.env.Log.Warn("read server for a warning", "guild", req.GuildID, "err", err)
+		return standing{}, UserErrorf("Kindred couldn't check the server's roles just now (%s), so nothing was recorded. Try again in a minute.", discordProblem(err))
+	}
+	st.server = info
+	if target == info.OwnerID {
+		return standing{}, UserErrorf("<@%s> owns this server: nobody can warn or moderate the owner, on Discord or through Kindred. If something needs to change, talk with them directly.", target)
+	}
+	m, err := f.targetMember(ctx, req, target)
+	switch {
+	case errors.Is(err, ErrUnknownMember):
+		return st, nil
+	case err != nil:
+		f.env.Log.Warn("read member for a warning", "guild", req.GuildID, "user", target, "err", err)
+		return standing{}, UserErrorf("Kindred couldn't check <@%s>'s roles just now (%s), so nothing was recorded. Try again in a minute.", target, discordProblem(err))
+	}
+	st.inServer = true
+	if m.Bot {
+		return standing{}, UserErrorf("That's a bot (Kindred or another one): warnings are for members. Pick a person with `user:@someone`.")
+	}
+	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
+	if err != nil {
+		return standing{}, err
+	}
+	perms := info.permissions(m)
+	switch {
+	case perms&discordgo.PermissionAdministrator != 0:
+		return standing{}, UserErrorf("<@%s> has the **Administrator** permission: Kindred doesn't warn or moderate administrators. If there's a problem, raise it with the server's owner.", target)
+	case perms&discordgo.PermissionModerateMembers != 0 || (settings.ModeratorRoleID != "" && slices.Contains(m.RoleIDs, settings.ModeratorRoleID)):
+		return standing{}, UserErrorf("<@%s> is one of this server's moderators: Kindred doesn't let moderators warn each other. If there's a problem, raise it with the server's owner or an administrator.", target)
+	case !info.outranks(st.moderator, m):
+		return standing{}, UserErrorf("<@%s>'s highest role is at or above yours, so Discord wouldn't let you moderate them, and neither does Kindred. A moderator whose highest role is above theirs, or the server's owner, can warn them.", target)
+	}
+	return st, nil
+}
+
+// targetMember is the member a command's `user` option names: from the
+// interaction's resolved data when Discord sent it, else from Discord. A
+// user who isn't in the server gives an error matching ErrUnknownMember.
+func (f *Moderation) targetMember(ctx context.Context, req *Request, userID string) (ServerMember, error) {
+	if req.Resolved != nil && req.Resolved.Members[userID] != nil {
+		m := ServerMember{UserID: userID, RoleIDs: req.Resolved.Members[userID].Roles}
+		if u := req.Resolved.Users[userID]; u != nil {
+			m.Bot = u.Bot
+		}
+		return m, nil
+	}
+	return f.env.Discord.Member(ctx, req.GuildID, userID)
 }
 
 // warning is the warning to store, issued at now.
@@ -219,7 +297,7 @@ type warningNotice struct {
 // applies the escalation rule for their active warnings, in that order.
 // A step Discord refuses is reported in the notice and doesn't stop the
 // next; only a storage error stops them, and is returned.
-func (f *Moderation) notifyWarning(ctx context.Context, w storage.Warning, active int) (warningNotice, error) {
+func (f *Moderation) notifyWarning(ctx context.Context, w storage.Warning, active int, st standing) (warningNotice, error) {
 	var n warningNotice
 	if problem := f.sendWarningDM(ctx, w); problem != "" {
 		n.problems = append(n.problems, problem)
@@ -237,7 +315,7 @@ func (f *Moderation) notifyWarning(ctx context.Context, w storage.Warning, activ
 			f.warningLog(w).Warn("warning not logged to the mod-log", "channel", settings.ModlogChannelID, "err", err)
 		}
 	}
-	done, problem, err := f.escalateWarning(ctx, settings.ModlogChannelID, w, active)
+	done, problem, err := f.escalateWarning(ctx, settings.ModlogChannelID, w, active, st)
 	if err != nil {
 		return warningNotice{}, err
 	}
@@ -311,16 +389,21 @@ func (f *Moderation) sendWarningDM(ctx context.Context, w storage.Warning) strin
 }
 
 // escalateWarning applies the server's escalation rule at the member's
-// active warnings, if there is one, and notes the outcome in the mod-log
-// channel, if set. It returns what was done, or what went wrong for the
-// moderator; err is a storage error.
-func (f *Moderation) escalateWarning(ctx context.Context, modlogChannelID string, w storage.Warning, active int) (done, problem string, err error) {
+// active warnings, if there is one and the warning moderator could apply
+// it themself, and notes the outcome in the mod-log channel, if set. It
+// returns what was done, or what went wrong for the moderator; err is a
+// storage error.
+func (f *Moderation) escalateWarning(ctx context.Context, modlogChannelID string, w storage.Warning, active int, st standing) (done, problem string, err error) {
 	rule, ok, err := f.env.DB.EscalationRuleFor(ctx, w.GuildID, active)
 	if err != nil || !ok {
 		return "", "", err
 	}
 	log := f.warningLog(w)
-	done, problem = f.escalate(ctx, w, rule)
+	logged := ""
+	if problem, logged = escalationRefusal(rule, st); problem == "" {
+		done, problem = f.escalate(ctx, w, rule)
+		logged = problem
+	}
 	if problem != "" {
 		log.Warn("escalation not applied", "action", rule.Action, "warnings", rule.Warnings)
 	} else {
@@ -328,7 +411,7 @@ func (f *Moderation) escalateWarning(ctx context.Context, modlogChannelID string
 	}
 	if modlogChannelID != "" {
 		if _, err := f.env.Discord.Send(ctx, modlogChannelID, Message{
-			Content: escalationNote(w, active, done, problem),
+			Content: escalationNote(w, active, done, logged),
 		}); err != nil {
 			log.Warn("escalation not logged to the mod-log", "channel", modlogChannelID, "err", err)
 		}
@@ -346,6 +429,58 @@ func escalationNote(w storage.Warning, active int, done, problem string) string 
 	return text + done
 }
 
+// escalationRefusal is why rule must not be applied to a warned member in
+// st, for the moderator and for the mod-log, or "": Kindred applies a rule
+// only to a member still in the server, and a kick or ban only for a
+// moderator who could kick or ban them on Discord themself. (A timeout is
+// what the server's moderator role is for, so the role is enough for one.)
+func escalationRefusal(rule storage.EscalationRule, st standing) (forModerator, forModlog string) {
+	if !st.inServer {
+		text := fmt.Sprintf("The escalation rule at %d warnings (%s) wasn't applied: they're no longer in the server.", rule.Warnings, describeRule(rule))
+		return text, text
+	}
+	perm, name := escalationPermission(rule.Action)
+	if perm != 0 && !hasPermission(st.server.permissions(st.moderator), perm) {
+		return fmt.Sprintf("The escalation rule at %d warnings wasn't applied: it would %s, and you don't have the **%s** permission, so Discord wouldn't let you do that yourself and Kindred didn't either. A moderator with %s can do it.",
+				rule.Warnings, escalationVerb(rule.Action), name, name),
+			fmt.Sprintf("The rule at %d warnings would %s, and <@%s>, who issued the warning, doesn't have the **%s** permission. A moderator with %s can do it.",
+				rule.Warnings, escalationVerb(rule.Action), st.moderator.UserID, name, name)
+	}
+	return "", ""
+}
+
+// escalationPermission is the Discord permission an action needs of the
+// moderator behind it, and its name; 0 for a timeout.
+func escalationPermission(action string) (int64, string) {
+	switch action {
+	case storage.ActionKick:
+		return discordgo.PermissionKickMembers, "Kick Members"
+	case storage.ActionBan:
+		return discordgo.PermissionBanMembers, "Ban Members"
+	}
+	return 0, ""
+}
+
+// escalationVerb is what an action does, as in "couldn't time them out".
+func escalationVerb(action string) string {
+	switch action {
+	case storage.ActionTimeout:
+		return "time them out"
+	case storage.ActionKick:
+		return "kick them"
+	case storage.ActionBan:
+		return "ban them"
+	}
+	return action
+}
+
+// timeoutLength is how long Kindred asks Discord to time a member out for
+// a rule of length d: d, but never closer to Discord's 28 days than
+// timeoutMargin.
+func timeoutLength(d time.Duration) time.Duration {
+	return min(d, maxTimeout-timeoutMargin)
+}
+
 // escalate applies rule to the warned member. It returns what was done,
 // or what went wrong for the moderator.
 func (f *Moderation) escalate(ctx context.Context, w storage.Warning, rule storage.EscalationRule) (done, problem string) {
@@ -353,7 +488,7 @@ func (f *Moderation) escalate(ctx context.Context, w storage.Warning, rule stora
 	var err error
 	switch rule.Action {
 	case storage.ActionTimeout:
-		until := f.env.Now().Add(rule.Duration)
+		until := f.env.Now().Add(timeoutLength(rule.Duration))
 		err = f.env.Discord.Timeout(ctx, w.GuildID, w.UserID, until, auditReason)
 		done = fmt.Sprintf("<@%s> is timed out for %s, until %s.", w.UserID, scheduler.FormatOffset(rule.Duration), timestamp(until, "F"))
 	case storage.ActionKick:
@@ -368,7 +503,7 @@ func (f *Moderation) escalate(ctx context.Context, w storage.Warning, rule stora
 	if err == nil {
 		return done, ""
 	}
-	action := map[string]string{storage.ActionTimeout: "time them out", storage.ActionKick: "kick them", storage.ActionBan: "ban them"}[rule.Action]
+	action := escalationVerb(rule.Action)
 	if errors.Is(err, ErrForbidden) {
 		return "", fmt.Sprintf("The escalation rule at %d warnings couldn't %s: Kindred lacks the permission, or the member's role is above Kindred's, or they own the server (Discord error 50013).", rule.Warnings, action)
 	}
@@ -588,6 +723,9 @@ func (f *Moderation) escalationSet(ctx context.Context, req *Request) (*Response
 		if req.Has("duration") {
 			return nil, UserErrorf("A %s has no `duration`: only timeouts do. Try `/escalation set warnings:%d action:%s`.", rule.Action, n, rule.Action)
 		}
+		if err := f.mayRule(ctx, req, rule.Action); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, UserErrorf("`action` is one of `timeout`, `kick` or `ban`, e.g. `action:timeout duration:1h`.")
 	}
@@ -597,6 +735,22 @@ func (f *Moderation) escalationSet(ctx context.Context, req *Request) (*Response
 	f.env.Log.Info("escalation rule set", "guild", req.GuildID, "moderator", req.UserID, "warnings", rule.Warnings, "action", rule.Action)
 	return Ephemeral(fmt.Sprintf("Saved: when a member reaches %s, Kindred will %s. `/escalation list` shows every rule.",
 		plural(rule.Warnings, "active warning", "active warnings"), describeRule(rule))), nil
+}
+
+// mayRule refuses a kick or ban rule to a moderator who couldn't kick or
+// ban on Discord themself: Kindred would be doing it for them.
+func (f *Moderation) mayRule(ctx context.Context, req *Request, action string) error {
+	perm, name := escalationPermission(action)
+	info, err := f.env.Discord.Server(ctx, req.GuildID)
+	if err != nil {
+		f.env.Log.Warn("read server for an escalation rule", "guild", req.GuildID, "err", err)
+		return UserErrorf("Kindred couldn't check your permissions just now (%s), so the rule wasn't saved. Try again in a minute.", discordProblem(err))
+	}
+	if !hasPermission(info.permissions(ServerMember{UserID: req.UserID, RoleIDs: req.RoleIDs}), perm) {
+		return UserErrorf("A %s rule would have Kindred %s for you, and you don't have the **%s** permission yourself, so it wasn't saved. A moderator or administrator with %s can set it; a timeout rule needs only the moderator role, e.g. `/escalation set warnings:3 action:timeout duration:1d`.",
+			action, strings.TrimSuffix(escalationVerb(action), " them")+" members", name, name)
+	}
+	return nil
 }
 
 func describeRule(r storage.EscalationRule) string {
@@ -670,12 +824,24 @@ func (f *Moderation) reportStart(ctx context.Context, req *Request) (*Response, 
 	}}, nil
 }
 
+// reportSubmit files a report from the modal. The channel its id names must
+// be the one the modal was submitted from: Discord sends a modal's
+// submission from the channel it was opened in, which for this menu is the
+// reported message's, and vouches that the channel is in the interaction's
+// server. So a crafted id can't file a report pointing at another server
+// or at a channel the reporter wasn't in; it gets the answer an expired
+// form gets.
 func (f *Moderation) reportSubmit(ctx context.Context, req *Request) (*Response, error) {
+	channelID, messageID := req.Parts.String("channel"), req.Parts.String("message")
+	if channelID != req.ChannelID {
+		f.env.Log.Warn("report form from another channel than it names", "guild", req.GuildID, "reporter", req.UserID,
+			"channel", req.ChannelID, "named", channelID)
+		return nil, reportModal.Stale()
+	}
 	reason, err := reportReason(req)
 	if err != nil {
 		return nil, err
 	}
-	channelID, messageID := req.Parts.String("channel"), req.Parts.String("message")
 	now := f.env.Now()
 	r, err := f.env.DB.AddReport(ctx, storage.Report{
 		GuildID: req.GuildID, ReporterID: req.UserID, ReportedID: req.Parts.String("author"), ChannelID: channelID, MessageID: messageID,

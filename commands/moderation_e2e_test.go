@@ -133,3 +133,127 @@ func TestWarnWithClosedDMsEndToEnd(t *testing.T) {
 		t.Errorf("Bob's own warnings = %q", own.Text())
 	}
 }
+
+// Members and roles for the hierarchy tests: two roles tie with the
+// moderator role's position 4, one with a lower id (ranking above it) and
+// one with a higher id (ranking below).
+const (
+	tieAboveRoleID = "810000000000000019"
+	tieBelowRoleID = "810000000000000039"
+	tedID          = "820000000000000041" // holds tieAboveRoleID
+	tiaID          = "820000000000000042" // holds tieBelowRoleID
+)
+
+// startHierarchy is startModeration in a server with the tied roles.
+func startHierarchy(t *testing.T) *kindredtest.Harness {
+	t.Helper()
+	h := startModeration(t)
+	g := kindredtest.Server()
+	g.Roles = append(g.Roles,
+		fakediscord.Role{ID: tieAboveRoleID, Name: "Elders", Position: 4},
+		fakediscord.Role{ID: tieBelowRoleID, Name: "Regulars", Position: 4},
+	)
+	g.Members = append(g.Members,
+		fakediscord.Member{User: fakediscord.User{ID: tedID, Username: "ted"}, Roles: []string{tieAboveRoleID}},
+		fakediscord.Member{User: fakediscord.User{ID: tiaID, Username: "tia"}, Roles: []string{tieBelowRoleID}},
+	)
+	h.Fake.AddGuild(g)
+	return h
+}
+
+// Through Discord's own data: the moderator (role at position 4, no
+// permissions) can't warn the owner, the admin (position 5), a fellow
+// moderator or a member whose role ties theirs with a lower id; nor set or
+// apply a ban rule, which the owner can set.
+func TestWarnFollowsTheRoleHierarchyEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startHierarchy(t)
+	guild := kindredtest.GuildID
+	warn := func(target string) string {
+		return h.Fake.Interact(t, guild, kindredtest.ModeratorID, `/warn user:<@`+target+`> reason:"Off topic"`).Text()
+	}
+	h.Fake.AddMember(guild, fakediscord.Member{User: fakediscord.User{ID: "820000000000000043", Username: "mo"}, Roles: []string{kindredtest.ModRoleID}})
+	for _, tc := range []struct{ name, target, want string }{
+		{"the owner", kindredtest.OwnerID, "owns this server"},
+		{"the admin above", kindredtest.AdminID, "at or above yours"},
+		{"a fellow moderator", "820000000000000043", "moderators"},
+		{"a tie with a lower id", tedID, "at or above yours"},
+	} {
+		if got := warn(tc.target); !strings.Contains(got, tc.want) || strings.Contains(got, "case #") {
+			t.Errorf("warning %s = %q, want a refusal saying %q", tc.name, got, tc.want)
+		}
+	}
+	if got := warn(tiaID); !strings.Contains(got, "case #1") {
+		t.Errorf("warning a member whose role ties with a higher id = %q", got)
+	}
+
+	refused := h.Fake.Interact(t, guild, kindredtest.ModeratorID, `/escalation set warnings:2 action:ban`)
+	if !strings.Contains(refused.Text(), "Ban Members") || strings.Contains(refused.Text(), "Saved") {
+		t.Errorf("a ban rule from a moderator without Ban Members = %q", refused.Text())
+	}
+	if set := h.Fake.Interact(t, guild, kindredtest.OwnerID, `/escalation set warnings:2 action:ban`); !strings.Contains(set.Text(), "Saved") {
+		t.Fatalf("the owner's ban rule = %q", set.Text())
+	}
+	warn(kindredtest.BobID)
+	second := warn(kindredtest.BobID)
+	if !strings.Contains(second, "case #3") || !strings.Contains(second, "wasn't applied") || !strings.Contains(second, "Ban Members") {
+		t.Errorf("second warning under the owner's ban rule = %q", second)
+	}
+	if h.Fake.Ban(guild, kindredtest.BobID) != nil || h.Fake.Member(guild, kindredtest.BobID) == nil {
+		t.Error("Bob was banned for a moderator who can't ban")
+	}
+	for _, r := range h.Fake.Requests() {
+		if r.Method == "PUT" && strings.Contains(r.Path, "/bans/") {
+			t.Errorf("a ban was asked of Discord: %s", r.Path)
+		}
+	}
+}
+
+// Kindred's clock half a minute ahead of Discord's: a 28-day timeout still
+// lands, because Kindred asks for a minute less.
+func TestLongestTimeoutWithClockSkewEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startModeration(t)
+	guild := kindredtest.GuildID
+	h.Clock.Set(time.Now().Add(30 * time.Second))
+	h.Fake.Interact(t, guild, kindredtest.ModeratorID, `/escalation set warnings:1 action:timeout duration:28d`)
+	warned := h.Fake.Interact(t, guild, kindredtest.ModeratorID, `/warn user:<@`+kindredtest.AliceID+`> reason:"Threats"`)
+	if !strings.Contains(warned.Text(), "timed out for 28d") {
+		t.Errorf("warn = %q", warned.Text())
+	}
+	m := h.Fake.Member(guild, kindredtest.AliceID)
+	if m.CommunicationDisabledUntil == nil || m.CommunicationDisabledUntil.Before(time.Now().Add(27*24*time.Hour)) {
+		t.Errorf("Alice's timeout = %v, want about 28 days", m.CommunicationDisabledUntil)
+	}
+}
+
+// A report of a message outside the first channel works (the form comes
+// back from the message's channel), and a crafted form naming a channel it
+// wasn't opened in gets the expired-form answer and files nothing.
+func TestReportChannelIsCheckedEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startModeration(t)
+	guild := kindredtest.GuildID
+	circle := h.Fake.AddChannel(guild, fakediscord.Channel{Name: "monday-circle"})
+	target := h.Fake.UserMessage(circle, kindredtest.BobID, "nobody wants you here")
+	open := h.Fake.MessageCommand(t, guild, kindredtest.AliceID, "Report to moderators", target)
+	thanks := h.Fake.SubmitModal(t, guild, kindredtest.AliceID, open.Data.CustomID, map[string]string{"reason": "Unkind"})
+	if !strings.Contains(thanks.Text(), "Thank you") {
+		t.Fatalf("report from #monday-circle = %q", thanks.Text())
+	}
+	post := h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second)
+	if text := fakediscord.MessageText(post); !strings.Contains(text, "/"+circle+"/"+target.ID) {
+		t.Errorf("report post %q should link the message in #monday-circle", text)
+	}
+
+	crafted := "report:" + circle + ":" + target.ID + ":" + kindredtest.AdminID // submitted from #general
+	refused := h.Fake.SubmitModal(t, guild, kindredtest.AliceID, crafted, map[string]string{"reason": "Made up"})
+	if !refused.Ephemeral() || !strings.Contains(refused.Text(), "no longer works") {
+		t.Errorf("crafted report = %q", refused.Text())
+	}
+	for _, m := range h.Fake.Messages(kindredtest.ModlogID) {
+		if strings.Contains(fakediscord.MessageText(m), "Made up") {
+			t.Errorf("the crafted report was posted: %q", fakediscord.MessageText(m))
+		}
+	}
+}

@@ -29,6 +29,9 @@ func modEnv(t *testing.T, modlog bool) (Env, *recorder) {
 	if _, err := env.DB.UpdateGuildSettings(context.Background(), guildID, u, t0); err != nil {
 		t.Fatal(err)
 	}
+	rec.addMember(guildID, aliceID)
+	rec.addMember(guildID, bobID)
+	rec.addMember(guildID, moderatorID, modRoleID)
 	return env, rec
 }
 
@@ -298,10 +301,10 @@ func TestReportWaitsForModlogThenPosts(t *testing.T) {
 			}
 		}
 	}
-	_, err := route(&Request{Type: ModalInteraction, Route: open.Modal.CustomID, GuildID: guildID, UserID: aliceID,
+	_, err := route(&Request{Type: ModalInteraction, Route: open.Modal.CustomID, GuildID: guildID, ChannelID: circleChannelID, UserID: aliceID,
 		Fields: map[string]string{reportReasonField: strings.Repeat("x", 513)}})
 	wantUserError(t, err, "512")
-	resp := mustRoute(t, route, &Request{Type: ModalInteraction, Route: open.Modal.CustomID, GuildID: guildID, UserID: aliceID,
+	resp := mustRoute(t, route, &Request{Type: ModalInteraction, Route: open.Modal.CustomID, GuildID: guildID, ChannelID: circleChannelID, UserID: aliceID,
 		Fields: map[string]string{reportReasonField: "Insulting @everyone"}})
 	if !resp.Ephemeral || !strings.Contains(resp.Content, "mod-log channel") {
 		t.Errorf("reply without a mod-log = %q", resp.Content)
@@ -345,6 +348,39 @@ func TestReportWaitsForModlogThenPosts(t *testing.T) {
 			modlogChannelID: {ID: modlogChannelID, Type: discordgo.ChannelTypeGuildText}}}})
 	if n := len(rec.Calls("Send")); n != 1 {
 		t.Errorf("%d posts, want the report once", n)
+	}
+}
+
+// A report form whose id names a channel other than the one it was
+// submitted from (another server's, or one of this server's the reporter
+// wasn't in) is a crafted id: it gets the answer an expired form gets, and
+// nothing is filed.
+func TestReportFromACraftedIDIsRefused(t *testing.T) {
+	env, rec := modEnv(t, true)
+	for _, tc := range []struct{ name, named, from string }{
+		{"another server's channel", "300000000000000077", circleChannelID},
+		{"another channel of this server", modlogChannelID, circleChannelID},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := call(t, env, &Request{Type: ModalInteraction, Route: reportModal.ID(tc.named, "500000000000000001", bobID),
+				GuildID: guildID, ChannelID: tc.from, UserID: aliceID, Fields: map[string]string{reportReasonField: "spam"}})
+			ue, ok := AsUserError(err)
+			if !ok || ue.Message != reportModal.Stale().Error() {
+				t.Errorf("err = %v, want the expired-form answer", err)
+			}
+		})
+	}
+	if calls := rec.Calls("Send"); len(calls) != 0 {
+		t.Errorf("a crafted report was posted: %v", calls)
+	}
+	if n, _ := env.DB.ClaimPendingReports(context.Background(), guildID, t0); len(n) != 0 {
+		t.Errorf("a crafted report was stored: %+v", n)
+	}
+	// The real form, from the reported message's channel, works.
+	resp := mustCall(t, env, &Request{Type: ModalInteraction, Route: reportModal.ID(circleChannelID, "500000000000000001", bobID),
+		GuildID: guildID, ChannelID: circleChannelID, UserID: aliceID, Fields: map[string]string{reportReasonField: "spam"}})
+	if !strings.Contains(resp.Content, "Thank you") || len(rec.Calls("Send")) != 1 {
+		t.Errorf("report = %q, sends %v", resp.Content, rec.Calls("Send"))
 	}
 }
 
@@ -398,5 +434,183 @@ func TestUnwarnWithoutModlogSaysSo(t *testing.T) {
 	}
 	if n := len(rec.Calls("Send")); n != before {
 		t.Errorf("%d messages sent for the revoke, want none", n-before)
+	}
+}
+
+// A moderator can't use Kindred on someone Discord wouldn't let them
+// moderate: the refusal says why and who can, and nothing is recorded,
+// sent or done.
+func TestWarnFollowsTheRoleHierarchy(t *testing.T) {
+	const (
+		adminID  = "200000000000000011" // holds adminRoleID (Administrator, position 2)
+		fellowID = "200000000000000012" // holds the moderator role, like the caller
+		helperID = "200000000000000013" // holds a role with Moderate Members
+		staffID  = "200000000000000014" // holds staffRoleID, above the moderator role
+		otherBot = "200000000000000015" // a bot, not in the interaction's resolved users
+		helper   = "400000000000000030"
+	)
+	env, rec := modEnv(t, true)
+	rec.setRole(guildID, ServerRole{ID: helper, Position: 1, Permissions: discordgo.PermissionModerateMembers})
+	rec.addMember(guildID, adminID, adminRoleID)
+	rec.addMember(guildID, fellowID, modRoleID)
+	rec.addMember(guildID, helperID, helper)
+	rec.addMember(guildID, staffID, staffRoleID)
+	rec.addBot(guildID, otherBot)
+	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 1), str("action", "ban")))
+
+	for _, tc := range []struct {
+		name   string
+		target string
+		want   []string
+	}{
+		{"an administrator", adminID, []string{"Administrator", "owner"}},
+		{"a fellow moderator", fellowID, []string{"moderators", "owner or an administrator"}},
+		{"a member with Moderate Members", helperID, []string{"moderators"}},
+		{"the owner", ownerID, []string{"owns this server", "talk with them"}},
+		{"a higher-ranked member", staffID, []string{"at or above yours", "whose highest role is above theirs"}},
+		{"themself", moderatorID, []string{"yourself", "another moderator"}},
+		{"a bot", otherBot, []string{"bot"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := call(t, env, asModerator("warn", warnOpts(tc.target, "spam")...))
+			for _, want := range tc.want {
+				wantUserError(t, err, want)
+			}
+			if all, _ := env.DB.Warnings(context.Background(), guildID, tc.target); len(all) != 0 {
+				t.Errorf("a refused warning was stored: %+v", all)
+			}
+		})
+	}
+	for _, method := range []string{"Send", "OpenDM", "Timeout", "Kick", "Ban"} {
+		if calls := rec.Calls(method); len(calls) != 0 {
+			t.Errorf("refused warnings called %s: %v", method, calls)
+		}
+	}
+
+	// Bob is an ordinary member: warned, and banned by the rule.
+	resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+	if !strings.Contains(resp.Content, "case #1") || len(rec.Calls("Ban")) != 1 {
+		t.Errorf("warning an ordinary member = %q, bans %v", resp.Content, rec.Calls("Ban"))
+	}
+}
+
+// The target's roles come from the interaction's resolved member when
+// Discord sent one, and Kindred asks Discord for the member otherwise.
+func TestWarnReadsTheTargetsRolesFromDiscord(t *testing.T) {
+	env, rec := modEnv(t, true)
+	req := asModerator("warn", warnOpts(bobID, "spam")...)
+	req.Resolved.Members = map[string]*discordgo.Member{bobID: {Roles: []string{staffRoleID}}}
+	_, err := call(t, env, req)
+	wantUserError(t, err, "at or above yours")
+	if calls := rec.Calls("Member"); len(calls) != 0 {
+		t.Errorf("asked Discord for a member the interaction resolved: %v", calls)
+	}
+
+	rec.addMember(guildID, bobID, staffRoleID)
+	_, err = call(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+	wantUserError(t, err, "at or above yours")
+	if calls := rec.Calls("Member"); len(calls) != 1 {
+		t.Errorf("member lookups = %v, want one", calls)
+	}
+
+	// Discord can't say: nothing is recorded, and the moderator can retry.
+	rec.failNext("Server", discordError(500, 0, "Internal Server Error"))
+	_, err = call(t, env, asModerator("warn", warnOpts(aliceID, "spam")...))
+	wantUserError(t, err, "Try again")
+	if all, _ := env.DB.Warnings(context.Background(), guildID, aliceID); len(all) != 0 {
+		t.Errorf("a warning was stored without checking roles: %+v", all)
+	}
+}
+
+// Someone who left can still be warned (their record keeps it), but no
+// escalation is applied to them, and the moderator is told.
+func TestWarnSomeoneWhoLeft(t *testing.T) {
+	const carolID = "200000000000000016"
+	env, rec := modEnv(t, true)
+	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 1), str("action", "ban")))
+	resp := mustCall(t, env, asModerator("warn", warnOpts(carolID, "spam")...))
+	if !strings.Contains(resp.Content, "case #1") || !strings.Contains(resp.Content, "no longer in the server") ||
+		!strings.Contains(resp.Content, "wasn't applied") {
+		t.Errorf("warning someone who left = %q", resp.Content)
+	}
+	if calls := rec.Calls("Ban"); len(calls) != 0 {
+		t.Errorf("someone who left was banned: %v", calls)
+	}
+	if n, _ := env.DB.ActiveWarningCount(context.Background(), guildID, carolID, t0); n != 1 {
+		t.Errorf("active = %d, want the warning recorded", n)
+	}
+}
+
+// A kick or ban rule is set only by a moderator who could kick or ban on
+// Discord themself.
+func TestEscalationSetNeedsThePermissionItUses(t *testing.T) {
+	env, rec := modEnv(t, true)
+	rec.setRole(guildID, ServerRole{ID: modRoleID, Position: 4, Permissions: discordgo.PermissionKickMembers})
+	_, err := call(t, env, asModerator("escalation/set", intOpt("warnings", 3), str("action", "ban")))
+	wantUserError(t, err, "**Ban Members**")
+	wantUserError(t, err, "administrator with Ban Members can set it")
+	if rules, _ := env.DB.EscalationRules(context.Background(), guildID); len(rules) != 0 {
+		t.Errorf("a refused rule was stored: %+v", rules)
+	}
+	// Kick Members is enough for a kick rule, the moderator role for a timeout.
+	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 3), str("action", "kick")))
+	rec.setRole(guildID, ServerRole{ID: modRoleID, Position: 4})
+	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 2), str("action", "timeout"), str("duration", "1h")))
+	_, err = call(t, env, asModerator("escalation/set", intOpt("warnings", 4), str("action", "kick")))
+	wantUserError(t, err, "**Kick Members**")
+	// An administrator has every permission.
+	admin := asModerator("escalation/set", intOpt("warnings", 5), str("action", "ban"))
+	admin.RoleIDs = append(admin.RoleIDs, adminRoleID)
+	mustCall(t, env, admin)
+}
+
+// A ban rule met by a warning from a moderator who can't ban: the warning
+// stands, the member isn't banned, and the moderator and the mod-log are
+// told why.
+func TestEscalationNotAppliedForAModeratorWithoutThePermission(t *testing.T) {
+	env, rec := modEnv(t, true)
+	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 1), str("action", "ban")))
+	rec.setRole(guildID, ServerRole{ID: modRoleID, Position: 4}) // Ban Members taken away since
+	resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+	for _, want := range []string{"case #1", "wasn't applied", "ban them", "you don't have the **Ban Members** permission", "A moderator with Ban Members can do it"} {
+		if !strings.Contains(resp.Content, want) {
+			t.Errorf("reply %q should say %q", resp.Content, want)
+		}
+	}
+	if calls := rec.Calls("Ban"); len(calls) != 0 {
+		t.Errorf("banned for a moderator who can't ban: %v", calls)
+	}
+	if n, _ := env.DB.ActiveWarningCount(context.Background(), guildID, bobID, t0); n != 1 {
+		t.Errorf("active = %d, want the warning recorded", n)
+	}
+	sends := rec.Calls("Send")
+	if note := sends[len(sends)-1]; note.Args[0] != modlogChannelID || !strings.Contains(note.Message.Content, "not applied") ||
+		!strings.Contains(note.Message.Content, "<@"+moderatorID+">") {
+		t.Errorf("the mod-log note = %+v", note.Message)
+	}
+}
+
+// A 28-day rule is sent a minute short of 28 days, so that a clock a
+// little ahead of Discord's can't make Discord refuse it.
+func TestTimeoutOf28DaysStaysUnderDiscordsLimit(t *testing.T) {
+	env, rec := modEnv(t, true)
+	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 1), str("action", "timeout"), str("duration", "28d")))
+	mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+	calls := rec.Calls("Timeout")
+	if want := t0.Add(28*24*time.Hour - time.Minute).Format(time.RFC3339); len(calls) != 1 || calls[0].Args[2] != want {
+		t.Errorf("timeouts = %v, want one until %s", calls, want)
+	}
+}
+
+// Discord's 60003 (the server requires 2FA for moderation) is told in
+// plain words.
+func TestEscalationNeedingTwoFactorIsExplained(t *testing.T) {
+	env, rec := modEnv(t, true)
+	mustCall(t, env, asModerator("escalation/set", intOpt("warnings", 1), str("action", "timeout"), str("duration", "1h")))
+	rec.failNext("Timeout", discordError(403, 60003, "Two factor is required for this operation"))
+	resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+	if !strings.Contains(resp.Content, "case #1") || !strings.Contains(resp.Content, "couldn't time them out") ||
+		!strings.Contains(resp.Content, "two-factor authentication") {
+		t.Errorf("reply = %q", resp.Content)
 	}
 }

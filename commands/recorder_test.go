@@ -40,8 +40,66 @@ func (c recordedCall) String() string {
 
 var _ Discord = (*recorder)(nil)
 
+// newRecorder is a recorder for the test server (testServer), in which
+// Kindred is a member holding its own role.
 func newRecorder() *recorder {
-	return &recorder{fail: map[string][]error{}}
+	return &recorder{
+		fail:    map[string][]error{},
+		servers: map[string]ServerInfo{guildID: testServer()},
+		members: map[string]ServerMember{guildID + "/" + kindredID: {UserID: kindredID, Bot: true, RoleIDs: []string{botRoleID}}},
+	}
+}
+
+// The test server's owner, Kindred's own user and the roles beyond those
+// the group tests resolve.
+const (
+	ownerID       = "200000000000000050"
+	kindredID     = "200000000000000098" // Env.BotUserID; holds botRoleID
+	adminRoleID   = "400000000000000006" // position 2, Administrator
+	councilRoleID = "400000000000000007" // position 12, above Kindred's role
+)
+
+// harmlessPermissions are those of @everyone in the test server.
+const harmlessPermissions int64 = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages |
+	discordgo.PermissionReadMessageHistory | discordgo.PermissionAddReactions
+
+// testServer is the test server as Discord has it: its owner, and roles at
+// positions, lowest first. Facilitators (facRoleID) can manage roles,
+// moderators (modRoleID) can kick and ban; Kindred's own role (botRoleID,
+// managed) sits at 10.
+func testServer() ServerInfo {
+	return ServerInfo{ID: guildID, OwnerID: ownerID, Roles: []ServerRole{
+		{ID: guildID, Position: 0, Permissions: harmlessPermissions},
+		{ID: circleRoleID, Position: 1, Permissions: discordgo.PermissionViewChannel | discordgo.PermissionSendMessages},
+		{ID: adminRoleID, Position: 2, Permissions: discordgo.PermissionAdministrator},
+		{ID: facRoleID, Position: 3, Permissions: discordgo.PermissionManageRoles},
+		{ID: modRoleID, Position: 4, Permissions: discordgo.PermissionKickMembers | discordgo.PermissionBanMembers},
+		{ID: staffRoleID, Position: 5, Permissions: discordgo.PermissionManageMessages},
+		{ID: botRoleID, Position: 10, Managed: true, Permissions: discordgo.PermissionManageRoles | discordgo.PermissionKickMembers |
+			discordgo.PermissionBanMembers | discordgo.PermissionModerateMembers},
+		{ID: councilRoleID, Position: 12},
+	}}
+}
+
+// setRole changes (or adds) a role of a server, as an admin would in
+// Server Settings.
+func (r *recorder) setRole(guildID string, role ServerRole) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.servers[guildID]
+	roles := make([]ServerRole, 0, len(s.Roles)+1)
+	found := false
+	for _, old := range s.Roles {
+		if old.ID == role.ID {
+			old, found = role, true
+		}
+		roles = append(roles, old)
+	}
+	if !found {
+		roles = append(roles, role)
+	}
+	s.Roles = roles
+	r.servers[guildID] = s
 }
 
 // failNext makes the next call of method return err.
@@ -166,4 +224,14 @@ func (r *recorder) addMember(guildID, userID string, roles ...string) {
 		r.members = map[string]ServerMember{}
 	}
 	r.members[guildID+"/"+userID] = ServerMember{UserID: userID, RoleIDs: roles}
+}
+
+// addBot makes userID a bot member of guildID, for Member.
+func (r *recorder) addBot(guildID, userID string, roles ...string) {
+	r.addMember(guildID, userID, roles...)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	m := r.members[guildID+"/"+userID]
+	m.Bot = true
+	r.members[guildID+"/"+userID] = m
 }

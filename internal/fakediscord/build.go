@@ -794,8 +794,9 @@ func checkSelection(menu discordgo.SelectMenu, values []string) error {
 
 // modalRecord is a modal the bot showed a user, kept for SubmitModal.
 type modalRecord struct {
-	inputs  []discordgo.TextInput
-	message *discordgo.Message // the component's message, if opened from one
+	inputs    []discordgo.TextInput
+	message   *discordgo.Message // the component's message, if opened from one
+	channelID string             // where the interaction that opened it happened
 }
 
 func modalKey(userID, customID string) string { return userID + "\x00" + customID }
@@ -806,7 +807,7 @@ func (s *Server) rememberModalLocked(i *discordgo.Interaction, d *discordgo.Inte
 	if u == nil {
 		return
 	}
-	rec := &modalRecord{message: i.Message}
+	rec := &modalRecord{message: i.Message, channelID: i.ChannelID}
 	walkComponents(d.Components, func(c discordgo.MessageComponent) {
 		if ti, ok := c.(discordgo.TextInput); ok {
 			rec.inputs = append(rec.inputs, ti)
@@ -820,8 +821,14 @@ func (s *Server) BuildModalSubmit(guildID, userID, customID string, fields map[s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec := s.modals[modalKey(userID, customID)]
+	// Like Discord, a modal is submitted from the channel it was opened
+	// in: a message command's modal from the reported message's channel.
 	channelID := ""
-	if rec != nil && rec.message != nil && s.channels[rec.message.ChannelID] != nil {
+	switch {
+	case rec == nil:
+	case rec.channelID != "" && s.channels[rec.channelID] != nil:
+		channelID = rec.channelID
+	case rec.message != nil && s.channels[rec.message.ChannelID] != nil:
 		channelID = rec.message.ChannelID
 	}
 	inv, err := s.invocationLocked(guildID, channelID, userID)

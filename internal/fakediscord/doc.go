@@ -7,7 +7,7 @@
 // open DMs and threads and moderate members, without noticing that it is not
 // talking to discord.com.
 //
-// Tests describe the world with AddGuild, drive it as a member would with
+// Tests describe the world with AddGuild (and change it with SetRole), drive it as a member would with
 // Interact, Autocomplete, Click, SubmitModal and MessageCommand, and look at
 // what the bot did through Reply, Messages, Requests and the model getters.
 // Gateway trouble (reconnect requests, invalid sessions, dropped connections)
@@ -16,8 +16,9 @@
 // The fake enforces the rules Discord enforces and that a bot can get wrong:
 // authentication, privileged intents, the 3 second interaction deadline,
 // double acknowledgements, message and command validation, role hierarchy
-// for role changes and moderation, and DMs only to users who share a guild
-// with the bot.
+// for role changes and moderation (positions, ties broken by the lower id,
+// the owner out of reach), timeouts of at most 28 days, and DMs only to
+// users who share a guild with the bot.
 //
 // Adding a REST endpoint means writing a handler (see the routes_*.go files)
 // and listing it in routeTable. Handlers run while the server lock is held,

@@ -349,19 +349,17 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 			creates = append(creates, b)
 		}
 	}
+	// Ready before READY is written: a client may act as soon as it reads
+	// READY. Anything dispatched meanwhile waits for sess.mu, held here, so
+	// it still follows READY and the GUILD_CREATEs.
+	c.ready = true
+	s.notifyLocked()
 	s.mu.Unlock()
 
 	sess.sendLocked("READY", ready, nil)
 	for _, b := range creates {
 		sess.sendLocked("GUILD_CREATE", b, nil)
 	}
-
-	s.mu.Lock()
-	if c.session == sess {
-		c.ready = true
-	}
-	s.notifyLocked()
-	s.mu.Unlock()
 	return true
 }
 
@@ -524,8 +522,9 @@ func (s *Server) Connected() bool {
 }
 
 // WaitReady waits until a session has identified or resumed and was sent
-// READY or RESUMED, and has not been told to reconnect, invalidated or
-// dropped since.
+// READY or RESUMED (or, after IDENTIFY, is being sent READY: anything
+// dispatched after WaitReady follows it), and has not been told to
+// reconnect, invalidated or dropped since.
 func (s *Server) WaitReady(t testing.TB, timeout time.Duration) {
 	t.Helper()
 	if !s.waitUntil(timeout, func() bool { return len(s.readyConnsLocked()) > 0 }) {

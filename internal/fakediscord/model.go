@@ -33,11 +33,14 @@ type Channel struct {
 	ParentID string
 }
 
-// Role describes a guild role. Higher Position ranks higher.
+// Role describes a guild role. Higher Position ranks higher; on a tie the
+// role with the lower id ranks higher, as on Discord. A Managed role
+// belongs to an integration (a bot's own role): nobody can hand it out.
 type Role struct {
 	ID, Name    string
 	Permissions int64
 	Position    int
+	Managed     bool
 }
 
 // Member is a guild member: a user and the ids of their roles (without
@@ -176,7 +179,7 @@ func (s *Server) addGuildLocked(g Guild) *guildState {
 				r.Name = "@everyone"
 			}
 		}
-		gs.roles = append(gs.roles, &discordgo.Role{ID: r.ID, Name: r.Name, Permissions: r.Permissions, Position: r.Position})
+		gs.roles = append(gs.roles, &discordgo.Role{ID: r.ID, Name: r.Name, Permissions: r.Permissions, Position: r.Position, Managed: r.Managed})
 	}
 	if !hasEveryone {
 		gs.roles = append([]*discordgo.Role{{ID: g.ID, Name: "@everyone", Permissions: DefaultEveryonePermissions}}, gs.roles...)
@@ -354,6 +357,39 @@ func (s *Server) BotRoleID(guildID string) string {
 	return ""
 }
 
+// SetRole changes a guild's role (found by id) to r, or adds it when the
+// guild has no such role, and dispatches GUILD_ROLE_UPDATE or
+// GUILD_ROLE_CREATE, as Discord does when someone edits roles in Server
+// Settings.
+func (s *Server) SetRole(guildID string, r Role) {
+	var out outbox
+	s.mu.Lock()
+	gs := s.guilds[guildID]
+	if gs == nil {
+		s.mu.Unlock()
+		return
+	}
+	if r.ID == "" {
+		r.ID = s.ids.next()
+	}
+	event := "GUILD_ROLE_UPDATE"
+	role := gs.role(r.ID)
+	if role == nil {
+		event = "GUILD_ROLE_CREATE"
+		role = &discordgo.Role{ID: r.ID}
+		gs.roles = append(gs.roles, role)
+	}
+	if r.Name != "" {
+		role.Name = r.Name
+	}
+	role.Permissions, role.Position, role.Managed = r.Permissions, r.Position, r.Managed
+	cp := *role
+	s.emitLocked(&out, event, discordgo.IntentGuilds, map[string]any{"guild_id": gs.id, "role": &cp})
+	s.notifyLocked()
+	s.mu.Unlock()
+	s.flush(out)
+}
+
 // Ban returns the ban of a user in a guild, or nil.
 func (s *Server) Ban(guildID, userID string) *discordgo.GuildBan {
 	s.mu.Lock()
@@ -438,30 +474,56 @@ func (g *guildState) has(userID string, perm int64) bool {
 	return g.permissions(userID)&perm == perm
 }
 
-// highestPosition is the position of the member's highest role; the owner
-// outranks everyone.
-func (g *guildState) highestPosition(userID string) int {
-	if userID == g.ownerID {
-		return int(^uint(0) >> 1)
+// roleAbove reports whether role a ranks above role b, as Discord orders
+// roles: by position, a tie going to the role with the lower id; @everyone
+// ranks below every other role.
+func (g *guildState) roleAbove(a, b *discordgo.Role) bool {
+	switch {
+	case a.ID == b.ID:
+		return false
+	case b.ID == g.id:
+		return true
+	case a.ID == g.id:
+		return false
+	case a.Position != b.Position:
+		return a.Position > b.Position
 	}
-	best := 0
+	return compareIDs(a.ID, b.ID) < 0
+}
+
+// topRole is the member's highest role, @everyone when they hold none.
+func (g *guildState) topRole(userID string) *discordgo.Role {
+	top := g.role(g.id)
+	if top == nil {
+		top = &discordgo.Role{ID: g.id}
+	}
 	if m := g.members[userID]; m != nil {
 		for _, id := range m.roles {
-			if r := g.role(id); r != nil && r.Position > best {
-				best = r.Position
+			if r := g.role(id); r != nil && g.roleAbove(r, top) {
+				top = r
 			}
 		}
 	}
-	return best
+	return top
+}
+
+// reaches reports whether a member may hand out (or take away) role r:
+// the owner reaches every role, anyone else the roles below their highest.
+func (g *guildState) reaches(userID string, r *discordgo.Role) bool {
+	return userID == g.ownerID || g.roleAbove(g.topRole(userID), r)
 }
 
 // outranks reports whether actor may moderate target under Discord's role
-// hierarchy.
+// hierarchy: nobody outranks the owner, the owner outranks everyone else,
+// and otherwise actor's highest role must rank above target's.
 func (g *guildState) outranks(actorID, targetID string) bool {
-	if targetID == g.ownerID {
+	switch {
+	case targetID == g.ownerID:
 		return false
+	case actorID == g.ownerID:
+		return true
 	}
-	return g.highestPosition(actorID) > g.highestPosition(targetID)
+	return g.roleAbove(g.topRole(actorID), g.topRole(targetID))
 }
 
 func (g *guildState) roleObjects() []*discordgo.Role {

@@ -134,7 +134,7 @@ func (s *Server) editMember(c *call) {
 			}
 			// Every role that changes hands must be below the bot's top role.
 			for _, id := range symmetricDiff(m.roles, ids) {
-				if r := gs.role(id); r != nil && (r.Position >= gs.highestPosition(bot) || r.Managed) {
+				if r := gs.role(id); r != nil && (!gs.reaches(bot, r) || r.Managed) {
 					c.missingPermissions()
 					return
 				}
@@ -257,7 +257,7 @@ func (s *Server) roleChangeLocked(c *call) (*memberState, string, bool) {
 		return nil, "", false
 	}
 	bot := s.botUser.ID
-	if !gs.has(bot, discordgo.PermissionManageRoles) || r.Position >= gs.highestPosition(bot) || r.Managed || r.ID == gs.id {
+	if !gs.has(bot, discordgo.PermissionManageRoles) || !gs.reaches(bot, r) || r.Managed || r.ID == gs.id {
 		c.missingPermissions()
 		return nil, "", false
 	}
