@@ -112,6 +112,23 @@ func TestDefinitionsAreValid(t *testing.T) {
 			if o.Autocomplete && len(o.Choices) > 0 {
 				t.Errorf("%s: autocomplete and choices can't be combined", p)
 			}
+			for _, c := range o.Choices {
+				if n := utf8.RuneCountInString(c.Name); n == 0 || n > 100 {
+					t.Errorf("%s: choice %q has %d characters, want 1–100", p, c.Name, n)
+				}
+				switch c.Value.(type) {
+				case int:
+					if o.Type != discordgo.ApplicationCommandOptionInteger {
+						t.Errorf("%s: choice %q is an integer, the option is not", p, c.Name)
+					}
+				case string:
+					if o.Type != discordgo.ApplicationCommandOptionString {
+						t.Errorf("%s: choice %q is a string, the option is not", p, c.Name)
+					}
+				default:
+					t.Errorf("%s: choice %q has a %T value", p, c.Name, c.Value)
+				}
+			}
 			checkOptions(p, o.Options)
 		}
 	}
