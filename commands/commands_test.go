@@ -281,7 +281,7 @@ func TestAboutAndBuiltinResources(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := text(resp)
-	for _, want := range []string{"preferences", "90 days", "not therapy", "only to you", "/mydata export", "/mydata delete", "warnings and reports"} {
+	for _, want := range []string{"preferences", "90 days", "not therapy", "only to you", "/mydata export", "/mydata delete", "warnings and reports", "Group summaries", "fewer than 5 people"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("about should mention %q: %q", want, got)
 		}
