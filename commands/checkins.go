@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,10 +23,7 @@ const (
 	maxNote            = 1000
 	defaultHistoryDays = 30
 	maxHistoryDays     = 365
-	// summaryMinMembers keeps group summaries anonymous: with fewer
-	// members in the window, one person's moods could be read off.
-	summaryMinMembers = 5
-	dateLayout        = "2006-01-02"
+	dateLayout         = "2006-01-02"
 )
 
 // kindWords answer a check-in, by mood.
@@ -78,7 +77,7 @@ var checkinsCommand = &discordgo.ApplicationCommand{
 			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "summary", Description: "Anonymous check-in figures for a group (facilitators)",
 			Options: []*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionString, Name: "group", Description: "The group", Required: true, Autocomplete: true},
-				{Type: discordgo.ApplicationCommandOptionInteger, Name: "days", Description: "How many days back (default 30, up to 365)", MinValue: floatPtr(1), MaxValue: maxHistoryDays},
+				{Type: discordgo.ApplicationCommandOptionInteger, Name: "days", Description: "Which complete weeks (default the last 4)", Choices: summaryDayChoices()},
 			},
 		},
 	},
@@ -474,54 +473,212 @@ func (f *Checkins) promptedBy(ctx context.Context, guildID string, req *Request)
 
 // ---- /checkins summary ----
 
+// Group summaries are anonymous, and built so that no two answers a
+// facilitator can get differ by the check-ins of fewer than
+// summaryMinMembers members:
+//
+//   - A window is the last 1, 4 or 12 complete weeks, Monday to Sunday by
+//     each member's own calendar (the local date of a check-in). A week is
+//     complete once it has ended everywhere on Earth, so no check-in can be
+//     added to it afterwards, and no timezone setting moves it.
+//   - It counts the check-ins of the members the group had when the window
+//     began (when its first day began anywhere), never the facilitator who
+//     asks. Membership at a past moment is history: later joins and leaves
+//     change nothing. So one window always gets the same answer.
+//   - It is shown only when every one of its weeks has check-ins from at
+//     least summaryMinMembers counted members. Two different windows differ
+//     by at least one whole week, whose check-ins are in one answer and not
+//     the other: those of at least summaryMinMembers members.
+//   - For one window, two groups of the server count the same check-ins, or
+//     those of at least summaryMinMembers members apart; else neither is
+//     shown.
+//   - Within an answer, a mood chosen by fewer than summaryMinMembers
+//     members is hidden, the others are shares rounded to 10 %, and the
+//     trend compares only moods shown that way in each half.
+//   - With privacy.checkin_retention_days, a window is shown only while
+//     none of its check-ins can have been deleted.
+//
+// What still changes an answer is a member erasing their data with
+// /mydata delete: their right comes first.
+
+const (
+	summaryMinMembers  = 5
+	defaultSummaryDays = 28
+	// A member's check-in day begins first at UTC+14 and ends last at
+	// UTC−12, the extreme offsets of the world's timezones.
+	firstDayBegins = 14 * time.Hour
+	lastDayEnds    = 12 * time.Hour
+)
+
+// summaryDays are the windows /checkins summary offers, in days.
+var summaryDays = []int{7, 28, 84}
+
+func summaryDayChoices() []*discordgo.ApplicationCommandOptionChoice {
+	out := make([]*discordgo.ApplicationCommandOptionChoice, len(summaryDays))
+	for i, d := range summaryDays {
+		name := "7 days: the last complete week"
+		if d > 7 {
+			name = fmt.Sprintf("%d days: the last %d complete weeks", d, d/7)
+		}
+		out[i] = &discordgo.ApplicationCommandOptionChoice{Name: name, Value: d}
+	}
+	return out
+}
+
+// summaryWindow is a run of complete weeks of members' calendar days.
+type summaryWindow struct {
+	from, to  time.Time // the first day and the day after the last, as dates at 00:00 UTC
+	weeks     int
+	membersAt time.Time // when the first day began, anywhere
+	next      time.Time // when the week after it is complete
+}
+
+// lastWeeks is the window of the last `weeks` weeks that have ended
+// everywhere by now: it changes on Mondays at 12:00 UTC.
+func lastWeeks(now time.Time, weeks int) summaryWindow {
+	d := now.UTC().Add(-lastDayEnds)
+	day := time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, time.UTC) // the date where days end last
+	to := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))             // its week's Monday
+	from := to.AddDate(0, 0, -7*weeks)
+	return summaryWindow{from: from, to: to, weeks: weeks, membersAt: from.Add(-firstDayBegins), next: to.AddDate(0, 0, 7).Add(lastDayEnds)}
+}
+
+// dates is the window's days in words: "Mon 2 Nov – Sun 29 Nov 2026".
+func (w summaryWindow) dates() string {
+	last := w.to.AddDate(0, 0, -1)
+	first := w.from.Format("Mon 2 Jan")
+	if w.from.Year() != last.Year() {
+		first = w.from.Format("Mon 2 Jan 2006")
+	}
+	return first + " – " + last.Format("Mon 2 Jan 2006")
+}
+
+func (w summaryWindow) title() string {
+	if w.weeks == 1 {
+		return "the last complete week"
+	}
+	return fmt.Sprintf("the last %d complete weeks", w.weeks)
+}
+
+// summaryShowable is the rule for showing a summary at all: every week
+// has check-ins from enough counted members, and no other group's summary
+// of the window differs from it by too few members.
+func summaryShowable(s storage.CheckinSummary) bool {
+	if len(s.WeekMembers) == 0 {
+		return false
+	}
+	for _, n := range s.WeekMembers {
+		if n < summaryMinMembers {
+			return false
+		}
+	}
+	for _, n := range s.OtherGroups {
+		if n > 0 && n < summaryMinMembers {
+			return false
+		}
+	}
+	return true
+}
+
+// moodShare is a mood's share of total check-ins in whole percent,
+// rounded to the nearest 10 (halves up), or false when fewer than
+// summaryMinMembers members chose it.
+func moodShare(t storage.MoodTally, total int) (int, bool) {
+	if t.Members < summaryMinMembers || total <= 0 {
+		return 0, false
+	}
+	return (t.Checkins*20 + total) / (2 * total) * 10, true
+}
+
+// shareText is how a mood's share reads.
+func shareText(t storage.MoodTally, total int) string {
+	pct, ok := moodShare(t, total)
+	switch {
+	case !ok:
+		return fmt.Sprintf("fewer than %d people", summaryMinMembers)
+	case pct == 0:
+		return "under 5 %"
+	}
+	return strings.Repeat("█", pct/5) + fmt.Sprintf(" about %d %%", pct)
+}
+
+// halfMean is the mean mood of a half's check-ins in the moods at least
+// summaryMinMembers members chose in that half; false when there are none.
+func halfMean(h [5]storage.MoodTally) (float64, bool) {
+	n, sum := 0, 0
+	for i, t := range h {
+		if t.Members >= summaryMinMembers {
+			n += t.Checkins
+			sum += t.Checkins * (i + mood.Lowest)
+		}
+	}
+	if n == 0 {
+		return 0, false
+	}
+	return float64(sum) / float64(n), true
+}
+
+func trendText(s storage.CheckinSummary) string {
+	first, ok1 := halfMean(s.Halves[0])
+	second, ok2 := halfMean(s.Halves[1])
+	if !ok1 || !ok2 {
+		return fmt.Sprintf("not enough to tell: each half of the window needs a mood at least %d people chose", summaryMinMembers)
+	}
+	// Compared as shown, to one decimal.
+	first, second = math.Round(first*10)/10, math.Round(second*10)/10
+	switch diff := second - first; {
+	case diff >= 0.3:
+		return fmt.Sprintf("lifting (%.1f → %.1f)", first, second)
+	case diff <= -0.3:
+		return fmt.Sprintf("dipping (%.1f → %.1f): a gentle group check-in might help", first, second)
+	default:
+		return fmt.Sprintf("steady (%.1f → %.1f)", first, second)
+	}
+}
+
 func (f *Checkins) summary(ctx context.Context, req *Request) (*Response, error) {
 	g, err := activeGroupByName(ctx, f.env, req.GuildID, req.String("group"))
 	if err != nil {
 		return nil, err
 	}
-	days, err := req.IntOr("days", defaultHistoryDays)
+	days, err := req.IntOr("days", defaultSummaryDays)
 	if err != nil {
 		return nil, err
 	}
-	if days < 1 || days > maxHistoryDays {
-		return nil, UserErrorf("`days` goes from 1 to %d, for example `days:30`.", maxHistoryDays)
+	if !slices.Contains(summaryDays, int(days)) {
+		return nil, UserErrorf("`days` is 7, 28 or 84: the last 1, 4 or 12 complete weeks, for example `days:28`.")
 	}
-	loc := firstZone(zoneChoice{g.Timezone, zoneOfGroup}).loc
-	today := f.env.Now().In(loc)
-	to := today.Format(dateLayout)
-	from := today.AddDate(0, 0, -int(days-1)).Format(dateLayout)
-	s, err := f.env.DB.GroupCheckinSummary(ctx, g.ID, req.GuildID, from, to)
+	now := f.env.Now()
+	w := lastWeeks(now, int(days)/7)
+	if r := f.env.CheckinRetentionDays; r > 0 && now.AddDate(0, 0, -r).After(w.membersAt) {
+		return Ephemeral(fmt.Sprintf("Check-ins in this server are deleted after %d days, and some from %s (%s) may be gone already, so it can't be summarised fairly. A shorter `days` may work.",
+			r, w.title(), w.dates())), nil
+	}
+	s, err := f.env.DB.GroupCheckinSummary(ctx, storage.CheckinSummaryQuery{
+		GroupID: g.ID, GuildID: req.GuildID, From: w.from.Format(dateLayout), Weeks: w.weeks, MembersAt: w.membersAt, Except: req.UserID,
+	})
 	if err != nil {
 		return nil, err
 	}
-	if s.Members < summaryMinMembers {
-		return Ephemeral(fmt.Sprintf("Not shown: %s checked in during the last %d days, and a summary needs at least %d so that no one's moods can be singled out. Try a longer `days`, or look again later.",
-			nouns(s.Members, "member"), days, summaryMinMembers)), nil
+	if !summaryShowable(s) {
+		// Which condition failed, or by how much, is not said: that too
+		// would tell about a few members.
+		return Ephemeral(fmt.Sprintf("Not shown for **%s**, %s (%s). So that no one's moods can be singled out, a summary needs at least %d members besides you, in the group when the window began, checking in in every week of it, and it mustn't differ from another group's by only a few people. This answer won't change; another `days` may work, and a new week is added %s.",
+			g.Name, w.title(), w.dates(), summaryMinMembers, timestamp(w.next, "R"))), nil
 	}
-	var dist strings.Builder
+	var moods strings.Builder
 	for m := mood.Highest; m >= mood.Lowest; m-- {
-		n := s.ByMood[m-mood.Lowest]
-		bar := strings.Repeat("█", int(float64(n)/float64(s.Checkins)*20+0.5))
-		fmt.Fprintf(&dist, "`%-10s` %s %d\n", mood.Name(m), bar, n)
-	}
-	trend := "steady"
-	switch diff := s.SecondHalfMean - s.FirstHalfMean; {
-	case s.FirstHalfMean == 0 || s.SecondHalfMean == 0:
-		trend = "not enough check-ins in both halves of the window to tell"
-	case diff >= 0.3:
-		trend = fmt.Sprintf("lifting (%.1f → %.1f)", s.FirstHalfMean, s.SecondHalfMean)
-	case diff <= -0.3:
-		trend = fmt.Sprintf("dipping (%.1f → %.1f): a gentle group check-in might help", s.FirstHalfMean, s.SecondHalfMean)
-	default:
-		trend = fmt.Sprintf("steady (%.1f → %.1f)", s.FirstHalfMean, s.SecondHalfMean)
+		fmt.Fprintf(&moods, "`%-10s` %s\n", mood.Name(m), shareText(s.ByMood[m-mood.Lowest], s.Checkins))
 	}
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
-		Title: fmt.Sprintf("%s: check-ins, last %d days", g.Name, days), Color: colourCalm,
+		Title:       fmt.Sprintf("%s: check-ins, %s", g.Name, w.title()),
+		Description: fmt.Sprintf("%s, by each member's own calendar. The next week is added %s.", w.dates(), timestamp(w.next, "R")),
+		Color:       colourCalm,
 		Fields: []*discordgo.MessageEmbedField{
 			{Name: "Check-ins", Value: fmt.Sprintf("%d from %s", s.Checkins, nouns(s.Members, "member"))},
-			{Name: "Moods", Value: dist.String()},
-			{Name: "Trend", Value: trend},
+			{Name: "Moods", Value: strings.TrimSuffix(moods.String(), "\n")},
+			{Name: "Trend", Value: trendText(s)},
 		},
-		Footer: &discordgo.MessageEmbedFooter{Text: "Anonymous: current members' check-ins only, never who or what they wrote."},
+		Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Anonymous: the members the group had when the window began, not you, never who or what they wrote. Moods fewer than %d people chose are hidden; shares are rounded to 10 %%.", summaryMinMembers)},
 	}}}, nil
 }

@@ -2,14 +2,11 @@ package commands
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-
-	"github.com/kindred-bot/kindred/storage"
 )
 
 func moodOption(n float64) *discordgo.ApplicationCommandInteractionDataOption {
@@ -86,37 +83,6 @@ func TestCheckinReachOutWithoutBuddies(t *testing.T) {
 	}
 	if n := len(rec.Calls("Send")); n != 0 {
 		t.Errorf("reach_out posted %d messages; the mood and note stay private", n)
-	}
-}
-
-// Group summaries need five members in the window, so no one can be singled out.
-func TestCheckinSummaryIsAnonymous(t *testing.T) {
-	env, _, _, g := meetingEnv(t)
-	ctx := context.Background()
-	checkIn := func(user string, m int) {
-		env.DB.JoinGroup(ctx, g.ID, user, t0)
-		if _, err := env.DB.RecordCheckin(ctx, storage.Checkin{GuildID: guildID, UserID: user, Mood: m, Note: "secret " + user, LocalDate: t0.Format(dateLayout), At: t0}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i := range 4 {
-		checkIn(fmt.Sprintf("30000000000000000%d", i), i%5+1)
-	}
-	resp := mustCall(t, env, asFacilitator("checkins/summary", str("group", "Monday Circle")))
-	if got := text(resp); !strings.Contains(got, "Not shown") || !strings.Contains(got, "4 members") {
-		t.Errorf("summary with 4 members = %q", got)
-	}
-	checkIn("300000000000000009", 5)
-	resp = mustCall(t, env, asFacilitator("checkins/summary", str("group", "Monday Circle")))
-	got := text(resp)
-	if !strings.Contains(got, "5 from 5 members") || strings.Contains(got, "secret") || strings.Contains(got, "<@") {
-		t.Errorf("summary with 5 members = %q: counts only, no notes or names", got)
-	}
-	// A member who left no longer counts.
-	env.DB.LeaveGroup(ctx, g.ID, "300000000000000009")
-	resp = mustCall(t, env, asFacilitator("checkins/summary", str("group", "Monday Circle")))
-	if !strings.Contains(text(resp), "Not shown") {
-		t.Errorf("summary after a member left = %q", text(resp))
 	}
 }
 

@@ -114,6 +114,23 @@ func TestDefinitionsAreValid(t *testing.T) {
 			if o.Autocomplete && len(o.Choices) > 0 {
 				t.Errorf("%s: autocomplete and choices can't be combined", p)
 			}
+			for _, c := range o.Choices {
+				if n := utf8.RuneCountInString(c.Name); n == 0 || n > 100 {
+					t.Errorf("%s: choice %q has %d characters, want 1–100", p, c.Name, n)
+				}
+				switch c.Value.(type) {
+				case int:
+					if o.Type != discordgo.ApplicationCommandOptionInteger {
+						t.Errorf("%s: choice %q is an integer, the option is not", p, c.Name)
+					}
+				case string:
+					if o.Type != discordgo.ApplicationCommandOptionString {
+						t.Errorf("%s: choice %q is a string, the option is not", p, c.Name)
+					}
+				default:
+					t.Errorf("%s: choice %q has a %T value", p, c.Name, c.Value)
+				}
+			}
 			checkOptions(p, o.Options)
 		}
 	}
@@ -266,7 +283,7 @@ func TestAboutAndBuiltinResources(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := text(resp)
-	for _, want := range []string{"preferences", "90 days", "not therapy", "only to you", "/mydata export", "/mydata delete", "warnings and reports"} {
+	for _, want := range []string{"preferences", "90 days", "not therapy", "only to you", "/mydata export", "/mydata delete", "warnings and reports", "Group summaries", "fewer than 5 people"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("about should mention %q: %q", want, got)
 		}

@@ -187,7 +187,7 @@ func (f *Kindred) about(ctx context.Context, req *Request) (*Response, error) {
 		"",
 		"**What Kindred stores**",
 		"• Your preferences (timezone, quiet hours, whether you get DMs), wherever you use Kindred, until you change them.",
-		"• In each server: the groups you joined, your meeting answers (Going, Maybe, Can't go) and when you marked I'm here.",
+		"• In each server: the groups you joined (and when you left one, so group summaries count who was a member when their weeks began), your meeting answers (Going, Maybe, Can't go) and when you marked I'm here.",
 		"• Each server's settings, groups and meetings, and the reminders and DMs waiting to be sent.",
 		"• In each server: your check-ins with their notes (" + retention + ") and your daily check-in reminder.",
 		"• In each server: your buddy settings, who you asked not to be paired with (never shown to anyone), your pairings and whether you said you talked.",
@@ -195,6 +195,8 @@ func (f *Kindred) about(ctx context.Context, req *Request) (*Response, error) {
 		"• Moderation records: warnings and reports. They are kept when you delete your data, because they protect the community.",
 		"",
 		"**Private by default.** Anything personal is shown only to you, and nothing you type is written to Kindred's logs.",
+		"",
+		fmt.Sprintf("**Group summaries** show facilitators anonymous figures, never who or any note: only for whole past weeks, only when at least %[1]d members besides the facilitator, members when those weeks began, checked in every week, and with moods fewer than %[1]d people chose hidden. No two summaries differ by the check-ins of fewer than %[1]d people, so none can single you out.", summaryMinMembers),
 		"",
 		"**Your data:** `/mydata export` sends you everything Kindred stores about you, in every server, as a file; `/mydata delete` erases it (after you confirm).",
 	}, "\n")

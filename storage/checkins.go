@@ -43,17 +43,49 @@ type DayMood struct {
 	Count int
 }
 
+// CheckinSummaryQuery names the check-ins a group summary covers: those
+// dated in Weeks whole weeks of local dates from From, by the members the
+// group had at the moment MembersAt, except one.
+type CheckinSummaryQuery struct {
+	GroupID int64
+	GuildID string
+	From    string // the window's first local date, 'YYYY-MM-DD'
+	Weeks   int    // 1 to MaxSummaryWeeks
+	// MembersAt is the moment whose members count: joins and leaves after
+	// it change nothing.
+	MembersAt time.Time
+	// Except is never counted, in this group or in OtherGroups: the
+	// facilitator who asks. "" for no one.
+	Except string
+}
+
+// MaxSummaryWeeks is the longest window GroupCheckinSummary sums.
+const MaxSummaryWeeks = 53
+
+// MoodTally is how many check-ins had one mood, and from how many
+// distinct members.
+type MoodTally struct {
+	Checkins, Members int
+}
+
 // CheckinSummary is the anonymous aggregate of a group's check-ins over a
-// window of local days. It never says who checked in.
+// window of whole weeks (see CheckinSummaryQuery). It never says who
+// checked in; what may be shown of it is the caller's rule.
 type CheckinSummary struct {
 	Checkins int
-	Members  int    // distinct members with a check-in in the window
-	ByMood   [5]int // ByMood[m-1] is how many check-ins had mood m
-	// The trend: mean mood in the older and in the newer half of the
-	// window (for an odd number of days the newer half has the extra
-	// day). 0 when that half has no check-ins (a real mean is at least
-	// 1); 0 rather than NaN so the values compare and encode safely.
-	FirstHalfMean, SecondHalfMean float64
+	Members  int          // distinct members with a check-in in the window
+	ByMood   [5]MoodTally // ByMood[m-1] is mood m
+	// Halves are the older and the newer half of the window, by mood (for
+	// an odd number of days the newer half has the extra day).
+	Halves [2][5]MoodTally
+	// WeekMembers is how many distinct members checked in in each week of
+	// the window, oldest first: Weeks entries.
+	WeekMembers []int
+	// OtherGroups is, for every other group of the server (archived ones
+	// too), how many members who checked in during the window are counted
+	// here or would be there, for the same window, but not both: 0 when
+	// the two summaries would count the same check-ins.
+	OtherGroups []int
 }
 
 // CheckinReminder is a member's daily check-in prompt in a server.
@@ -298,60 +330,161 @@ func (db *DB) DailyMoods(ctx context.Context, guildID, userID, fromDate, toDate 
 	return out, nil
 }
 
-// GroupCheckinSummary aggregates the check-ins in [fromDate, toDate] (local
-// dates) of the group's current members in the server, whichever group
-// they tagged, if any: someone who left is no longer counted, someone who
-// joined is counted with their check-ins from before. ErrNotFound when the
-// group is not one of the server's. Callers show it only when Members
-// reaches their anonymity threshold.
-func (db *DB) GroupCheckinSummary(ctx context.Context, groupID int64, guildID, fromDate, toDate string) (CheckinSummary, error) {
-	if err := validRange("group check-in summary", fromDate, toDate); err != nil {
-		return CheckinSummary{}, err
+// GroupCheckinSummary aggregates the check-ins dated in q's window (the
+// members' local dates) of the members the group had at q.MembersAt, in
+// the group's server, whichever group they tagged, if any. A member who
+// left later is counted, one who joined later is not; q.Except never is.
+// ErrNotFound when the group is not one of the server's. The members'
+// check-ins are read from the index alone: no notes.
+func (db *DB) GroupCheckinSummary(ctx context.Context, q CheckinSummaryQuery) (CheckinSummary, error) {
+	from, ok := dayNumber(q.From)
+	switch {
+	case !ok:
+		return CheckinSummary{}, fmt.Errorf("group check-in summary: from date %q is not YYYY-MM-DD", q.From)
+	case q.Weeks < 1 || q.Weeks > MaxSummaryWeeks:
+		return CheckinSummary{}, fmt.Errorf("group check-in summary: %d weeks is not 1 to %d", q.Weeks, MaxSummaryWeeks)
+	case q.MembersAt.IsZero():
+		return CheckinSummary{}, errors.New("group check-in summary: membership moment missing")
 	}
-	split := halfway(fromDate, toDate)
-	// One read transaction: the group check and the figures see the same
-	// snapshot.
+	days := 7 * q.Weeks
+	to := from + days // exclusive
+	split := from + days/2
+	// One read transaction: the group check, the memberships and the
+	// check-ins see the same snapshot.
 	tx, err := db.read.BeginTx(ctx, nil)
 	if err != nil {
 		return CheckinSummary{}, err
 	}
 	defer tx.Rollback()
 	var one int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM groups WHERE id = ? AND guild_id = ?`, groupID, guildID).Scan(&one)
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM groups WHERE id = ? AND guild_id = ?`, q.GroupID, q.GuildID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
-		return CheckinSummary{}, fmt.Errorf("group check-in summary: group %d: %w", groupID, ErrNotFound)
+		return CheckinSummary{}, fmt.Errorf("group check-in summary: group %d: %w", q.GroupID, ErrNotFound)
 	}
 	if err != nil {
 		return CheckinSummary{}, fmt.Errorf("group check-in summary: %w", err)
 	}
-	var s CheckinSummary
-	var first, second sql.NullFloat64
-	b := s.ByMood[:]
-	err = tx.QueryRowContext(ctx, `SELECT COUNT(*), COUNT(DISTINCT c.user_id),
-			COUNT(*) FILTER (WHERE c.mood = 1), COUNT(*) FILTER (WHERE c.mood = 2), COUNT(*) FILTER (WHERE c.mood = 3),
-			COUNT(*) FILTER (WHERE c.mood = 4), COUNT(*) FILTER (WHERE c.mood = 5),
-			AVG(c.mood) FILTER (WHERE c.local_date < ?),
-			AVG(c.mood) FILTER (WHERE c.local_date >= ?)
-		FROM group_members gm
-		JOIN checkins c ON c.user_id = gm.user_id AND c.guild_id = ? AND c.local_date BETWEEN ? AND ?
-		WHERE gm.group_id = ?`,
-		split, split, guildID, fromDate, toDate, groupID).
-		Scan(&s.Checkins, &s.Members, &b[0], &b[1], &b[2], &b[3], &b[4], &first, &second)
-	if err != nil {
-		return CheckinSummary{}, fmt.Errorf("group check-in summary: %w", err)
-	}
-	s.FirstHalfMean, s.SecondHalfMean = first.Float64, second.Float64
-	return s, nil
-}
 
-// halfway is the first local date of the newer half of [fromDate, toDate]:
-// fromDate plus half the window's days, rounded down, so that for an odd
-// number of days the newer half is the longer one. Both are valid dates.
-func halfway(fromDate, toDate string) string {
-	from, _ := time.Parse(time.DateOnly, fromDate)
-	a, _ := dayNumber(fromDate)
-	b, _ := dayNumber(toDate)
-	return from.AddDate(0, 0, max(b-a+1, 0)/2).Format(time.DateOnly)
+	// Every membership of the server's groups at the moment, so that the
+	// other groups can be compared with this one.
+	groups := map[int64]map[string]bool{}
+	err = each(ctx, tx, membersAtSQL(`g.guild_id = ?2`), []any{q.MembersAt.Unix(), q.GuildID}, func(r *sql.Rows) error {
+		var group int64
+		var user string
+		if err := r.Scan(&group, &user); err != nil {
+			return err
+		}
+		if user == q.Except {
+			return nil
+		}
+		if groups[group] == nil {
+			groups[group] = map[string]bool{}
+		}
+		groups[group][user] = true
+		return nil
+	})
+	if err != nil {
+		return CheckinSummary{}, fmt.Errorf("group check-in summary: members: %w", err)
+	}
+
+	s := CheckinSummary{WeekMembers: make([]int, q.Weeks)}
+	// Who was seen where, to count distinct members: week or half is -1
+	// when the key is about the whole window.
+	type seen struct {
+		user             string
+		week, half, mood int
+	}
+	counted := map[seen]bool{}
+	once := func(k seen) bool {
+		if counted[k] {
+			return false
+		}
+		counted[k] = true
+		return true
+	}
+	mine := groups[q.GroupID]
+	err = each(ctx, tx, `WITH members AS (SELECT user_id FROM (`+membersAtSQL(`g.id = ?2`)+`))
+		SELECT c.user_id, c.local_date, c.mood, COUNT(*) FROM members m
+		JOIN checkins c ON c.user_id = m.user_id AND c.guild_id = ?3 AND c.local_date >= ?4 AND c.local_date < ?5
+		GROUP BY c.user_id, c.local_date, c.mood`,
+		[]any{q.MembersAt.Unix(), q.GroupID, q.GuildID, dateOf(from), dateOf(to)}, func(r *sql.Rows) error {
+			var user, date string
+			var m, n int
+			if err := r.Scan(&user, &date, &m, &n); err != nil {
+				return err
+			}
+			day, ok := dayNumber(date)
+			if !ok || !mood.Valid(m) {
+				return fmt.Errorf("stored check-in of %s with mood %d", date, m)
+			}
+			if !mine[user] {
+				return nil // q.Except
+			}
+			week, half := (day-from)/7, 0
+			if day >= split {
+				half = 1
+			}
+			s.Checkins += n
+			s.ByMood[m-1].Checkins += n
+			s.Halves[half][m-1].Checkins += n
+			if once(seen{user: user, week: week, half: -1}) {
+				s.WeekMembers[week]++
+			}
+			if once(seen{user: user, week: -1, half: -1, mood: m}) {
+				s.ByMood[m-1].Members++
+			}
+			if once(seen{user: user, week: -1, half: half, mood: m}) {
+				s.Halves[half][m-1].Members++
+			}
+			return nil
+		})
+	if err != nil {
+		return CheckinSummary{}, fmt.Errorf("group check-in summary: %w", err)
+	}
+
+	// Who, of everyone in any of the server's groups then, checked in
+	// during the window: one seek in the member index each.
+	checkedIn := map[string]bool{}
+	err = each(ctx, tx, `SELECT DISTINCT user_id FROM (`+membersAtSQL(`g.guild_id = ?2`)+`) m
+		WHERE EXISTS (SELECT 1 FROM checkins c WHERE c.user_id = m.user_id AND c.guild_id = ?2 AND c.local_date >= ?3 AND c.local_date < ?4)`,
+		[]any{q.MembersAt.Unix(), q.GuildID, dateOf(from), dateOf(to)}, func(r *sql.Rows) error {
+			var user string
+			if err := r.Scan(&user); err != nil {
+				return err
+			}
+			if user != q.Except {
+				checkedIn[user] = true
+			}
+			return nil
+		})
+	if err != nil {
+		return CheckinSummary{}, fmt.Errorf("group check-in summary: %w", err)
+	}
+	for user := range checkedIn {
+		if mine[user] {
+			s.Members++
+		}
+	}
+
+	// Every other group of the server, with or without members then.
+	err = each(ctx, tx, `SELECT id FROM groups WHERE guild_id = ? AND id <> ? ORDER BY id`, []any{q.GuildID, q.GroupID}, func(r *sql.Rows) error {
+		var other int64
+		if err := r.Scan(&other); err != nil {
+			return err
+		}
+		differ := 0
+		for user := range checkedIn {
+			if mine[user] != groups[other][user] {
+				differ++
+			}
+		}
+		s.OtherGroups = append(s.OtherGroups, differ)
+		return nil
+	})
+	if err != nil {
+		return CheckinSummary{}, fmt.Errorf("group check-in summary: other groups: %w", err)
+	}
+	return s, nil
 }
 
 // SetCheckinReminder sets (or replaces) the member's daily check-in

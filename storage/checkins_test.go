@@ -178,62 +178,98 @@ func TestCheckinDailyMoods(t *testing.T) {
 	}
 }
 
-func TestGroupCheckinSummaryCountsCurrentMembersOnly(t *testing.T) {
+// A summary counts the members a group had when its window began: joins
+// and leaves afterwards change nothing, and the facilitator who asks is
+// never counted.
+func TestGroupCheckinSummaryCountsMembersAtTheWindowStart(t *testing.T) {
 	db := storagetest.Open(t)
 	ctx := context.Background()
-	g := checkinGroup(t, db, checkinGuild, "Evening Circle", memberAna, memberBen, memberCam)
+	const memberEve = "210000000000000005" // the facilitator who asks
+	g := checkinGroup(t, db, checkinGuild, "Evening Circle", memberAna, memberBen, memberCam, memberEve)
 	other := checkinGroup(t, db, checkinGuild, "Morning Circle", memberAna, memberDee)
-	// A ten-day window: 2026-11-11 … 2026-11-15 is the older half.
-	from, to := "2026-11-11", "2026-11-20"
+	// Two weeks, Monday 2026-11-30 to Sunday 2026-12-13; the newer half
+	// begins on 2026-12-07.
+	q := storage.CheckinSummaryQuery{GroupID: g.ID, GuildID: checkinGuild, From: "2026-11-30", Weeks: 2,
+		MembersAt: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC), Except: memberEve}
 	for _, c := range []storage.Checkin{
-		{UserID: memberAna, Mood: 2, LocalDate: "2026-11-11", GroupID: g.ID},
-		{UserID: memberAna, Mood: 4, LocalDate: "2026-11-16", GroupID: other.ID}, // another group's tag still counts
-		{UserID: memberBen, Mood: 1, LocalDate: "2026-11-15"},                    // untagged counts
-		{UserID: memberBen, Mood: 5, LocalDate: "2026-11-20"},
-		{UserID: memberCam, Mood: 3, LocalDate: "2026-11-10"},                    // before the window
-		{UserID: memberCam, Mood: 3, LocalDate: "2026-11-21"},                    // after it
-		{UserID: memberDee, Mood: 5, LocalDate: "2026-11-12", GroupID: other.ID}, // not a member
-		{GuildID: checkinOtherGuild, UserID: memberAna, Mood: 5, LocalDate: "2026-11-12"},
+		{UserID: memberAna, Mood: 2, LocalDate: "2026-11-30", GroupID: g.ID},
+		{UserID: memberAna, Mood: 2, LocalDate: "2026-12-01"},
+		{UserID: memberAna, Mood: 4, LocalDate: "2026-12-08", GroupID: other.ID}, // another group's tag still counts
+		{UserID: memberBen, Mood: 1, LocalDate: "2026-12-06"},
+		{UserID: memberBen, Mood: 5, LocalDate: "2026-12-13"},
+		{UserID: memberCam, Mood: 3, LocalDate: "2026-11-29"},                    // before the window
+		{UserID: memberCam, Mood: 3, LocalDate: "2026-12-14"},                    // after it
+		{UserID: memberDee, Mood: 5, LocalDate: "2026-12-02", GroupID: other.ID}, // not a member
+		{UserID: memberEve, Mood: 1, LocalDate: "2026-12-01"},                    // the one who asks
+		{GuildID: checkinOtherGuild, UserID: memberAna, Mood: 5, LocalDate: "2026-12-02"},
 	} {
 		mustRecord(t, db, c)
 	}
-	got, err := db.GroupCheckinSummary(ctx, g.ID, checkinGuild, from, to)
-	if err != nil {
-		t.Fatal(err)
+	want := storage.CheckinSummary{
+		Checkins: 5, Members: 2,
+		ByMood: [5]storage.MoodTally{{1, 1}, {2, 1}, {}, {1, 1}, {1, 1}},
+		Halves: [2][5]storage.MoodTally{
+			{{1, 1}, {2, 1}, {}, {}, {}},
+			{{}, {}, {}, {1, 1}, {1, 1}},
+		},
+		WeekMembers: []int{2, 2},
+		// Morning Circle would count Ana and Dee: Ben and Dee differ (Cam
+		// did not check in).
+		OtherGroups: []int{2},
 	}
-	want := storage.CheckinSummary{Checkins: 4, Members: 2, ByMood: [5]int{1, 1, 0, 1, 1}, FirstHalfMean: 1.5, SecondHalfMean: 4.5}
-	if got != want {
+	summary := func() storage.CheckinSummary {
+		t.Helper()
+		got, err := db.GroupCheckinSummary(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	if got := summary(); !reflect.DeepEqual(got, want) {
 		t.Errorf("summary = %+v\nwant      %+v", got, want)
 	}
 
-	// Ben leaves: his check-ins leave the summary with him.
-	if err := db.LeaveGroup(ctx, g.ID, memberBen); err != nil {
+	// Ben leaves and Dee joins after the window began: nothing changes.
+	if err := db.LeaveGroupAt(ctx, g.ID, memberBen, time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	got, err = db.GroupCheckinSummary(ctx, g.ID, checkinGuild, from, to)
-	if err != nil {
+	if err := db.JoinGroup(ctx, g.ID, memberDee, time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	want = storage.CheckinSummary{Checkins: 2, Members: 1, ByMood: [5]int{0, 1, 0, 1, 0}, FirstHalfMean: 2, SecondHalfMean: 4}
-	if got != want {
-		t.Errorf("after a member left: summary = %+v\nwant      %+v", got, want)
+	if got := summary(); !reflect.DeepEqual(got, want) {
+		t.Errorf("after a leave and a join: summary = %+v\nwant      %+v", got, want)
+	}
+	// A window that begins after them counts Dee and not Ben.
+	later := q
+	later.From, later.Weeks, later.MembersAt = "2026-12-07", 1, time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	if got, err := db.GroupCheckinSummary(ctx, later); err != nil || got.Members != 1 || got.Checkins != 1 || got.ByMood[3] != (storage.MoodTally{1, 1}) {
+		t.Errorf("the next week = %+v, %v; want Ana's one check-in", got, err)
 	}
 
-	// A half without check-ins has mean 0.
-	got, err = db.GroupCheckinSummary(ctx, g.ID, checkinGuild, "2026-11-16", "2026-11-20")
-	if err != nil {
-		t.Fatal(err)
-	}
-	want = storage.CheckinSummary{Checkins: 1, Members: 1, ByMood: [5]int{0, 0, 0, 1, 0}, FirstHalfMean: 4}
-	if got != want {
-		t.Errorf("five-day window (older half 16–17, newer 18–20): summary = %+v\nwant      %+v", got, want)
+	// Without Except, Eve counts like anyone else.
+	q.Except = ""
+	if got := summary(); got.Members != 3 || got.Checkins != 6 || !reflect.DeepEqual(got.WeekMembers, []int{3, 2}) || !reflect.DeepEqual(got.OtherGroups, []int{3}) {
+		t.Errorf("counting everyone: %+v", got)
 	}
 
-	if got, err := db.GroupCheckinSummary(ctx, g.ID, checkinGuild, "2025-01-01", "2025-01-31"); err != nil || got != (storage.CheckinSummary{}) {
-		t.Errorf("empty window: %+v, %v; want zero", got, err)
+	empty := q
+	empty.From = "2025-01-06"
+	if got, err := db.GroupCheckinSummary(ctx, empty); err != nil || got.Checkins != 0 || !reflect.DeepEqual(got.WeekMembers, []int{0, 0}) {
+		t.Errorf("empty window: %+v, %v", got, err)
 	}
-	if _, err := db.GroupCheckinSummary(ctx, g.ID, checkinOtherGuild, from, to); !errors.Is(err, storage.ErrNotFound) {
+	wrong := q
+	wrong.GuildID = checkinOtherGuild
+	if _, err := db.GroupCheckinSummary(ctx, wrong); !errors.Is(err, storage.ErrNotFound) {
 		t.Errorf("group asked for from another server: err = %v, want ErrNotFound", err)
+	}
+	for _, bad := range []storage.CheckinSummaryQuery{
+		{GroupID: g.ID, GuildID: checkinGuild, From: "2026-11-30", Weeks: 0, MembersAt: q.MembersAt},
+		{GroupID: g.ID, GuildID: checkinGuild, From: "30.11.2026", Weeks: 1, MembersAt: q.MembersAt},
+		{GroupID: g.ID, GuildID: checkinGuild, From: "2026-11-30", Weeks: 1},
+	} {
+		if _, err := db.GroupCheckinSummary(ctx, bad); err == nil {
+			t.Errorf("%+v: no error", bad)
+		}
 	}
 }
 

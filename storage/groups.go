@@ -377,24 +377,72 @@ func (db *DB) JoinGroup(ctx context.Context, groupID int64, userID string, now t
 	return tx.Commit()
 }
 
-// LeaveGroup ends a membership, in an active or archived group. A member
-// who isn't one is ErrNotFound.
+// LeaveGroup is LeaveGroupAt by the wall clock, for callers without a
+// clock of their own. Callers with one should use LeaveGroupAt.
 func (db *DB) LeaveGroup(ctx context.Context, groupID int64, userID string) error {
+	return db.LeaveGroupAt(ctx, groupID, userID, time.Now())
+}
+
+// LeaveGroupAt ends a membership, in an active or archived group, at the
+// time given, and keeps it as a past membership so that GroupMembersAt
+// still knows it. A member who isn't one is ErrNotFound.
+func (db *DB) LeaveGroupAt(ctx context.Context, groupID int64, userID string, at time.Time) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ?`, groupID, userID)
+	var joined int64
+	err = tx.QueryRowContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ? RETURNING joined_at`, groupID, userID).Scan(&joined)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("leave group %d: not a member: %w", groupID, ErrNotFound)
+	}
 	if err != nil {
 		return fmt.Errorf("leave group %d: %w", groupID, err)
 	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("leave group %d: %w", groupID, err)
-	} else if n == 0 {
-		return fmt.Errorf("leave group %d: not a member: %w", groupID, ErrNotFound)
+	// A membership that ends when it begins held no moment: there is
+	// nothing to keep.
+	if left := at.Unix(); left > joined {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO past_group_memberships (group_id, user_id, joined_at, left_at) VALUES (?, ?, ?, ?)`,
+			groupID, userID, joined, left); err != nil {
+			return fmt.Errorf("leave group %d: keep the past membership: %w", groupID, err)
+		}
 	}
 	return tx.Commit()
+}
+
+// membersAtSQL selects (group_id, user_id) of everyone who belonged to a
+// group at one moment, parameter ?1 in unix seconds: a membership counts
+// from the second it began (joined_at <= ?1) until the second it ended,
+// exclusive (left_at > ?1). groupFilter is a condition on the groups g,
+// which may use further numbered parameters.
+func membersAtSQL(groupFilter string) string {
+	return `SELECT m.group_id, m.user_id FROM group_members m JOIN groups g ON g.id = m.group_id
+		WHERE m.joined_at <= ?1 AND ` + groupFilter + `
+		UNION
+		SELECT p.group_id, p.user_id FROM past_group_memberships p JOIN groups g ON g.id = p.group_id
+		WHERE p.joined_at <= ?1 AND p.left_at > ?1 AND ` + groupFilter
+}
+
+// GroupMembersAt returns the user ids of the group's members at the moment
+// at, by user id: those who had joined by then and not yet left, whatever
+// they did afterwards. Memberships erased with /mydata delete, and those
+// ended before past memberships were kept, are not known.
+func (db *DB) GroupMembersAt(ctx context.Context, groupID int64, at time.Time) ([]string, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT user_id FROM (`+membersAtSQL(`g.id = ?2`)+`) ORDER BY user_id`, at.Unix(), groupID)
+	if err != nil {
+		return nil, fmt.Errorf("list members of group %d at %v: %w", groupID, at, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list members of group %d at %v: %w", groupID, at, err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // IsGroupMember reports whether the member belongs to the group.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -292,5 +293,68 @@ func TestMembership(t *testing.T) {
 	}
 	if err := db.LeaveGroup(ctx, g.ID, bob); err != nil {
 		t.Errorf("leave archived group: %v", err)
+	}
+}
+
+// Membership at a moment: who had joined by then and not yet left, whatever
+// happened afterwards.
+func TestGroupMembersAt(t *testing.T) {
+	db := storagetest.Open(t)
+	ctx := context.Background()
+	const carol, dana = "200000000000000003", "200000000000000004"
+	g := mustCreateGroup(t, db, newGroup("Monday Circle"))
+	h := mustCreateGroup(t, db, newGroup("Evening Circle"))
+	at := func(hours float64) time.Time { return groupsT0.Add(time.Duration(hours * float64(time.Hour))) }
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(db.JoinGroup(ctx, g.ID, alice, at(0)))
+	must(db.JoinGroup(ctx, g.ID, bob, at(1)))
+	must(db.JoinGroup(ctx, h.ID, dana, at(0))) // another group's member never shows
+	must(db.LeaveGroupAt(ctx, g.ID, alice, at(2)))
+	must(db.JoinGroup(ctx, g.ID, alice, at(3))) // rejoins
+	must(db.JoinGroup(ctx, g.ID, carol, at(1)))
+	must(db.LeaveGroupAt(ctx, g.ID, carol, at(1))) // a membership of no length
+	must(db.LeaveGroupAt(ctx, g.ID, bob, at(4)))
+	if err := db.LeaveGroupAt(ctx, g.ID, bob, at(5)); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("leave twice: err = %v, want ErrNotFound", err)
+	}
+	tests := []struct {
+		hours float64
+		want  []string
+	}{
+		{-0.001, nil},
+		{0, []string{alice}}, // from the second she joined
+		{1, []string{alice, bob}},
+		{1.999, []string{alice, bob}},
+		{2, []string{bob}}, // not in the second she left
+		{3, []string{alice, bob}},
+		{4, []string{alice}},
+		{100, []string{alice}},
+	}
+	for _, tt := range tests {
+		got, err := db.GroupMembersAt(ctx, g.ID, at(tt.hours))
+		if err != nil || fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("members at T0%+gh = %v, %v; want %v", tt.hours, got, err, tt.want)
+		}
+	}
+	// An archived group still knows its past.
+	if _, _, err := db.ArchiveGroup(ctx, g.ID, at(6)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.GroupMembersAt(ctx, g.ID, at(1)); err != nil || fmt.Sprint(got) != fmt.Sprint([]string{alice, bob}) {
+		t.Errorf("archived group's members at T0+1h = %v, %v", got, err)
+	}
+	// /mydata delete erases a member from every moment.
+	if _, err := db.EraseMemberData(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
+	for _, hours := range []float64{0, 1, 100} {
+		if got, err := db.GroupMembersAt(ctx, g.ID, at(hours)); err != nil || slices.Contains(got, alice) {
+			t.Errorf("after erasing, members at T0%+gh = %v, %v; want no alice", hours, got, err)
+		}
 	}
 }

@@ -35,6 +35,10 @@ type MemberData struct {
 	Preferences *PreferencesData `json:"preferences"`
 
 	GroupMemberships []GroupMembershipData `json:"group_memberships"`
+	// PastGroupMemberships are the groups the member belonged to and left,
+	// kept so that group check-in summaries count the members a group had
+	// when their window began.
+	PastGroupMemberships []PastGroupMembershipData `json:"past_group_memberships"`
 	// GroupsCreated and MeetingsCreated are the server's records the member
 	// created as a facilitator: kept on delete, they belong to the server.
 	GroupsCreated   []CreatedGroupData   `json:"groups_created"`
@@ -99,6 +103,15 @@ type GroupMembershipData struct {
 	GroupID   string    `json:"group_id"`
 	GroupName string    `json:"group_name"`
 	JoinedAt  time.Time `json:"joined_at"`
+}
+
+// PastGroupMembershipData is a membership the member ended.
+type PastGroupMembershipData struct {
+	GuildID   string    `json:"guild_id"`
+	GroupID   string    `json:"group_id"`
+	GroupName string    `json:"group_name"`
+	JoinedAt  time.Time `json:"joined_at"`
+	LeftAt    time.Time `json:"left_at"`
 }
 
 // CreatedGroupData is a group the member created.
@@ -242,7 +255,7 @@ type ErasedMemberData struct {
 	CheckinReminders int
 	CheckinRuns      int
 	Preferences      int
-	GroupMemberships int
+	GroupMemberships int // current and past ones
 	BuddySettings    int
 	BuddyAvoids      int
 	Pairings         int
@@ -296,6 +309,7 @@ func MemberDataColumns() []MemberColumn {
 	return []MemberColumn{
 		{Table: "member_preferences", Column: "user_id", Use: MemberErased},
 		{Table: "group_members", Column: "user_id", Use: MemberErased},
+		{Table: "past_group_memberships", Column: "user_id", Use: MemberErased},
 		{Table: "checkins", Column: "user_id", Use: MemberErased},
 		{Table: "checkin_reminders", Column: "user_id", Use: MemberErased},
 		{Table: "checkin_runs", Column: "user_id", Use: MemberErased},
@@ -434,7 +448,7 @@ func exportPreferences(ctx context.Context, tx *sql.Tx, userID string, d *Member
 }
 
 func exportGroups(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
-	d.GroupMemberships, d.GroupsCreated = []GroupMembershipData{}, []CreatedGroupData{}
+	d.GroupMemberships, d.PastGroupMemberships, d.GroupsCreated = []GroupMembershipData{}, []PastGroupMembershipData{}, []CreatedGroupData{}
 	err := each(ctx, tx, `SELECT g.guild_id, g.id, g.name, m.joined_at FROM group_members m JOIN groups g ON g.id = m.group_id
 		WHERE m.user_id = ? ORDER BY m.joined_at, g.id`, []any{userID}, func(r *sql.Rows) error {
 		var m GroupMembershipData
@@ -444,6 +458,20 @@ func exportGroups(ctx context.Context, tx *sql.Tx, userID string, d *MemberData)
 		}
 		m.GroupID, m.JoinedAt = idString(gid), unixUTC(at)
 		d.GroupMemberships = append(d.GroupMemberships, m)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = each(ctx, tx, `SELECT g.guild_id, g.id, g.name, p.joined_at, p.left_at FROM past_group_memberships p JOIN groups g ON g.id = p.group_id
+		WHERE p.user_id = ? ORDER BY p.joined_at, g.id`, []any{userID}, func(r *sql.Rows) error {
+		var m PastGroupMembershipData
+		var gid, joined, left int64
+		if err := r.Scan(&m.GuildID, &gid, &m.GroupName, &joined, &left); err != nil {
+			return err
+		}
+		m.GroupID, m.JoinedAt, m.LeftAt = idString(gid), unixUTC(joined), unixUTC(left)
+		d.PastGroupMemberships = append(d.PastGroupMemberships, m)
 		return nil
 	})
 	if err != nil {
@@ -677,9 +705,10 @@ func exportJobs(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) e
 
 // EraseMemberData deletes the member's data in every server in one
 // transaction and returns what it deleted: check-ins, check-in reminders
-// and runs, preferences, group memberships, buddy settings, their own
-// avoid list, their rows of pairing history, RSVPs and attendance, and the
-// queued and failed work addressed to them (with its sent_log marks).
+// and runs, preferences, group memberships (past ones too), buddy
+// settings, their own avoid list, their rows of pairing history, RSVPs and
+// attendance, and the queued and failed work addressed to them (with its
+// sent_log marks).
 // Kept: moderation records, the server's records the member created
 // (groups, meetings, cancellations, pairing schedules and rounds), and
 // other members' avoid entries naming them. Erasing twice is harmless:
@@ -703,6 +732,7 @@ func (db *DB) EraseMemberData(ctx context.Context, userID string) (ErasedMemberD
 		{&e.CheckinRuns, `DELETE FROM checkin_runs WHERE user_id = ?1`},
 		{&e.Preferences, `DELETE FROM member_preferences WHERE user_id = ?1`},
 		{&e.GroupMemberships, `DELETE FROM group_members WHERE user_id = ?1`},
+		{&e.GroupMemberships, `DELETE FROM past_group_memberships WHERE user_id = ?1`},
 		{&e.BuddySettings, `DELETE FROM buddy_members WHERE user_id = ?1`},
 		{&e.BuddyAvoids, `DELETE FROM buddy_avoids WHERE user_id = ?1`},
 		{&e.Pairings, `DELETE FROM pairing_round_members WHERE user_id = ?1`},
@@ -721,7 +751,7 @@ func (db *DB) EraseMemberData(ctx context.Context, userID string) (ErasedMemberD
 		if err != nil {
 			return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)
 		}
-		*s.n = int(n)
+		*s.n += int(n)
 	}
 	if err := tx.Commit(); err != nil {
 		return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)

@@ -372,3 +372,46 @@ func TestMemberDataRefusesOddIDs(t *testing.T) {
 		t.Error("a user id with ':' must be refused")
 	}
 }
+
+// Past memberships are the member's data like current ones: exported with
+// when they began and ended, and erased.
+func TestPastGroupMembershipsAreExportedAndErased(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	g, err := db.CreateGroup(ctx, storage.Group{GuildID: mdGuild, Name: "Circle", Description: "d", Type: "recovery", ChannelID: "720000000000000001", CreatedBy: mdBob}, mdT0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []error{
+		db.JoinGroup(ctx, g.ID, mdAlice, mdT0),
+		db.LeaveGroupAt(ctx, g.ID, mdAlice, mdT0.Add(time.Hour)),
+		db.JoinGroup(ctx, g.ID, mdAlice, mdT0.Add(2*time.Hour)),
+		db.JoinGroup(ctx, g.ID, mdBob, mdT0),
+		db.LeaveGroupAt(ctx, g.ID, mdBob, mdT0.Add(time.Hour)),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	d, raw := exportJSON(t, db, mdAlice)
+	want := []storage.PastGroupMembershipData{{GuildID: mdGuild, GroupID: fmt.Sprint(g.ID), GroupName: "Circle", JoinedAt: mdT0, LeftAt: mdT0.Add(time.Hour)}}
+	if fmt.Sprint(d.PastGroupMemberships) != fmt.Sprint(want) || len(d.GroupMemberships) != 1 {
+		t.Errorf("export: past %+v, current %+v; want %+v and the current one", d.PastGroupMemberships, d.GroupMemberships, want)
+	}
+	if !strings.Contains(raw, `"past_group_memberships":[{"guild_id":"`+mdGuild+`"`) || !strings.Contains(raw, `"left_at":"2026-12-01T11:00:00Z"`) {
+		t.Errorf("export JSON: %s", raw)
+	}
+	erased, err := db.EraseMemberData(ctx, mdAlice)
+	if err != nil || erased.GroupMemberships != 2 {
+		t.Errorf("erased %+v, %v; want 2 group memberships, the past one counted", erased, err)
+	}
+	if d, _ := exportJSON(t, db, mdAlice); len(d.PastGroupMemberships)+len(d.GroupMemberships) != 0 {
+		t.Errorf("after erasing: %+v", d)
+	}
+	if b, _ := exportJSON(t, db, mdBob); len(b.PastGroupMemberships) != 1 {
+		t.Errorf("Bob's past membership = %+v, want it kept", b.PastGroupMemberships)
+	}
+	if members, err := db.GroupMembersAt(ctx, g.ID, mdT0); err != nil || fmt.Sprint(members) != fmt.Sprint([]string{mdBob}) {
+		t.Errorf("members at T0 after Alice erased her data = %v, %v; want Bob only", members, err)
+	}
+}
