@@ -84,6 +84,67 @@ func TestHeavyRouteRunsOneAtATimePerMember(t *testing.T) {
 	}
 }
 
+// After a heavy request the member waits heavyCooldown before asking for
+// the same route again, in a server or a DM alike; other routes and other
+// members are not affected.
+func TestHeavyRouteCoolDown(t *testing.T) {
+	env := testEnv(t)
+	clock := &testClock{now: t0}
+	r := NewRouter(env.DB, Features(env)...)
+	r.Now = clock.Now
+	export := func(userID, guild string) error {
+		t.Helper()
+		resp, err := routeOn(t, r, &Request{Route: "mydata/export", GuildID: guild, UserID: userID})
+		if err == nil && len(resp.Files) != 1 {
+			t.Fatalf("export for %s: %d files", userID, len(resp.Files))
+		}
+		return err
+	}
+
+	if err := export(aliceID, guildID); err != nil {
+		t.Fatal(err)
+	}
+	clock.Add(3 * time.Second)
+	again := fmt.Sprintf("You just asked for `/mydata export`. Give me a few seconds: you can ask again <t:%d:R>.", t0.Add(heavyCooldown).Unix())
+	wantUserError(t, export(aliceID, ""), again) // a DM doesn't get round it
+	wantUserError(t, export(aliceID, "100000000000000077"), again)
+	if err := export(bobID, guildID); err != nil {
+		t.Errorf("Bob was held up by Alice's export: %v", err)
+	}
+	if _, err := routeOn(t, r, asMember(aliceID, "checkins/history", days(30))); err != nil {
+		t.Errorf("Alice's history was held up by her export: %v", err)
+	}
+
+	clock.Add(heavyCooldown - 3*time.Second - time.Millisecond)
+	wantUserError(t, export(aliceID, guildID), "You just asked for `/mydata export`")
+	clock.Add(time.Millisecond)
+	if err := export(aliceID, guildID); err != nil {
+		t.Errorf("after the cool-down: %v", err)
+	}
+}
+
+// The guards come first, and a request refused for what was asked starts
+// no cool-down: the member corrects it and asks again at once.
+func TestHeavyRouteRefusalsStartNoCoolDown(t *testing.T) {
+	env := testEnv(t)
+	clock := &testClock{now: t0}
+	r := NewRouter(env.DB, Features(env)...)
+	r.Now = clock.Now
+	_, err := routeOn(t, r, &Request{Route: "checkins/history", UserID: aliceID, Options: opts{days(7)}})
+	wantUserError(t, err, "inside one of your servers")
+	_, err = routeOn(t, r, asMember(aliceID, "checkins/history", days(400)))
+	wantUserError(t, err, "1 to 365")
+	resp, err := routeOn(t, r, asMember(aliceID, "checkins/history", days(7)))
+	if err != nil {
+		t.Fatalf("history after a refusal: %v", err)
+	}
+	if len(resp.Files) != 1 {
+		t.Errorf("history: %d files, want the chart", len(resp.Files))
+	}
+	_, err = routeOn(t, r, asMember(aliceID, "checkins/history", days(7)))
+	wantUserError(t, err, "You just asked for `/checkins history`")
+}
+
 // A handler that panics (the adapter recovers it) still frees the member's
 // turn.
 func TestHeavyRoutePanicFreesTheMember(t *testing.T) {
