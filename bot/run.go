@@ -173,6 +173,7 @@ func (p *process) buildAdapter(ctx context.Context, botUserID string) {
 		CheckinRetentionDays: p.cfg.Privacy.CheckinRetentionDays,
 	}
 	p.router = commands.NewRouter(p.db, commands.Features(env)...)
+	p.router.Now = p.opts.Now
 	p.metrics = newMetrics(p.connected)
 
 	// Handlers keep their context through the grace period, so a running

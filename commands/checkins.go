@@ -94,7 +94,7 @@ func (f *Checkins) Register(r *Router) {
 	r.Command("checkin", f.record, GuildOnly)
 	r.Autocomplete("checkin", f.groupAutocomplete, GuildOnly)
 	r.Subcommands("checkins", nil,
-		Sub{"history", f.history, GuildOnly},
+		Sub{"history", f.history, Options(GuildOnly, Heavy)},
 		Sub{"reminder", f.setReminder, GuildOnly},
 		Sub{"reminder-off", f.reminderOff, GuildOnly},
 	)

@@ -178,7 +178,7 @@ func newSummaryScene(t *testing.T) *summaryScene {
 	return &summaryScene{t: t, env: env, now: now}
 }
 
-func member(i int) string { return fmt.Sprintf("40000000000000%04d", i) }
+func summaryMember(i int) string { return fmt.Sprintf("40000000000000%04d", i) }
 
 func (s *summaryScene) group(name string) storage.Group { return mustGroup(s.t, s.env, name) }
 
@@ -269,14 +269,14 @@ var weekEnded = time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 // changes nothing.
 func TestSummaryAttackLeaverIsNotRevealed(t *testing.T) {
 	s := newSummaryScene(t)
-	leaver := member(0)
+	leaver := summaryMember(0)
 	for i := range 6 {
-		s.join(monday, member(i), longAgo)
+		s.join(monday, summaryMember(i), longAgo)
 	}
 	for _, d := range weekDates("2026-11-23")[:3] {
 		s.checkin(leaver, d, 1)
 		for i := 1; i < 6; i++ {
-			s.checkin(member(i), d, 4)
+			s.checkin(summaryMember(i), d, 4)
 		}
 	}
 	before := s.ask(monday, 7, facilitatorID, weekEnded)
@@ -316,8 +316,8 @@ func TestSummaryAttackPaddingChangesNothing(t *testing.T) {
 		s := newSummaryScene(t)
 		var five []string
 		for i := range 5 {
-			five = append(five, member(i))
-			s.join(monday, member(i), longAgo)
+			five = append(five, summaryMember(i))
+			s.join(monday, summaryMember(i), longAgo)
 		}
 		s.busyWeeks(monday, five...)
 		pad(s)
@@ -336,9 +336,9 @@ func TestSummaryAttackPaddingChangesNothing(t *testing.T) {
 			// They join on the window's last Monday, before it ends, and
 			// check in every day of that week, all struggling.
 			for i := 10; i < 15; i++ {
-				s.join(monday, member(i), time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
+				s.join(monday, summaryMember(i), time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC))
 				for _, d := range weekDates("2026-11-23") {
-					s.checkin(member(i), d, 1)
+					s.checkin(summaryMember(i), d, 1)
 				}
 			}
 		},
@@ -357,10 +357,10 @@ func TestSummaryAttackPaddingChangesNothing(t *testing.T) {
 	// Four members and the facilitator are not five.
 	s := newSummaryScene(t)
 	for i := range 4 {
-		s.join(monday, member(i), longAgo)
+		s.join(monday, summaryMember(i), longAgo)
 	}
 	s.join(monday, facilitatorID, longAgo)
-	s.busyWeeks(monday, member(0), member(1), member(2), member(3), facilitatorID)
+	s.busyWeeks(monday, summaryMember(0), summaryMember(1), summaryMember(2), summaryMember(3), facilitatorID)
 	if r := s.ask(monday, 7, facilitatorID, weekEnded); shown(r) || strings.Contains(text(r), "4 members") {
 		t.Errorf("four others and the facilitator: %q; want not shown, without a count", text(r))
 	}
@@ -375,8 +375,8 @@ func TestSummaryAttackPaddingChangesNothing(t *testing.T) {
 // one member's weeks.
 func TestSummaryAttackAdjacentWindows(t *testing.T) {
 	s := newSummaryScene(t)
-	lonely := member(0)
-	five := []string{member(1), member(2), member(3), member(4), member(5)}
+	lonely := summaryMember(0)
+	five := []string{summaryMember(1), summaryMember(2), summaryMember(3), summaryMember(4), summaryMember(5)}
 	for _, u := range append(five, lonely) {
 		s.join(monday, u, longAgo)
 	}
@@ -416,11 +416,11 @@ func TestSummaryAttackOverlappingGroups(t *testing.T) {
 	s := newSummaryScene(t)
 	var five []string
 	for i := range 5 {
-		five = append(five, member(i))
-		s.join(monday, member(i), longAgo)
-		s.join(thursday, member(i), longAgo)
+		five = append(five, summaryMember(i))
+		s.join(monday, summaryMember(i), longAgo)
+		s.join(thursday, summaryMember(i), longAgo)
 	}
-	extra := member(9)
+	extra := summaryMember(9)
 	s.join(monday, extra, longAgo)
 	s.busyWeeks(monday, append(five, extra)...)
 	for _, g := range []string{monday, thursday} {
@@ -436,9 +436,9 @@ func TestSummaryAttackOverlappingGroups(t *testing.T) {
 	}
 	// Five more in one of them: both shown, five members' check-ins apart.
 	for i := 10; i < 15; i++ {
-		s.join(thursday, member(i), longAgo)
+		s.join(thursday, summaryMember(i), longAgo)
 	}
-	s.busyWeeks(thursday, member(10), member(11), member(12), member(13), member(14))
+	s.busyWeeks(thursday, summaryMember(10), summaryMember(11), summaryMember(12), summaryMember(13), summaryMember(14))
 	m, th = s.ask(monday, 28, facilitatorID, weekEnded), s.ask(thursday, 28, facilitatorID, weekEnded)
 	if !shown(m) || !shown(th) {
 		t.Errorf("groups five members apart: %q / %q", text(m), text(th))
@@ -451,8 +451,8 @@ func TestSummaryAttackTimezones(t *testing.T) {
 	s := newSummaryScene(t)
 	var six []string
 	for i := range 6 {
-		six = append(six, member(i))
-		s.join(monday, member(i), longAgo)
+		six = append(six, summaryMember(i))
+		s.join(monday, summaryMember(i), longAgo)
 	}
 	s.busyWeeks(monday, six[:5]...)
 	west := six[5]
@@ -490,8 +490,8 @@ func TestSummaryRespectsRetention(t *testing.T) {
 	s := newSummaryScene(t)
 	var five []string
 	for i := range 5 {
-		five = append(five, member(i))
-		s.join(monday, member(i), longAgo)
+		five = append(five, summaryMember(i))
+		s.join(monday, summaryMember(i), longAgo)
 	}
 	s.busyWeeks(monday, five...)
 	s.env.CheckinRetentionDays = 30
@@ -557,7 +557,7 @@ func TestSummaryAnswersNeverIsolateFewerThanFive(t *testing.T) {
 		// Memberships: a first join before the start for most, then now
 		// and then a leave and maybe a rejoin.
 		for i := range users {
-			u := member(i)
+			u := summaryMember(i)
 			if i == users-1 {
 				u = requester // the facilitator is a member and checks in too
 			}
@@ -585,7 +585,7 @@ func TestSummaryAnswersNeverIsolateFewerThanFive(t *testing.T) {
 		}
 		// Check-ins: most weeks, a few days each, from the member's zone.
 		for i := range users {
-			u, loc := member(i), zones[rng.IntN(len(zones))]
+			u, loc := summaryMember(i), zones[rng.IntN(len(zones))]
 			if i == users-1 {
 				u = requester
 			}

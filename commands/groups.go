@@ -924,7 +924,7 @@ func (f *Groups) leave(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = f.env.DB.LeaveGroup(ctx, g.ID, req.UserID)
+	err = f.env.DB.LeaveGroupAt(ctx, g.ID, req.UserID, f.env.Now())
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, UserErrorf("You're not a member of **%s**, so there's nothing to leave. `/group join` joins a group.", groupTitle(g))
 	}

@@ -164,7 +164,7 @@ func (f *Meetings) Register(r *Router) {
 		Sub{"info", f.info, GuildOnly},
 		Sub{"cancel", f.cancel, Facilitator},
 		Sub{"attendance", f.attendance, Facilitator},
-		Sub{"calendar", f.calendar, GuildOnly},
+		Sub{"calendar", f.calendar, Options(GuildOnly, Heavy)},
 	)
 	r.Component(rsvpButton, f.rsvp, Anywhere)
 	r.Component(hereButton, f.here, GuildOnly)

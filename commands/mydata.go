@@ -46,7 +46,7 @@ type MyData struct {
 
 func (f *MyData) Register(r *Router) {
 	r.Define(mydataCommand)
-	r.Command("mydata/export", f.export, Anywhere)
+	r.Command("mydata/export", f.export, Anywhere, Heavy)
 	r.Command("mydata/delete", f.confirmDelete, Anywhere)
 	r.Component(myDataDeleteButton, f.delete, Anywhere)
 }

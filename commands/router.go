@@ -11,6 +11,8 @@
 // or a failing test rather than a silent bug:
 //   - guards (GuildOnly, Facilitator, Moderator, ManageServer) are declared
 //     on the route and checked before its handler runs (guards.go);
+//   - Heavy routes run one at a time per member, with a short cool-down
+//     (limit.go);
 //   - component and modal custom ids are IDPatterns declared with their
 //     route, built and parsed by one codec (customid.go);
 //   - timed work is a scheduler.JobDef binding a job kind to its payload
@@ -23,6 +25,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -73,10 +76,23 @@ type Route struct {
 	Public bool
 	// Guards are checked, in order, before the handler runs.
 	Guards []Guard
+	// Heavy routes run one at a time per member, with a cool-down (limit.go).
+	Heavy bool
 }
 
-// Option changes how a route is registered: a guard (guards.go), or Public.
+// Option changes how a route is registered: a guard (guards.go), Public,
+// or Heavy (limit.go).
 type Option func(*Route)
+
+// Options combines options into one, for a subcommand that needs more
+// than its guard: Sub{"history", f.history, Options(GuildOnly, Heavy)}.
+func Options(opts ...Option) Option {
+	return func(r *Route) {
+		for _, o := range opts {
+			o(r)
+		}
+	}
+}
 
 // Public marks a route whose answer everyone in the channel should see.
 func Public(r *Route) { r.Public = true }
@@ -92,6 +108,12 @@ type Router struct {
 	settings    SettingsSource
 	// stale answers a component or modal whose id no route understands.
 	stale map[InteractionType]*Route
+	// heavy is who is running, or has just run, a Heavy route.
+	heavy *heavyLimits
+
+	// Now is the clock heavy routes' cool-downs are measured by; nil means
+	// time.Now. Set it before the router serves.
+	Now func() time.Time
 }
 
 // SettingsSource reads a server's settings, for the role guards.
@@ -114,6 +136,7 @@ func NewRouter(settings SettingsSource, features ...Feature) *Router {
 		jobs:      map[string]scheduler.Runner{},
 		settings:  settings,
 		stale:     map[InteractionType]*Route{},
+		heavy:     newHeavyLimits(),
 	}
 	for _, t := range []InteractionType{ComponentInteraction, ModalInteraction} {
 		r.stale[t] = &Route{Type: t, Name: "unknown", Guards: []Guard{guardAnywhere}, Handler: func(context.Context, *Request) (*Response, error) {
@@ -147,7 +170,8 @@ func (r *Router) Command(name string, h Handler, opts ...Option) {
 	r.add(&Route{Type: CommandInteraction, Name: name}, h, opts)
 }
 
-// Sub is one subcommand of a command, its handler and its guard.
+// Sub is one subcommand of a command, its handler and its guard (with
+// any other option, through Options).
 type Sub struct {
 	Name    string
 	Handler Handler
@@ -257,8 +281,16 @@ func (r *Router) Find(t InteractionType, name string) *Route {
 	return r.stale[t]
 }
 
+func (r *Router) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
+
 // guarded wraps a feature's handler with what its route declares: the
-// custom id is parsed into req.Parts, then every guard must pass.
+// custom id is parsed into req.Parts, then every guard must pass, then a
+// heavy route must be within the member's limits.
 func (r *Router) guarded(route *Route, h Handler) Handler {
 	return func(ctx context.Context, req *Request) (*Response, error) {
 		if route.Pattern != nil {
@@ -277,6 +309,9 @@ func (r *Router) guarded(route *Route, h Handler) Handler {
 				}
 				return nil, err
 			}
+		}
+		if route.Heavy {
+			return r.runHeavy(ctx, route, h, req)
 		}
 		return h(ctx, req)
 	}

@@ -280,7 +280,8 @@ func (db *DB) Avoids(ctx context.Context, guildID string) ([][2]string, error) {
 // RecordRound stores a round, its pairs and trios and the pauses it
 // decided, and enqueues the jobs jobsFor returns for it (follow-ups, the
 // next round), all in one transaction. A round whose job key was recorded
-// before is ErrConflict.
+// before is ErrConflict. jobsFor runs inside that transaction: it must not
+// use the database.
 func (db *DB) RecordRound(ctx context.Context, r NewRound, jobsFor func(Round) []NewJob) (Round, error) {
 	if len(r.Prompts) != len(r.Groups) {
 		return Round{}, fmt.Errorf("record round: %d prompts for %d groups", len(r.Prompts), len(r.Groups))

@@ -55,9 +55,19 @@ type DB struct {
 	jobsWake chan struct{} // see JobsChanged
 }
 
+// readPoolSize is how many connections the read pool may open. No method
+// holds one connection while asking for another (see TestPoolNesting), so
+// a full pool only makes readers wait their turn.
+const readPoolSize = 4
+
 // Open opens (creating if needed) the SQLite database at path and brings
 // its schema up to date.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return open(ctx, path, readPoolSize)
+}
+
+// open is Open with a read pool of readConns connections.
+func open(ctx context.Context, path string, readConns int) (*DB, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("database path %q: want a file path", path)
 	}
@@ -77,7 +87,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
-	read.SetMaxOpenConns(4)
+	read.SetMaxOpenConns(readConns)
 	db := &DB{write: write, read: read, path: path, jobsWake: make(chan struct{}, 1)}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()

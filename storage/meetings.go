@@ -84,7 +84,8 @@ func encodeReminders(ds []time.Duration) string {
 
 // CreateMeeting stores m and the timed work jobsFor returns for it (its
 // reminders) in one transaction, so a meeting never exists without its
-// reminders or the other way round.
+// reminders or the other way round. jobsFor runs inside that transaction:
+// it must not use the database.
 func (db *DB) CreateMeeting(ctx context.Context, m Meeting, jobsFor func(Meeting) []NewJob) (Meeting, error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
