@@ -298,6 +298,16 @@ func TestSummaryAttackLeaverIsNotRevealed(t *testing.T) {
 
 // busyWeeks has five members check in every day of the four weeks up to
 // 29 November, moods cycling.
+// busyFive has five long-standing members of Monday check in every day.
+func (s *summaryScene) busyFive() {
+	var five []string
+	for i := range 5 {
+		five = append(five, summaryMember(i))
+		s.join(monday, summaryMember(i), longAgo)
+	}
+	s.busyWeeks(monday, five...)
+}
+
 func (s *summaryScene) busyWeeks(group string, members ...string) {
 	for _, monday := range []string{"2026-11-02", "2026-11-09", "2026-11-16", "2026-11-23"} {
 		for d, date := range weekDates(monday) {
@@ -314,12 +324,7 @@ func (s *summaryScene) busyWeeks(group string, members ...string) {
 func TestSummaryAttackPaddingChangesNothing(t *testing.T) {
 	answers := func(pad func(s *summaryScene)) string {
 		s := newSummaryScene(t)
-		var five []string
-		for i := range 5 {
-			five = append(five, summaryMember(i))
-			s.join(monday, summaryMember(i), longAgo)
-		}
-		s.busyWeeks(monday, five...)
+		s.busyFive()
 		pad(s)
 		var b strings.Builder
 		for _, days := range summaryDays {
@@ -488,12 +493,7 @@ func TestSummaryAttackTimezones(t *testing.T) {
 // slow difference.
 func TestSummaryRespectsRetention(t *testing.T) {
 	s := newSummaryScene(t)
-	var five []string
-	for i := range 5 {
-		five = append(five, summaryMember(i))
-		s.join(monday, summaryMember(i), longAgo)
-	}
-	s.busyWeeks(monday, five...)
+	s.busyFive()
 	s.env.CheckinRetentionDays = 30
 	if r := s.ask(monday, 84, facilitatorID, weekEnded); shown(r) || !strings.Contains(text(r), "deleted after 30 days") {
 		t.Errorf("84 days with 30 days' retention: %q", text(r))
