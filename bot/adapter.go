@@ -357,16 +357,10 @@ func (a *adapter) finishDeferred(s responder, i *discordgo.Interaction, kind com
 }
 
 func (a *adapter) followup(s responder, i *discordgo.Interaction, resp *commands.Response, eph bool) error {
-	params := &discordgo.WebhookParams{
-		Content:         resp.Content,
-		Embeds:          resp.Embeds,
-		Components:      resp.Components,
-		Files:           resp.Files,
-		AllowedMentions: allowedMentions(resp),
-	}
-	if eph {
-		params.Flags = discordgo.MessageFlagsEphemeral
-	}
+	// A follow-up carries what an immediate reply would.
+	d := immediateReply(resp, eph).Data
+	params := &discordgo.WebhookParams{Content: d.Content, Embeds: d.Embeds, Components: d.Components, Files: d.Files,
+		AllowedMentions: d.AllowedMentions, Flags: d.Flags}
 	_, err := s.FollowupMessageCreate(i, true, params)
 	return a.logSend(err, i)
 }

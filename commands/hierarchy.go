@@ -1,6 +1,11 @@
 package commands
 
-import "github.com/bwmarrin/discordgo"
+import (
+	"cmp"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+)
 
 // Discord's role hierarchy, as Discord applies it when a member acts on
 // another member or hands out a role. Kindred applies it to the member who
@@ -124,14 +129,8 @@ func (s ServerInfo) permissions(m ServerMember) int64 {
 
 // compareSnowflakes orders two Discord ids numerically.
 func compareSnowflakes(a, b string) int {
-	if len(a) != len(b) {
-		return len(a) - len(b)
+	if c := cmp.Compare(len(a), len(b)); c != 0 {
+		return c
 	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return strings.Compare(a, b)
 }

@@ -1,7 +1,9 @@
 package fakediscord
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -478,17 +480,13 @@ func (g *guildState) has(userID string, perm int64) bool {
 // roles: by position, a tie going to the role with the lower id; @everyone
 // ranks below every other role.
 func (g *guildState) roleAbove(a, b *discordgo.Role) bool {
-	switch {
-	case a.ID == b.ID:
-		return false
-	case b.ID == g.id:
-		return true
-	case a.ID == g.id:
-		return false
-	case a.Position != b.Position:
-		return a.Position > b.Position
+	if a.ID == b.ID || a.ID == g.id {
+		return false // no role outranks itself; @everyone outranks none
 	}
-	return compareIDs(a.ID, b.ID) < 0
+	if b.ID == g.id || a.Position > b.Position {
+		return true
+	}
+	return a.Position == b.Position && compareIDs(a.ID, b.ID) < 0
 }
 
 // topRole is the member's highest role, @everyone when they hold none.
@@ -656,14 +654,8 @@ func copyChannel(c *discordgo.Channel) *discordgo.Channel {
 
 // compareIDs orders snowflakes numerically.
 func compareIDs(a, b string) int {
-	if len(a) != len(b) {
-		return len(a) - len(b)
+	if c := cmp.Compare(len(a), len(b)); c != 0 {
+		return c
 	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return strings.Compare(a, b)
 }
