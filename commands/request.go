@@ -46,7 +46,7 @@ func (r *Request) InGuild() bool { return r.GuildID != "" }
 
 // HasPermission reports whether the member holds perm (or Administrator).
 func (r *Request) HasPermission(perm int64) bool {
-	return r.Permissions&discordgo.PermissionAdministrator != 0 || r.Permissions&perm == perm
+	return hasPermission(r.Permissions, perm)
 }
 
 // HasRole reports whether the member holds the role. An empty id matches nothing.
