@@ -283,6 +283,9 @@ func TestAboutAndBuiltinResources(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := text(resp)
+	if n := utf8.RuneCountInString(resp.Embeds[0].Description); n > maxEmbedDescription {
+		t.Errorf("about is %d characters; an embed's description holds %d", n, maxEmbedDescription)
+	}
 	for _, want := range []string{"preferences", "90 days", "not therapy", "only to you", "/mydata export", "/mydata delete", "warnings and reports", "Group summaries", "fewer than 5 people"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("about should mention %q: %q", want, got)
