@@ -5,15 +5,14 @@
 package bot
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net"
 	"net/url"
 	"os"
-	"regexp"
+	"reflect"
+	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -37,29 +36,29 @@ type Config struct {
 }
 
 type DiscordConfig struct {
-	Token string `yaml:"token"`
+	Token string `yaml:"token" want:"the bot token as text"`
 	// APIURL replaces scheme and host of every REST call (a rate-limit
 	// proxy, or a local test server).
-	APIURL     string `yaml:"api_url"`
-	DevGuildID string `yaml:"dev_guild_id"`
+	APIURL     string `yaml:"api_url" want:"an http:// or https:// address such as http://127.0.0.1:8081"`
+	DevGuildID string `yaml:"dev_guild_id" want:"a server id (digits only)"`
 }
 
 type DatabaseConfig struct {
-	Path string `yaml:"path"`
+	Path string `yaml:"path" want:"the SQLite file's path, e.g. kindred.db"`
 }
 
 type HTTPConfig struct {
 	// Listen is the address of /healthz and /metrics; empty disables them.
-	Listen string `yaml:"listen"`
+	Listen string `yaml:"listen" want:"host:port such as 127.0.0.1:8080, or empty to disable"`
 }
 
 type LogConfig struct {
-	Level  string `yaml:"level"`
-	Format string `yaml:"format"`
+	Level  string `yaml:"level" want:"debug, info, warn or error"`
+	Format string `yaml:"format" want:"text or json"`
 }
 
 type PrivacyConfig struct {
-	CheckinRetentionDays int `yaml:"checkin_retention_days"`
+	CheckinRetentionDays int `yaml:"checkin_retention_days" want:"a whole number of days (0 keeps forever)"`
 }
 
 // DefaultConfig is what Kindred runs with when no file says otherwise.
@@ -107,33 +106,112 @@ func LoadConfig(path string, explicit bool, getenv func(string) string) (Config,
 	return cfg, nil
 }
 
+// decodeConfig reads the YAML key by key into cfg, so that every problem
+// names its key and the form it wants ("privacy.checkin_retention_days:
+// want a whole number of days (0 keeps forever), got "forever""), not the
+// Go type yaml would have named. Problems are joined on one line.
 func decodeConfig(data []byte, cfg *Config) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true) // a misspelt key must not be silently ignored
-	err := dec.Decode(cfg)
-	var typeErr *yaml.TypeError
-	switch {
-	case err == nil || errors.Is(err, io.EOF):
-		return nil
-	case errors.As(err, &typeErr):
-		// One line per problem would break "one clear line"; join them.
-		msgs := make([]string, len(typeErr.Errors))
-		for i, e := range typeErr.Errors {
-			msgs[i] = unknownField.ReplaceAllString(e, "unknown key $1 (config.example.yaml lists every key)")
-		}
-		return errors.New(oneLine(strings.Join(msgs, "; ")))
-	default:
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return errors.New(oneLine(strings.TrimPrefix(err.Error(), "yaml: ")))
 	}
+	if len(doc.Content) == 0 {
+		return nil // an empty file: the defaults apply
+	}
+	var problems []string
+	decodeSection(doc.Content[0], reflect.ValueOf(cfg).Elem(), "", &problems)
+	if len(problems) > 0 {
+		return errors.New(oneLine(strings.Join(problems, "; ")))
+	}
+	return nil
+}
+
+// decodeSection decodes a mapping into the struct v, whose fields are
+// named by their yaml tags; key is the section's dotted path ("" at the top).
+func decodeSection(n *yaml.Node, v reflect.Value, key string, problems *[]string) {
+	if n.Tag == "!!null" {
+		return // "discord:" with nothing under it keeps the defaults
+	}
+	if n.Kind != yaml.MappingNode {
+		*problems = append(*problems, configProblem(key, "a section of keys", n))
+		return
+	}
+	fields := map[string]int{}
+	for i := range v.NumField() {
+		fields[strings.Split(v.Type().Field(i).Tag.Get("yaml"), ",")[0]] = i
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, value := n.Content[i], n.Content[i+1]
+		path := k.Value
+		if key != "" {
+			path = key + "." + k.Value
+		}
+		if line, dup := seen[k.Value]; dup {
+			*problems = append(*problems, fmt.Sprintf("%s is set twice (lines %d and %d)", path, line, k.Line))
+			continue
+		}
+		seen[k.Value] = k.Line
+		idx, ok := fields[k.Value]
+		if !ok {
+			*problems = append(*problems, fmt.Sprintf("unknown key %s on line %d (config.example.yaml lists every key)", path, k.Line))
+			continue
+		}
+		field, fv := v.Type().Field(idx), v.Field(idx)
+		if fv.Kind() == reflect.Struct {
+			decodeSection(value, fv, path, problems)
+			continue
+		}
+		want := field.Tag.Get("want")
+		if want == "" {
+			want = wantOfKind(fv.Kind())
+		}
+		if value.Kind != yaml.ScalarNode && fv.Kind() != reflect.Slice {
+			*problems = append(*problems, configProblem(path, want, value))
+			continue
+		}
+		if err := value.Decode(fv.Addr().Interface()); err != nil {
+			*problems = append(*problems, configProblem(path, want, value))
+		}
+	}
+}
+
+// wantOfKind words the form of a key whose field declares no want tag.
+func wantOfKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int64, reflect.Int32, reflect.Uint, reflect.Uint64, reflect.Uint32:
+		return "a whole number"
+	case reflect.Slice:
+		return "a list"
+	}
+	return "text"
+}
+
+// configProblem is one key's problem: what it wants, what it got, where.
+func configProblem(key, want string, got *yaml.Node) string {
+	var what string
+	switch got.Kind {
+	case yaml.MappingNode:
+		what = "a section of keys"
+	case yaml.SequenceNode:
+		what = "a list"
+	case yaml.AliasNode:
+		what = "an alias"
+	default:
+		what = strconv.Quote(got.Value)
+	}
+	if key == "" {
+		return fmt.Sprintf("the file: want %s, got %s", want, what)
+	}
+	return fmt.Sprintf("%s: want %s, got %s (line %d)", key, want, what, got.Line)
 }
 
 // oneLine keeps a startup error on the one line operators and supervisors read.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
-
-// unknownField matches yaml's wording for a key the Config has no field for.
-var unknownField = regexp.MustCompile(`field (\S+) not found in type \S+`)
 
 // Validate checks every setting, naming the first problem.
 func (c *Config) Validate() error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -78,10 +79,18 @@ func TestLoadConfigErrors(t *testing.T) {
 	}{
 		{"no token", "log:\n  level: info\n", true, env(nil), "no Discord bot token"},
 		{"missing explicit file", "", true, token, "does not exist"},
-		{"unknown key", "discord:\n  tokn: x\n", true, token, "unknown key tokn"},
+		{"unknown key", "discord:\n  tokn: x\n", true, token, "unknown key discord.tokn"},
 		{"unknown section", "metrics:\n  on: true\n", true, token, "unknown key metrics"},
 		{"not yaml", "discord: [unclosed\n", true, token, "config"},
-		{"wrong type", "privacy:\n  checkin_retention_days: forever\n", true, token, "cannot unmarshal"},
+		{"wrong type", "privacy:\n  checkin_retention_days: forever\n", true, token,
+			`privacy.checkin_retention_days: want a whole number of days (0 keeps forever), got "forever" (line 2)`},
+		{"bool for a number", "privacy:\n  checkin_retention_days: true\n", true, token, `privacy.checkin_retention_days: want a whole number of days`},
+		{"list for text", "log:\n  level: [debug]\n", true, token, "log.level: want debug, info, warn or error, got a list"},
+		{"section for text", "database:\n  path:\n    file: x\n", true, token, "database.path: want the SQLite file's path, e.g. kindred.db, got a section of keys"},
+		{"text for a section", "discord: yes\n", true, token, `discord: want a section of keys, got "yes"`},
+		{"not a mapping", "- a\n- b\n", true, token, "the file: want a section of keys, got a list"},
+		{"key set twice", "log:\n  level: info\n  level: debug\n", true, token, "log.level is set twice (lines 2 and 3)"},
+		{"unknown key line", "log:\n  levle: info\n", true, token, "unknown key log.levle on line 2"},
 		{"bad level", "log:\n  level: loud\n", true, token, "log.level"},
 		{"bad format", "log:\n  format: xml\n", true, token, "log.format"},
 		{"bad api url", "discord:\n  api_url: discord.example\n", true, token, "discord.api_url"},
@@ -142,4 +151,57 @@ func FuzzDecodeConfig(f *testing.F) {
 		}
 		cfg.Validate() // must not panic whatever was decoded
 	})
+}
+
+// TestEveryKeyNamedInTypeErrors gives every key of the configuration a
+// value of the wrong form and wants the error to name that key and what
+// it wants, whatever its type.
+func TestEveryKeyNamedInTypeErrors(t *testing.T) {
+	var keys []string
+	lists := map[string]bool{} // keys whose value is a list
+	var walk func(prefix string, t reflect.Type)
+	walk = func(prefix string, typ reflect.Type) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			key := prefix + strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if f.Type.Kind() == reflect.Struct {
+				walk(key+".", f.Type)
+				continue
+			}
+			keys = append(keys, key)
+			if f.Type.Kind() == reflect.Slice {
+				lists[key] = true
+			}
+		}
+	}
+	walk("", reflect.TypeFor[Config]())
+	if len(keys) < 8 {
+		t.Fatalf("found only %d keys: %v", len(keys), keys)
+	}
+	for _, key := range keys {
+		section, name, _ := strings.Cut(key, ".")
+		bads := []string{"{a: 1}", "[1, 2]"}
+		if lists[key] {
+			bads = bads[:1]
+		}
+		for _, bad := range bads {
+			path := writeConfig(t, section+":\n  "+name+": "+bad+"\n")
+			_, err := LoadConfig(path, true, env(map[string]string{TokenEnv: "tok"}))
+			if err == nil || !strings.Contains(err.Error(), key+": want ") {
+				t.Errorf("%s: %s: err = %v, want it to name the key and the form it wants", key, bad, err)
+			}
+		}
+	}
+}
+
+func TestLoadConfigCommentsOnlyAndEmptySections(t *testing.T) {
+	for _, body := range []string{"# nothing set\n", "discord:\nlog:\n"} {
+		cfg, err := LoadConfig(writeConfig(t, body), true, env(map[string]string{TokenEnv: "tok"}))
+		if err != nil {
+			t.Fatalf("%q: %v", body, err)
+		}
+		if cfg.Log.Level != "info" || cfg.Database.Path != "kindred.db" {
+			t.Errorf("%q: defaults lost: %+v", body, cfg)
+		}
+	}
 }
