@@ -593,6 +593,7 @@ type roundOutcome struct {
 	unplaced  []string // members the avoid rule left out
 	paused    []string // members paused for unanswered pairings
 	failed    []string // one line per pair whose thread could not be opened
+	retry     error    // why some of failed may open when tried again
 }
 
 // formRound pairs the group's members, records the round with its jobs in
@@ -623,7 +624,7 @@ func (f *Buddies) formRound(ctx context.Context, rq roundRequest) (roundOutcome,
 	}
 	out.round = round
 	f.env.Log.Info("pairing round formed", "group", rq.Group.ID, "round", round.ID, "pairings", len(round.Pairings), "paused", len(out.paused))
-	out.failed = f.openThreads(ctx, rq.Group, round)
+	out.failed, out.retry = f.openThreads(ctx, rq.Group, round)
 	return out, nil
 }
 
@@ -768,33 +769,70 @@ func choosePrompt(number int, members []string, seen map[string]map[int]bool) in
 	return best
 }
 
-// openThreads opens the private thread of every pairing of the round that
-// has none yet, adds its members and introduces them. It returns a line
-// per pairing that could not be opened.
-func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storage.Round) []string {
-	var failed []string
+// openThreads takes the missing steps of opening each pairing's private
+// thread: open it, add its members, post the introduction. Each step is
+// recorded when done, so a run again (after a crash, or to retry) resumes
+// where this one stopped and never opens a second thread or posts a
+// second introduction. It returns a line per pairing that could not be
+// fully opened, and, when any of those failures may pass (Discord was down
+// or busy), an error for a caller that can try again later.
+func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storage.Round) (failed []string, retry error) {
+	var retryable []error
 	for i, p := range round.Pairings {
-		if p.ThreadID != "" {
-			continue
+		line, err := f.openThread(ctx, g, round.Number, i, p)
+		if line != "" {
+			failed = append(failed, line)
 		}
-		who := mentionList(p.Members)
-		name := clip(fmt.Sprintf("Buddies · %s · round %d · %d", g.Name, round.Number, i+1), maxThreadName)
-		threadID, err := f.env.Discord.StartPrivateThread(ctx, g.ChannelID, name, threadArchive)
+		if transient(err) {
+			retryable = append(retryable, err)
+		}
+	}
+	return failed, errors.Join(retryable...)
+}
+
+// openThread takes the missing steps of one pairing (the i-th of its
+// round); see openThreads. It returns the line that says what went wrong,
+// if anything, and the error that stopped it, if one did.
+func (f *Buddies) openThread(ctx context.Context, g storage.Group, number, i int, p storage.Pairing) (problem string, err error) {
+	log := f.env.Log.With("group", g.ID, "pairing", p.ID)
+	who := mentionList(p.Members)
+	threadID := p.ThreadID
+	if threadID == "" {
+		name := clip(fmt.Sprintf("Buddies · %s · round %d · %d", g.Name, number, i+1), maxThreadName)
+		id, err := f.env.Discord.StartPrivateThread(ctx, g.ChannelID, name, threadArchive)
 		if err != nil {
-			f.env.Log.Warn("could not open pairing thread", "group", g.ID, "pairing", p.ID, "channel", g.ChannelID, "err", err)
-			failed = append(failed, fmt.Sprintf("• %s: %s", who, discordProblem(err)))
-			continue
+			log.Warn("could not open pairing thread", "channel", g.ChannelID, "err", err)
+			return fmt.Sprintf("• %s: %s", who, discordProblem(err)), err
 		}
-		if err := f.env.DB.SetPairingThread(ctx, p.ID, threadID); err != nil {
-			f.env.Log.Warn("could not save pairing thread", "pairing", p.ID, "thread", threadID, "err", err)
+		// Until the id is saved a run again can't find this thread, so
+		// nobody is added to it: an empty private thread is seen by no one.
+		if err := f.env.DB.SetPairingThread(ctx, p.ID, id); err != nil {
+			log.Warn("could not save pairing thread", "thread", id, "err", err)
+			return fmt.Sprintf("• %s: Kindred could not record the thread it opened", who), err
 		}
-		var missing []string
+		threadID = id
+	}
+	var missing []string
+	if !p.MembersAdded {
 		for _, u := range p.Members {
-			if err := f.env.Discord.AddThreadMember(ctx, threadID, u); err != nil {
-				f.env.Log.Warn("could not add member to pairing thread", "pairing", p.ID, "thread", threadID, "user", u, "err", err)
-				missing = append(missing, "<@"+u+">")
+			err := f.env.Discord.AddThreadMember(ctx, threadID, u)
+			if err == nil {
+				continue
 			}
+			log.Warn("could not add member to pairing thread", "thread", threadID, "user", u, "err", err)
+			if transient(err) {
+				// The introduction waits for everyone a retry may still add.
+				return fmt.Sprintf("• %s: the thread opened but not everyone could be added (%s)", who, discordProblem(err)), err
+			}
+			missing = append(missing, "<@"+u+">")
 		}
+		// Adding is idempotent: should this record be lost, a run again
+		// only adds them again.
+		if err := f.env.DB.RecordPairingStep(ctx, p.ID, storage.StepMembersAdded, f.env.Now()); err != nil {
+			log.Warn("could not record pairing members added", "err", err)
+		}
+	}
+	if !p.IntroPosted {
 		prompt := pairingPrompts[p.Prompt%len(pairingPrompts)]
 		intro := fmt.Sprintf("👋 %s, you're buddies this round in **%s**!\n"+
 			"This thread is just for you. There's no agenda: a short chat, a voice call, or a check-in message all count. "+
@@ -803,15 +841,18 @@ func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storag
 		// The introduction pings the buddies, and only them: that is how
 		// they learn the thread exists.
 		if _, err := f.env.Discord.Send(ctx, threadID, Message{Content: intro, Ping: slices.Clone(p.Members)}); err != nil {
-			f.env.Log.Warn("could not post pairing introduction", "pairing", p.ID, "thread", threadID, "err", err)
-			failed = append(failed, fmt.Sprintf("• %s: the thread opened but the introduction could not be posted (%s)", who, discordProblem(err)))
-			continue
+			log.Warn("could not post pairing introduction", "thread", threadID, "err", err)
+			return fmt.Sprintf("• %s: the thread opened but the introduction could not be posted (%s)", who, discordProblem(err)), err
 		}
-		if len(missing) > 0 {
-			failed = append(failed, fmt.Sprintf("• %s: the thread opened but %s could not be added", who, strings.Join(missing, ", ")))
+		// Not an error: the job would run again and post a second one.
+		if err := f.env.DB.RecordPairingStep(ctx, p.ID, storage.StepIntroPosted, f.env.Now()); err != nil {
+			log.Warn("could not record pairing introduction posted", "thread", threadID, "err", err)
 		}
 	}
-	return failed
+	if len(missing) > 0 {
+		return fmt.Sprintf("• %s: the thread opened but %s could not be added", who, strings.Join(missing, ", ")), nil
+	}
+	return "", nil
 }
 
 func mentionList(ids []string) string {
@@ -853,12 +894,13 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPa
 		next = &j
 	}
 	var failed []string
+	var retry error
 	var number int
 	round, err := f.env.DB.RoundByJobKey(ctx, job.DedupeKey)
 	switch {
 	case err == nil:
 		number = round.Number
-		failed = f.openThreads(ctx, g, round)
+		failed, retry = f.openThreads(ctx, g, round)
 	case errors.Is(err, storage.ErrNotFound):
 		out, err := f.formRound(ctx, roundRequest{Group: g, Settings: s, JobKey: job.DedupeKey, Next: next})
 		if err != nil {
@@ -871,22 +913,27 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPa
 			}
 			return nil, nil
 		}
-		number, failed = out.round.Number, out.failed
+		number, failed, retry = out.round.Number, out.failed, out.retry
 	default:
 		return nil, err
 	}
+	if retry != nil && job.Attempts < pairingRoundJob.MaxAttempts {
+		// Discord was down or busy. The job runs again after the
+		// scheduler's backoff, finds its round and resumes the missing
+		// steps; the mod-log hears only from the run that gives up.
+		return nil, fmt.Errorf("open threads of round %d of group %d: %w", number, g.ID, retry)
+	}
 	if len(failed) > 0 {
-		// An error here retries the job, which finds its round and tries
-		// the missing threads again.
-		return nil, f.reportToModlog(ctx, g, number, failed)
+		return nil, f.reportToModlog(ctx, job.DedupeKey, g, number, failed)
 	}
 	return nil, nil
 }
 
 // reportToModlog tells the server's moderators which threads of a
-// scheduled round could not be opened. A server without a mod-log isn't
-// told; not being able to read its settings is an error.
-func (f *Buddies) reportToModlog(ctx context.Context, g storage.Group, number int, failed []string) error {
+// scheduled round could not be opened, once per round job (jobKey) even
+// if the job runs again. A server without a mod-log isn't told; not being
+// able to read its settings is an error.
+func (f *Buddies) reportToModlog(ctx context.Context, jobKey string, g storage.Group, number int, failed []string) error {
 	settings, err := f.env.DB.GuildSettings(ctx, g.GuildID)
 	if err != nil {
 		return fmt.Errorf("report pairing round %d of group %d: %w", number, g.ID, err)
@@ -895,15 +942,21 @@ func (f *Buddies) reportToModlog(ctx context.Context, g storage.Group, number in
 		f.env.Log.Info("pairing threads failed; no mod-log to tell", "group", g.ID, "round", number)
 		return nil
 	}
+	reportKey := storage.ModlogPostKey(jobKey)
+	if _, sent, err := f.env.DB.SentRef(ctx, reportKey); err != nil || sent {
+		return err
+	}
 	text := fmt.Sprintf("⚠️ Pairing round %d of **%s** is recorded, but some private threads could not be opened in <#%s>:\n%s\n"+
 		"Check that Kindred can view that channel and has **Create Private Threads** and **Send Messages in Threads** there.",
 		number, g.Name, g.ChannelID, strings.Join(failed, "\n"))
-	if _, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{
+	msgID, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{
 		Content: clip(text, maxMessageContent),
-	}); err != nil {
+	})
+	if err != nil {
 		f.env.Log.Warn("could not post to mod-log", "group", g.ID, "channel", settings.ModlogChannelID, "err", err)
+		return nil
 	}
-	return nil
+	return f.env.DB.RecordSent(ctx, reportKey, msgID, f.env.Now())
 }
 
 // followup asks a pair in their thread whether they talked.
