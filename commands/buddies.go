@@ -139,6 +139,9 @@ func pairingGroupOption(description string) *discordgo.ApplicationCommandOption 
 // Buddies is /buddy and /pairing: opt-in peer pairing in private threads.
 type Buddies struct {
 	env Env
+	// beforeRecord, when set, runs after a round's members were read and
+	// before the round is recorded: tests commit a change in that window.
+	beforeRecord func()
 }
 
 func (f *Buddies) Register(r *Router) {
@@ -575,14 +578,12 @@ func (f *Buddies) nextRound(ctx context.Context, g storage.Group) (time.Time, bo
 
 // roundRequest is a round to form: the group and its settings, and how the
 // round was started. A scheduled round carries its job's JobKey (so a rerun
-// finds it) and the Next round to queue with it; a round run by hand
-// carries the facilitator in RunBy.
+// finds it); a round run by hand carries the facilitator in RunBy.
 type roundRequest struct {
 	Group    storage.Group
 	Settings storage.PairingSettings
 	JobKey   string
 	RunBy    string
-	Next     *storage.NewJob
 }
 
 // roundOutcome is what forming a round did.
@@ -688,6 +689,9 @@ func (f *Buddies) roundCandidates(ctx context.Context, rq roundRequest, now time
 // recordRound stores the round formed from groups, with a conversation
 // starter for each, and its jobs in one transaction.
 func (f *Buddies) recordRound(ctx context.Context, rq roundRequest, c roundCandidates, groups [][]string, now time.Time) (storage.Round, error) {
+	if f.beforeRecord != nil {
+		f.beforeRecord()
+	}
 	prompts := make([]int, len(groups))
 	for i, grp := range groups {
 		prompts[i] = choosePrompt(c.number, grp, c.seen)
@@ -699,8 +703,11 @@ func (f *Buddies) recordRound(ctx context.Context, rq roundRequest, c roundCandi
 	})
 }
 
-// roundJobs are the jobs recorded with a round: a follow-up per pairing, a
-// DM to each member the round paused, and the next scheduled round.
+// roundJobs are the jobs recorded with a round: a follow-up per pairing and
+// a DM to each member the round paused. The next scheduled round is not
+// among them: it goes with the completion of the round's job, so that a
+// schedule changed meanwhile (which cancels that job) leaves no round of
+// the old one behind.
 func roundJobs(rq roundRequest, r storage.Round, paused []string, now time.Time) []storage.NewJob {
 	g := rq.Group
 	var jobs []storage.NewJob
@@ -714,9 +721,6 @@ func roundJobs(rq roundRequest, r storage.Round, paused []string, now time.Time)
 			Content: fmt.Sprintf("Your last %d buddy pairings in **%s** went without a “We talked”, so I've paused pairing for you there. That's completely okay: life gets busy. "+
 				"Whenever you'd like a buddy again, use `/buddy join group:%s` in the server.", unansweredLimit, g.Name, g.Name),
 		}, now))
-	}
-	if rq.Next != nil {
-		jobs = append(jobs, *rq.Next)
 	}
 	return jobs
 }
@@ -888,10 +892,12 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPa
 	if err != nil {
 		return nil, fmt.Errorf("group %d pairing recurrence: %w", g.ID, err)
 	}
-	var next *storage.NewJob
+	// The next round is written when this job completes, in the same
+	// transaction: a /pairing configure committed meanwhile has cancelled
+	// this job, and its completion then writes nothing.
+	var next []storage.NewJob
 	if at := rec.Next(time.Unix(p.At, 0).UTC()); !at.IsZero() {
-		j := roundJob(g, at)
-		next = &j
+		next = append(next, roundJob(g, at))
 	}
 	var failed []string
 	var retry error
@@ -902,16 +908,13 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPa
 		number = round.Number
 		failed, retry = f.openThreads(ctx, g, round)
 	case errors.Is(err, storage.ErrNotFound):
-		out, err := f.formRound(ctx, roundRequest{Group: g, Settings: s, JobKey: job.DedupeKey, Next: next})
+		out, err := f.formRound(ctx, roundRequest{Group: g, Settings: s, JobKey: job.DedupeKey})
 		if err != nil {
 			return nil, err
 		}
 		if out.tooFew {
 			f.env.Log.Info("pairing round skipped: too few members", "group", g.ID, "available", out.available)
-			if next != nil {
-				return []storage.NewJob{*next}, nil
-			}
-			return nil, nil
+			return next, nil
 		}
 		number, failed, retry = out.round.Number, out.failed, out.retry
 	default:
@@ -924,9 +927,11 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPa
 		return nil, fmt.Errorf("open threads of round %d of group %d: %w", number, g.ID, retry)
 	}
 	if len(failed) > 0 {
-		return nil, f.reportToModlog(ctx, job.DedupeKey, g, number, failed)
+		if err := f.reportToModlog(ctx, job.DedupeKey, g, number, failed); err != nil {
+			return nil, err
+		}
 	}
-	return nil, nil
+	return next, nil
 }
 
 // reportToModlog tells the server's moderators which threads of a

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -501,5 +502,36 @@ func TestTransient(t *testing.T) {
 		if got := transient(tc.err); got != tc.want {
 			t.Errorf("%s: transient = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// A /pairing configure that commits while a scheduled round is being
+// formed cancels the round's job; the next round of the old schedule is
+// then never written, and only the new schedule's round stays queued.
+func TestConfigureDuringRoundLeavesOneSchedule(t *testing.T) {
+	env, _, now, g, _ := buddyEnv(t, 2)
+	round := firstWeeklyRound(t, env)
+	*now = round
+	jobs := claimAll(t, env, round)
+	if len(jobs) != 1 || jobs[0].Kind != pairingRoundJob.Kind {
+		t.Fatalf("due jobs = %+v, want the round", jobs)
+	}
+	f := &Buddies{env: env, beforeRecord: func() {
+		mustCall(t, env, asFacilitator("pairing/configure", str("group", "Monday Circle"), str("schedule", "0 10 * * 3")))
+	}}
+	next, err := pairingRoundJob.Runner(f.scheduledRound).Handle(context.Background(), jobs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.CompleteJob(context.Background(), jobs[0].ID, next...); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("completing the cancelled round job = %v, want ErrNotFound", err)
+	}
+	rounds := pendingJobs(t, env, pairingRoundJob.Kind)
+	// Wednesday 2 Dec 10:00 in Berlin: the new schedule's first round.
+	if want := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC); len(rounds) != 1 || !rounds[0].RunAt.Equal(want) {
+		t.Errorf("queued rounds = %+v, want only the new schedule's, at %v", rounds, want)
+	}
+	if stats, err := env.DB.PairingStatsOf(context.Background(), g.ID); err != nil || stats.Rounds != 1 {
+		t.Errorf("stats = %+v, %v; the round formed is kept", stats, err)
 	}
 }
