@@ -873,9 +873,33 @@ func mentionList(ids []string) string {
 	return strings.Join(ms[:len(ms)-1], ", ") + " and " + ms[len(ms)-1]
 }
 
-// scheduledRound forms a scheduled round and queues the next one. Run
-// again after a crash, it finds its round and opens only the threads that
-// are missing.
+// roundCatchUp is how late a missed round may still be formed: after a
+// week its buddies' time together is over.
+const roundCatchUp = 7 * 24 * time.Hour
+
+// catchUpRound decides what a scheduled round's job does when it runs at
+// now, later than planned (Kindred was down): after downtime one round at
+// most is formed, for the latest of the schedule's times due by now, and
+// only if that time is less than a week ago. latest is that time; ok is
+// false when even it is a week old or more.
+func catchUpRound(rec scheduler.Recurrence, planned, now time.Time) (latest time.Time, ok bool) {
+	latest = planned
+	if cutoff := now.Add(-roundCatchUp); !latest.After(cutoff) {
+		// Only times within the last week count; start from the first.
+		if latest = rec.Next(cutoff); latest.IsZero() || latest.After(now) {
+			return time.Time{}, false
+		}
+	}
+	for n := rec.Next(latest); !n.IsZero() && !n.After(now); n = rec.Next(latest) {
+		latest = n
+	}
+	return latest, true
+}
+
+// scheduledRound forms a scheduled round and queues the next one, the
+// first after now (see catchUpRound for a job that runs late). Run again
+// after a crash, it finds its round and takes only the missing steps of
+// opening its threads.
 func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPayload) ([]storage.NewJob, error) {
 	g, live, err := liveGroup(ctx, f.env, p.GroupID)
 	if err != nil || !live {
@@ -895,8 +919,13 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPa
 	// The next round is written when this job completes, in the same
 	// transaction: a /pairing configure committed meanwhile has cancelled
 	// this job, and its completion then writes nothing.
+	planned, now := time.Unix(p.At, 0).UTC(), f.env.Now()
+	from := planned
+	if now.After(from) {
+		from = now
+	}
 	var next []storage.NewJob
-	if at := rec.Next(time.Unix(p.At, 0).UTC()); !at.IsZero() {
+	if at := rec.Next(from); !at.IsZero() {
 		next = append(next, roundJob(g, at))
 	}
 	var failed []string
@@ -908,6 +937,14 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPa
 		number = round.Number
 		failed, retry = f.openThreads(ctx, g, round)
 	case errors.Is(err, storage.ErrNotFound):
+		latest, ok := catchUpRound(rec, planned, now)
+		if !ok {
+			f.env.Log.Info("pairing round skipped: its week is over", "group", g.ID, "planned", planned)
+			return next, nil
+		}
+		if !latest.Equal(planned) {
+			f.env.Log.Info("pairing rounds missed; forming one now", "group", g.ID, "planned", planned, "latest", latest)
+		}
 		out, err := f.formRound(ctx, roundRequest{Group: g, Settings: s, JobKey: job.DedupeKey})
 		if err != nil {
 			return nil, err

@@ -535,3 +535,76 @@ func TestConfigureDuringRoundLeavesOneSchedule(t *testing.T) {
 		t.Errorf("stats = %+v, %v; the round formed is kept", stats, err)
 	}
 }
+
+func TestCatchUpRound(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	monday := time.Date(2026, 11, 30, 10, 0, 0, 0, berlin)
+	weekly, err := scheduler.NewRecurrence(scheduler.Repeat{Cadence: scheduler.RepeatWeekly}, monday, berlin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		name   string
+		now    time.Time
+		latest time.Time // zero: no round
+	}{
+		{"on time", monday.Add(time.Second), monday},
+		{"a day late", monday.Add(day), monday},
+		{"six days late", monday.Add(6 * day), monday},
+		{"four weeks down: the latest only", monday.Add(28*day + time.Hour), monday.Add(28 * day)},
+		{"three weeks and six days down", monday.Add(27 * day), monday.Add(21 * day)},
+	} {
+		latest, ok := catchUpRound(weekly, monday, tc.now)
+		if ok != !tc.latest.IsZero() || !latest.Equal(tc.latest) {
+			t.Errorf("%s: catch up = %v, %v; want %v", tc.name, latest, ok, tc.latest)
+		}
+	}
+	// A round a month apart whose latest time is a week old or more has had its week.
+	monthly, err := scheduler.NewRecurrence(scheduler.Repeat{Cadence: scheduler.RepeatMonthly}, monday, berlin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, late := range []time.Duration{7 * day, 20 * day} {
+		if latest, ok := catchUpRound(monthly, monday, monday.Add(late)); ok {
+			t.Errorf("monthly, %v late: catch up = %v, want none", late, latest)
+		}
+	}
+}
+
+// Four weeks down: the weekly round's job forms one round, not four, and
+// queues the next round after now.
+func TestPairingCatchesUpOnceAfterDowntime(t *testing.T) {
+	env, rec, now, g, _ := buddyEnv(t, 4)
+	round := firstWeeklyRound(t, env)
+	back := round.AddDate(0, 0, 28).Add(time.Hour) // Monday 28 Dec, 11:00 in Berlin
+	if n := runScheduler(t, env, now, back); n != 1 {
+		t.Errorf("%d jobs ran, want the one round", n)
+	}
+	if stats, err := env.DB.PairingStatsOf(context.Background(), g.ID); err != nil || stats.Rounds != 1 {
+		t.Errorf("stats = %+v, %v; want one round", stats, err)
+	}
+	if threads := rec.Calls("StartPrivateThread"); len(threads) != 2 {
+		t.Errorf("%d threads, want the round's two pairs", len(threads))
+	}
+	rounds := pendingJobs(t, env, pairingRoundJob.Kind)
+	if want := round.AddDate(0, 0, 35); len(rounds) != 1 || !rounds[0].RunAt.Equal(want) {
+		t.Errorf("queued rounds = %+v, want the next Monday's, %v", rounds, want)
+	}
+}
+
+// A round whose time is a week or more past when Kindred comes back is not
+// formed: its week is over. The schedule goes on from now.
+func TestPairingSkipsARoundWhoseWeekIsOver(t *testing.T) {
+	env, rec, now, g, _ := buddyEnv(t, 2)
+	// The 1st of each month, 10:00 in Berlin: first Tuesday 1 Dec.
+	mustCall(t, env, asFacilitator("pairing/configure", str("group", "Monday Circle"), str("schedule", "0 10 1 * *")))
+	runScheduler(t, env, now, time.Date(2026, 12, 9, 9, 0, 0, 0, time.UTC))
+	if stats, err := env.DB.PairingStatsOf(context.Background(), g.ID); err != nil || stats.Rounds != 0 || len(rec.Calls("StartPrivateThread")) != 0 {
+		t.Errorf("stats = %+v, %v; want no round eight days late", stats, err)
+	}
+	rounds := pendingJobs(t, env, pairingRoundJob.Kind)
+	if want := time.Date(2027, 1, 1, 9, 0, 0, 0, time.UTC); len(rounds) != 1 || !rounds[0].RunAt.Equal(want) {
+		t.Errorf("queued rounds = %+v, want 1 January's", rounds)
+	}
+}

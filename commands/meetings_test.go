@@ -350,3 +350,25 @@ func TestSeriesSkipsRemindersPastWhenPrepared(t *testing.T) {
 		t.Errorf("reminders = %q, want 26 Nov's 1h and 2 Dec's 7d reminder, none late", got)
 	}
 }
+
+// Weeks of downtime don't walk a weekly series through every missed
+// occurrence: the first preparation that runs goes straight to the first
+// occurrence that hasn't started, whose reminder then comes on time.
+func TestSeriesCatchesUpInOneStep(t *testing.T) {
+	env, rec, now, g := meetingEnv(t)
+	scheduleMeeting(t, env, str("start", "2026-12-01 19:00"), str("repeat", "weekly"), str("reminders", "1h"))
+	posts := len(rec.Calls("Send")) // the announcement
+	// Back on Tuesday 29 Dec, 13:00 in Berlin: four occurrences missed.
+	if n := runScheduler(t, env, now, time.Date(2026, 12, 29, 12, 0, 0, 0, time.UTC)); n != 1 {
+		t.Errorf("%d jobs ran on coming back, want the one preparation", n)
+	}
+	if sends := rec.Calls("Send"); len(sends) != posts {
+		t.Errorf("posted %v for occurrences that are over", sends[posts:])
+	}
+	runScheduler(t, env, now, time.Date(2026, 12, 29, 17, 0, 0, 0, time.UTC))
+	reminders := sendsTo(rec, g.ChannelID)[posts:]
+	if len(reminders) != 1 || !strings.Contains(reminders[0].Message.Content, timestamp(time.Date(2026, 12, 29, 18, 0, 0, 0, time.UTC), "F")) ||
+		strings.Contains(reminders[0].Message.Content, "late") {
+		t.Errorf("reminders = %v, want the one of 29 December, on time", reminders)
+	}
+}
