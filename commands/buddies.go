@@ -597,9 +597,27 @@ type roundOutcome struct {
 	retry     error    // why some of failed may open when tried again
 }
 
+// maxRoundForms bounds how often one round is formed again because its
+// members changed while it was being formed.
+const maxRoundForms = 3
+
 // formRound pairs the group's members, records the round with its jobs in
-// one transaction, and opens a private thread per pair or trio.
+// one transaction, and opens a private thread per pair or trio. A member
+// who leaves pairing or erases their data while the round is being formed
+// is left out: recording refuses the round, and it is formed again from
+// the members there are then.
 func (f *Buddies) formRound(ctx context.Context, rq roundRequest) (roundOutcome, error) {
+	for try := 1; ; try++ {
+		out, err := f.formRoundOnce(ctx, rq)
+		if !errors.Is(err, storage.ErrNotOptedIn) || try == maxRoundForms {
+			return out, err
+		}
+		f.env.Log.Info("pairing members changed while the round was formed; forming it again", "group", rq.Group.ID)
+	}
+}
+
+// formRoundOnce is one try of formRound.
+func (f *Buddies) formRoundOnce(ctx context.Context, rq roundRequest) (roundOutcome, error) {
 	now := f.env.Now()
 	c, err := f.roundCandidates(ctx, rq, now)
 	if err != nil {

@@ -381,11 +381,13 @@ func sendsTo(rec *recorder, channelID string) []recordedCall {
 	return out
 }
 
+// pendingJobs claims every queued job of kind ("" for all), however far
+// ahead it is due.
 func pendingJobs(t *testing.T, env Env, kind string) []storage.Job {
 	t.Helper()
 	var out []storage.Job
 	for _, j := range claimAll(t, env, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)) {
-		if j.Kind == kind {
+		if kind == "" || j.Kind == kind {
 			out = append(out, j)
 		}
 	}
@@ -606,5 +608,51 @@ func TestPairingSkipsARoundWhoseWeekIsOver(t *testing.T) {
 	rounds := pendingJobs(t, env, pairingRoundJob.Kind)
 	if want := time.Date(2027, 1, 1, 9, 0, 0, 0, time.UTC); len(rounds) != 1 || !rounds[0].RunAt.Equal(want) {
 		t.Errorf("queued rounds = %+v, want 1 January's", rounds)
+	}
+}
+
+// A member who erases their data while a round is being formed (after
+// their opt-in was read, before the round is recorded) is not written
+// back: the round is formed again without them, and no pairing row, job
+// or thread names them.
+func TestMemberErasedWhileRoundFormsIsLeftOut(t *testing.T) {
+	env, rec, _, g, ids := buddyEnv(t, 3)
+	erased := ids[0]
+	f := &Buddies{env: env}
+	f.beforeRecord = func() {
+		f.beforeRecord = nil
+		if _, err := env.DB.EraseMemberData(context.Background(), erased); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settings, err := f.settings(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.formRound(context.Background(), roundRequest{Group: g, Settings: settings, RunBy: facilitatorID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.round.Pairings) != 1 || slices.Contains(out.round.Pairings[0].Members, erased) {
+		t.Fatalf("round = %+v, want one pair of the two others", out.round)
+	}
+	history, err := env.DB.PairingHistory(context.Background(), g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range history {
+		if slices.Contains(p.Members, erased) {
+			t.Errorf("pairing %d names the erased member", p.ID)
+		}
+	}
+	for _, j := range pendingJobs(t, env, "") {
+		if j.UserID == erased || strings.Contains(string(j.Payload), erased) {
+			t.Errorf("job %s names the erased member", j.DedupeKey)
+		}
+	}
+	for _, c := range rec.Calls("AddThreadMember") {
+		if c.Args[1] == erased {
+			t.Error("the erased member was added to a thread")
+		}
 	}
 }

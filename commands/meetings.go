@@ -656,7 +656,10 @@ func (f *Meetings) postReminder(ctx context.Context, jobKey string, m storage.Me
 }
 
 // reminderDMs are the DM jobs of a reminder: one for each member who
-// answered Going or Maybe, with the RSVP buttons.
+// answered Going or Maybe, with the RSVP buttons. Each is written at the
+// reminder's completion only if that answer still stands then: a member
+// who erased their data (or changed their answer) meanwhile gets no DM
+// job naming them.
 func (f *Meetings) reminderDMs(ctx context.Context, jobKey string, m storage.Meeting, start time.Time, text string, now time.Time) ([]storage.NewJob, error) {
 	rsvps, err := f.env.DB.RSVPs(ctx, m.ID, start)
 	if err != nil {
@@ -667,10 +670,12 @@ func (f *Meetings) reminderDMs(ctx context.Context, jobKey string, m storage.Mee
 		if r.Answer != storage.RSVPGoing && r.Answer != storage.RSVPMaybe {
 			continue
 		}
-		dms = append(dms, dmJob.New(DMMessage{
+		dm := dmJob.New(DMMessage{
 			Key: storage.DMJobKey(jobKey, r.UserID), UserID: r.UserID, GuildID: m.GuildID,
 			Content: text, ValidUntil: start.Unix(), Buttons: rsvpButtons(m.ID, start),
-		}, now))
+		}, now)
+		dm.Requires = storage.RequireRSVP(m.ID, start, r.UserID, storage.RSVPGoing, storage.RSVPMaybe)
+		dms = append(dms, dm)
 	}
 	return dms, nil
 }

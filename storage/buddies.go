@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -281,11 +282,18 @@ func (db *DB) Avoids(ctx context.Context, guildID string) ([][2]string, error) {
 	return out, rows.Err()
 }
 
+// ErrNotOptedIn is returned by RecordRound when a member the round places
+// or pauses has left pairing (or erased their data) since the round was
+// formed from the members read before. Form it again from the members
+// there are now.
+var ErrNotOptedIn = errors.New("member no longer takes part in pairing")
+
 // RecordRound stores a round, its pairs and trios and the pauses it
-// decided, and enqueues the jobs jobsFor returns for it (follow-ups, the
-// next round), all in one transaction. A round whose job key was recorded
-// before is ErrConflict. jobsFor runs inside that transaction: it must not
-// use the database.
+// decided, and enqueues the jobs jobsFor returns for it (follow-ups, DMs),
+// all in one transaction. A round whose job key was recorded before is
+// ErrConflict; one naming a member who no longer takes part in pairing
+// in the group is ErrNotOptedIn, and nothing is written. jobsFor runs
+// inside that transaction: it must not use the database.
 func (db *DB) RecordRound(ctx context.Context, r NewRound, jobsFor func(Round) []NewJob) (Round, error) {
 	if len(r.Prompts) != len(r.Groups) {
 		return Round{}, fmt.Errorf("record round: %d prompts for %d groups", len(r.Prompts), len(r.Groups))
@@ -295,6 +303,19 @@ func (db *DB) RecordRound(ctx context.Context, r NewRound, jobsFor func(Round) [
 		return Round{}, err
 	}
 	defer tx.Rollback()
+	// Checked here, in the writing transaction: a member who left or
+	// erased their data after the round was formed is not written back.
+	placed := slices.Concat(slices.Concat(r.Groups...), r.Pause)
+	for _, u := range placed {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM buddy_members WHERE group_id = ? AND user_id = ?`, r.GroupID, u).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Round{}, fmt.Errorf("record round of group %d: %s: %w", r.GroupID, u, ErrNotOptedIn)
+		}
+		if err != nil {
+			return Round{}, fmt.Errorf("record round: %w", err)
+		}
+	}
 	round := Round{GroupID: r.GroupID, At: r.At.UTC().Truncate(time.Second)}
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM pairing_rounds WHERE group_id = ?`, r.GroupID).Scan(&round.Number); err != nil {
 		return Round{}, fmt.Errorf("record round: %w", err)
