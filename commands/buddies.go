@@ -33,12 +33,14 @@ const (
 	maxThreadName = 100
 )
 
-// pairingRoundJob is a group's scheduled pairing round.
+// pairingRoundJob is a group's scheduled pairing round. A round whose
+// threads meet a passing Discord error is retried; ten attempts, with the
+// scheduler's backoff, ride out an outage of about an hour.
 var pairingRoundJob = scheduler.JobDef[roundPayload]{
 	Kind:        "pairing.round",
 	Key:         func(p roundPayload, at time.Time) string { return storage.PairingRoundJobKey(p.GroupID, at) },
 	Guild:       func(p roundPayload) string { return p.GuildID },
-	MaxAttempts: 5,
+	MaxAttempts: 10,
 }
 
 // pairingFollowupJob asks a pair whether they talked.
