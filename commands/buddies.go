@@ -33,12 +33,14 @@ const (
 	maxThreadName = 100
 )
 
-// pairingRoundJob is a group's scheduled pairing round.
+// pairingRoundJob is a group's scheduled pairing round. A round whose
+// threads meet a passing Discord error is retried; ten attempts, with the
+// scheduler's backoff, ride out an outage of about an hour.
 var pairingRoundJob = scheduler.JobDef[roundPayload]{
 	Kind:        "pairing.round",
 	Key:         func(p roundPayload, at time.Time) string { return storage.PairingRoundJobKey(p.GroupID, at) },
 	Guild:       func(p roundPayload) string { return p.GuildID },
-	MaxAttempts: 5,
+	MaxAttempts: 10,
 }
 
 // pairingFollowupJob asks a pair whether they talked.
@@ -139,6 +141,9 @@ func pairingGroupOption(description string) *discordgo.ApplicationCommandOption 
 // Buddies is /buddy and /pairing: opt-in peer pairing in private threads.
 type Buddies struct {
 	env Env
+	// beforeRecord, when set, runs after a round's members were read and
+	// before the round is recorded: tests commit a change in that window.
+	beforeRecord func()
 }
 
 func (f *Buddies) Register(r *Router) {
@@ -575,14 +580,12 @@ func (f *Buddies) nextRound(ctx context.Context, g storage.Group) (time.Time, bo
 
 // roundRequest is a round to form: the group and its settings, and how the
 // round was started. A scheduled round carries its job's JobKey (so a rerun
-// finds it) and the Next round to queue with it; a round run by hand
-// carries the facilitator in RunBy.
+// finds it); a round run by hand carries the facilitator in RunBy.
 type roundRequest struct {
 	Group    storage.Group
 	Settings storage.PairingSettings
 	JobKey   string
 	RunBy    string
-	Next     *storage.NewJob
 }
 
 // roundOutcome is what forming a round did.
@@ -593,11 +596,30 @@ type roundOutcome struct {
 	unplaced  []string // members the avoid rule left out
 	paused    []string // members paused for unanswered pairings
 	failed    []string // one line per pair whose thread could not be opened
+	retry     error    // why some of failed may open when tried again
 }
 
+// maxRoundForms bounds how often one round is formed again because its
+// members changed while it was being formed.
+const maxRoundForms = 3
+
 // formRound pairs the group's members, records the round with its jobs in
-// one transaction, and opens a private thread per pair or trio.
+// one transaction, and opens a private thread per pair or trio. A member
+// who leaves pairing or erases their data while the round is being formed
+// is left out: recording refuses the round, and it is formed again from
+// the members there are then.
 func (f *Buddies) formRound(ctx context.Context, rq roundRequest) (roundOutcome, error) {
+	for try := 1; ; try++ {
+		out, err := f.formRoundOnce(ctx, rq)
+		if !errors.Is(err, storage.ErrNotOptedIn) || try == maxRoundForms {
+			return out, err
+		}
+		f.env.Log.Info("pairing members changed while the round was formed; forming it again", "group", rq.Group.ID)
+	}
+}
+
+// formRoundOnce is one try of formRound.
+func (f *Buddies) formRoundOnce(ctx context.Context, rq roundRequest) (roundOutcome, error) {
 	now := f.env.Now()
 	c, err := f.roundCandidates(ctx, rq, now)
 	if err != nil {
@@ -623,7 +645,7 @@ func (f *Buddies) formRound(ctx context.Context, rq roundRequest) (roundOutcome,
 	}
 	out.round = round
 	f.env.Log.Info("pairing round formed", "group", rq.Group.ID, "round", round.ID, "pairings", len(round.Pairings), "paused", len(out.paused))
-	out.failed = f.openThreads(ctx, rq.Group, round)
+	out.failed, out.retry = f.openThreads(ctx, rq.Group, round)
 	return out, nil
 }
 
@@ -687,6 +709,9 @@ func (f *Buddies) roundCandidates(ctx context.Context, rq roundRequest, now time
 // recordRound stores the round formed from groups, with a conversation
 // starter for each, and its jobs in one transaction.
 func (f *Buddies) recordRound(ctx context.Context, rq roundRequest, c roundCandidates, groups [][]string, now time.Time) (storage.Round, error) {
+	if f.beforeRecord != nil {
+		f.beforeRecord()
+	}
 	prompts := make([]int, len(groups))
 	for i, grp := range groups {
 		prompts[i] = choosePrompt(c.number, grp, c.seen)
@@ -698,8 +723,11 @@ func (f *Buddies) recordRound(ctx context.Context, rq roundRequest, c roundCandi
 	})
 }
 
-// roundJobs are the jobs recorded with a round: a follow-up per pairing, a
-// DM to each member the round paused, and the next scheduled round.
+// roundJobs are the jobs recorded with a round: a follow-up per pairing and
+// a DM to each member the round paused. The next scheduled round is not
+// among them: it goes with the completion of the round's job, so that a
+// schedule changed meanwhile (which cancels that job) leaves no round of
+// the old one behind.
 func roundJobs(rq roundRequest, r storage.Round, paused []string, now time.Time) []storage.NewJob {
 	g := rq.Group
 	var jobs []storage.NewJob
@@ -713,9 +741,6 @@ func roundJobs(rq roundRequest, r storage.Round, paused []string, now time.Time)
 			Content: fmt.Sprintf("Your last %d buddy pairings in **%s** went without a “We talked”, so I've paused pairing for you there. That's completely okay: life gets busy. "+
 				"Whenever you'd like a buddy again, use `/buddy join group:%s` in the server.", unansweredLimit, g.Name, g.Name),
 		}, now))
-	}
-	if rq.Next != nil {
-		jobs = append(jobs, *rq.Next)
 	}
 	return jobs
 }
@@ -768,33 +793,70 @@ func choosePrompt(number int, members []string, seen map[string]map[int]bool) in
 	return best
 }
 
-// openThreads opens the private thread of every pairing of the round that
-// has none yet, adds its members and introduces them. It returns a line
-// per pairing that could not be opened.
-func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storage.Round) []string {
-	var failed []string
+// openThreads takes the missing steps of opening each pairing's private
+// thread: open it, add its members, post the introduction. Each step is
+// recorded when done, so a run again (after a crash, or to retry) resumes
+// where this one stopped and never opens a second thread or posts a
+// second introduction. It returns a line per pairing that could not be
+// fully opened, and, when any of those failures may pass (Discord was down
+// or busy), an error for a caller that can try again later.
+func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storage.Round) (failed []string, retry error) {
+	var retryable []error
 	for i, p := range round.Pairings {
-		if p.ThreadID != "" {
-			continue
+		line, err := f.openThread(ctx, g, round.Number, i, p)
+		if line != "" {
+			failed = append(failed, line)
 		}
-		who := mentionList(p.Members)
-		name := clip(fmt.Sprintf("Buddies · %s · round %d · %d", g.Name, round.Number, i+1), maxThreadName)
-		threadID, err := f.env.Discord.StartPrivateThread(ctx, g.ChannelID, name, threadArchive)
+		if transient(err) {
+			retryable = append(retryable, err)
+		}
+	}
+	return failed, errors.Join(retryable...)
+}
+
+// openThread takes the missing steps of one pairing (the i-th of its
+// round); see openThreads. It returns the line that says what went wrong,
+// if anything, and the error that stopped it, if one did.
+func (f *Buddies) openThread(ctx context.Context, g storage.Group, number, i int, p storage.Pairing) (problem string, err error) {
+	log := f.env.Log.With("group", g.ID, "pairing", p.ID)
+	who := mentionList(p.Members)
+	threadID := p.ThreadID
+	if threadID == "" {
+		name := clip(fmt.Sprintf("Buddies · %s · round %d · %d", g.Name, number, i+1), maxThreadName)
+		id, err := f.env.Discord.StartPrivateThread(ctx, g.ChannelID, name, threadArchive)
 		if err != nil {
-			f.env.Log.Warn("could not open pairing thread", "group", g.ID, "pairing", p.ID, "channel", g.ChannelID, "err", err)
-			failed = append(failed, fmt.Sprintf("• %s: %s", who, discordProblem(err)))
-			continue
+			log.Warn("could not open pairing thread", "channel", g.ChannelID, "err", err)
+			return fmt.Sprintf("• %s: %s", who, discordProblem(err)), err
 		}
-		if err := f.env.DB.SetPairingThread(ctx, p.ID, threadID); err != nil {
-			f.env.Log.Warn("could not save pairing thread", "pairing", p.ID, "thread", threadID, "err", err)
+		// Until the id is saved a run again can't find this thread, so
+		// nobody is added to it: an empty private thread is seen by no one.
+		if err := f.env.DB.SetPairingThread(ctx, p.ID, id); err != nil {
+			log.Warn("could not save pairing thread", "thread", id, "err", err)
+			return fmt.Sprintf("• %s: Kindred could not record the thread it opened", who), err
 		}
-		var missing []string
+		threadID = id
+	}
+	var missing []string
+	if !p.MembersAdded {
 		for _, u := range p.Members {
-			if err := f.env.Discord.AddThreadMember(ctx, threadID, u); err != nil {
-				f.env.Log.Warn("could not add member to pairing thread", "pairing", p.ID, "thread", threadID, "user", u, "err", err)
-				missing = append(missing, "<@"+u+">")
+			err := f.env.Discord.AddThreadMember(ctx, threadID, u)
+			if err == nil {
+				continue
 			}
+			log.Warn("could not add member to pairing thread", "thread", threadID, "user", u, "err", err)
+			if transient(err) {
+				// The introduction waits for everyone a retry may still add.
+				return fmt.Sprintf("• %s: the thread opened but not everyone could be added (%s)", who, discordProblem(err)), err
+			}
+			missing = append(missing, "<@"+u+">")
 		}
+		// Adding is idempotent: should this record be lost, a run again
+		// only adds them again.
+		if err := f.env.DB.RecordPairingStep(ctx, p.ID, storage.StepMembersAdded, f.env.Now()); err != nil {
+			log.Warn("could not record pairing members added", "err", err)
+		}
+	}
+	if !p.IntroPosted {
 		prompt := pairingPrompts[p.Prompt%len(pairingPrompts)]
 		intro := fmt.Sprintf("👋 %s, you're buddies this round in **%s**!\n"+
 			"This thread is just for you. There's no agenda: a short chat, a voice call, or a check-in message all count. "+
@@ -803,15 +865,18 @@ func (f *Buddies) openThreads(ctx context.Context, g storage.Group, round storag
 		// The introduction pings the buddies, and only them: that is how
 		// they learn the thread exists.
 		if _, err := f.env.Discord.Send(ctx, threadID, Message{Content: intro, Ping: slices.Clone(p.Members)}); err != nil {
-			f.env.Log.Warn("could not post pairing introduction", "pairing", p.ID, "thread", threadID, "err", err)
-			failed = append(failed, fmt.Sprintf("• %s: the thread opened but the introduction could not be posted (%s)", who, discordProblem(err)))
-			continue
+			log.Warn("could not post pairing introduction", "thread", threadID, "err", err)
+			return fmt.Sprintf("• %s: the thread opened but the introduction could not be posted (%s)", who, discordProblem(err)), err
 		}
-		if len(missing) > 0 {
-			failed = append(failed, fmt.Sprintf("• %s: the thread opened but %s could not be added", who, strings.Join(missing, ", ")))
+		// Not an error: the job would run again and post a second one.
+		if err := f.env.DB.RecordPairingStep(ctx, p.ID, storage.StepIntroPosted, f.env.Now()); err != nil {
+			log.Warn("could not record pairing introduction posted", "thread", threadID, "err", err)
 		}
 	}
-	return failed
+	if len(missing) > 0 {
+		return fmt.Sprintf("• %s: the thread opened but %s could not be added", who, strings.Join(missing, ", ")), nil
+	}
+	return "", nil
 }
 
 func mentionList(ids []string) string {
@@ -828,9 +893,33 @@ func mentionList(ids []string) string {
 	return strings.Join(ms[:len(ms)-1], ", ") + " and " + ms[len(ms)-1]
 }
 
-// scheduledRound forms a scheduled round and queues the next one. Run
-// again after a crash, it finds its round and opens only the threads that
-// are missing.
+// roundCatchUp is how late a missed round may still be formed: after a
+// week its buddies' time together is over.
+const roundCatchUp = 7 * 24 * time.Hour
+
+// catchUpRound decides what a scheduled round's job does when it runs at
+// now, later than planned (Kindred was down): after downtime one round at
+// most is formed, for the latest of the schedule's times due by now, and
+// only if that time is less than a week ago. latest is that time; ok is
+// false when even it is a week old or more.
+func catchUpRound(rec scheduler.Recurrence, planned, now time.Time) (latest time.Time, ok bool) {
+	latest = planned
+	if cutoff := now.Add(-roundCatchUp); !latest.After(cutoff) {
+		// Only times within the last week count; start from the first.
+		if latest = rec.Next(cutoff); latest.IsZero() || latest.After(now) {
+			return time.Time{}, false
+		}
+	}
+	for n := rec.Next(latest); !n.IsZero() && !n.After(now); n = rec.Next(latest) {
+		latest = n
+	}
+	return latest, true
+}
+
+// scheduledRound forms a scheduled round and queues the next one, the
+// first after now (see catchUpRound for a job that runs late). Run again
+// after a crash, it finds its round and takes only the missing steps of
+// opening its threads.
 func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPayload) ([]storage.NewJob, error) {
 	g, live, err := liveGroup(ctx, f.env, p.GroupID)
 	if err != nil || !live {
@@ -847,46 +936,66 @@ func (f *Buddies) scheduledRound(ctx context.Context, job storage.Job, p roundPa
 	if err != nil {
 		return nil, fmt.Errorf("group %d pairing recurrence: %w", g.ID, err)
 	}
-	var next *storage.NewJob
-	if at := rec.Next(time.Unix(p.At, 0).UTC()); !at.IsZero() {
-		j := roundJob(g, at)
-		next = &j
+	// The next round is written when this job completes, in the same
+	// transaction: a /pairing configure committed meanwhile has cancelled
+	// this job, and its completion then writes nothing.
+	planned, now := time.Unix(p.At, 0).UTC(), f.env.Now()
+	from := planned
+	if now.After(from) {
+		from = now
+	}
+	var next []storage.NewJob
+	if at := rec.Next(from); !at.IsZero() {
+		next = append(next, roundJob(g, at))
 	}
 	var failed []string
+	var retry error
 	var number int
 	round, err := f.env.DB.RoundByJobKey(ctx, job.DedupeKey)
 	switch {
 	case err == nil:
 		number = round.Number
-		failed = f.openThreads(ctx, g, round)
+		failed, retry = f.openThreads(ctx, g, round)
 	case errors.Is(err, storage.ErrNotFound):
-		out, err := f.formRound(ctx, roundRequest{Group: g, Settings: s, JobKey: job.DedupeKey, Next: next})
+		latest, ok := catchUpRound(rec, planned, now)
+		if !ok {
+			f.env.Log.Info("pairing round skipped: its week is over", "group", g.ID, "planned", planned)
+			return next, nil
+		}
+		if !latest.Equal(planned) {
+			f.env.Log.Info("pairing rounds missed; forming one now", "group", g.ID, "planned", planned, "latest", latest)
+		}
+		out, err := f.formRound(ctx, roundRequest{Group: g, Settings: s, JobKey: job.DedupeKey})
 		if err != nil {
 			return nil, err
 		}
 		if out.tooFew {
 			f.env.Log.Info("pairing round skipped: too few members", "group", g.ID, "available", out.available)
-			if next != nil {
-				return []storage.NewJob{*next}, nil
-			}
-			return nil, nil
+			return next, nil
 		}
-		number, failed = out.round.Number, out.failed
+		number, failed, retry = out.round.Number, out.failed, out.retry
 	default:
 		return nil, err
 	}
-	if len(failed) > 0 {
-		// An error here retries the job, which finds its round and tries
-		// the missing threads again.
-		return nil, f.reportToModlog(ctx, g, number, failed)
+	if retry != nil && job.Attempts < pairingRoundJob.MaxAttempts {
+		// Discord was down or busy. The job runs again after the
+		// scheduler's backoff, finds its round and resumes the missing
+		// steps; the mod-log hears only from the run that gives up.
+		return nil, fmt.Errorf("open threads of round %d of group %d: %w", number, g.ID, retry)
 	}
-	return nil, nil
+	if len(failed) > 0 {
+		if err := f.reportToModlog(ctx, job.DedupeKey, g, number, failed); err != nil {
+			return nil, err
+		}
+	}
+	return next, nil
 }
 
 // reportToModlog tells the server's moderators which threads of a
-// scheduled round could not be opened. A server without a mod-log isn't
-// told; not being able to read its settings is an error.
-func (f *Buddies) reportToModlog(ctx context.Context, g storage.Group, number int, failed []string) error {
+// scheduled round could not be opened, once per round job (jobKey) even
+// if the job runs again. A server without a mod-log isn't told; not being
+// able to read its settings is an error.
+func (f *Buddies) reportToModlog(ctx context.Context, jobKey string, g storage.Group, number int, failed []string) error {
 	settings, err := f.env.DB.GuildSettings(ctx, g.GuildID)
 	if err != nil {
 		return fmt.Errorf("report pairing round %d of group %d: %w", number, g.ID, err)
@@ -895,15 +1004,21 @@ func (f *Buddies) reportToModlog(ctx context.Context, g storage.Group, number in
 		f.env.Log.Info("pairing threads failed; no mod-log to tell", "group", g.ID, "round", number)
 		return nil
 	}
+	reportKey := storage.ModlogPostKey(jobKey)
+	if _, sent, err := f.env.DB.SentRef(ctx, reportKey); err != nil || sent {
+		return err
+	}
 	text := fmt.Sprintf("⚠️ Pairing round %d of **%s** is recorded, but some private threads could not be opened in <#%s>:\n%s\n"+
 		"Check that Kindred can view that channel and has **Create Private Threads** and **Send Messages in Threads** there.",
 		number, g.Name, g.ChannelID, strings.Join(failed, "\n"))
-	if _, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{
+	msgID, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{
 		Content: clip(text, maxMessageContent),
-	}); err != nil {
+	})
+	if err != nil {
 		f.env.Log.Warn("could not post to mod-log", "group", g.ID, "channel", settings.ModlogChannelID, "err", err)
+		return nil
 	}
-	return nil
+	return f.env.DB.RecordSent(ctx, reportKey, msgID, f.env.Now())
 }
 
 // followup asks a pair in their thread whether they talked.

@@ -82,3 +82,45 @@ func TestPairingEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// Discord fails while a scheduled round adds the pair to their new thread
+// (a 500 after the thread was created). The round is retried after the
+// scheduler's backoff: the same thread gets both members and exactly one
+// introduction, and no second thread is opened.
+func TestPairingRoundResumesEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startMeetings(t) // Tuesday 1 Dec 2026; "Evening Circle" in #general, Europe/Berlin
+	guild := kindredtest.GuildID
+	for _, id := range []string{kindredtest.AliceID, kindredtest.BobID} {
+		join := h.Fake.Interact(t, guild, id, `/group join group:"Evening Circle"`)
+		h.Fake.Click(t, guild, id, join.Buttons()[0].CustomID, join.Message)
+		h.Fake.Interact(t, guild, id, `/buddy join group:"Evening Circle"`)
+	}
+	h.Fake.Interact(t, guild, kindredtest.OwnerID, `/pairing configure group:"Evening Circle" schedule:weekly`)
+	round := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC) // Monday 10:00 in Berlin
+
+	h.Fake.FailNext("PUT", "/channels/", 500, 0, "500: Internal Server Error")
+	h.RunDue(t, round)
+	threads := h.Fake.Threads(kindredtest.GeneralID)
+	if len(threads) != 1 {
+		t.Fatalf("%d threads, want the pair's one", len(threads))
+	}
+	thread := threads[0]
+	if n := len(h.Fake.Messages(thread.ID)); n != 0 {
+		t.Fatalf("%d messages in a thread its members weren't all added to", n)
+	}
+
+	h.RunDue(t, round.Add(time.Minute)) // past the first backoff
+	if threads := h.Fake.Threads(kindredtest.GeneralID); len(threads) != 1 {
+		t.Fatalf("%d threads after the retry, want the same one", len(threads))
+	}
+	members := h.Fake.ThreadMembers(thread.ID)
+	if !slices.Contains(members, kindredtest.AliceID) || !slices.Contains(members, kindredtest.BobID) {
+		t.Errorf("thread members = %v, want Alice and Bob", members)
+	}
+	h.Fake.WaitMessage(t, thread.ID, 5*time.Second)
+	h.RunDue(t, round.Add(time.Hour)) // nothing is left to retry
+	if msgs := h.Fake.Messages(thread.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Content, "conversation starter") {
+		t.Errorf("thread messages = %d, want exactly one introduction", len(msgs))
+	}
+}

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/kindred-bot/kindred/scheduler"
 	"github.com/kindred-bot/kindred/storage"
 )
 
@@ -331,5 +333,326 @@ func TestPairingConfigureQueuesRound(t *testing.T) {
 	// Wednesday 2 Dec 10:00 Berlin: the cron schedule, not the weekly one.
 	if want := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC); !rounds[0].RunAt.Equal(want) {
 		t.Errorf("next round at %v, want %v", rounds[0].RunAt, want)
+	}
+}
+
+// runScheduler sets the clock to `at` and runs every job due then through
+// the real scheduler, as the bot's loop would: a handler's error is
+// retried after the scheduler's backoff, and follow-ups are written at
+// completion. It returns how many handlers ran.
+func runScheduler(t *testing.T, env Env, now *time.Time, at time.Time) int {
+	t.Helper()
+	*now = at
+	s := scheduler.New(env.DB, scheduler.Options{Now: env.Now, Log: env.Log})
+	for kind, k := range NewRouter(env.DB, Features(env)...).Jobs() {
+		s.Register(kind, k)
+	}
+	n, err := s.RunDue(context.Background(), at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// firstWeeklyRound configures a weekly schedule in "Monday Circle" and
+// returns its first round: Monday 30 Nov 2026, 10:00 in Berlin.
+func firstWeeklyRound(t *testing.T, env Env) time.Time {
+	t.Helper()
+	mustCall(t, env, asFacilitator("pairing/configure", str("group", "Monday Circle"), str("schedule", "weekly")))
+	return time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+}
+
+// withModlog gives the test server a mod-log channel.
+func withModlog(t *testing.T, env Env) {
+	t.Helper()
+	if _, err := env.DB.UpdateGuildSettings(context.Background(), guildID, storage.GuildSettingsUpdate{ModlogChannelID: strPtr(modlogChannelID)}, t0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sendsTo are the messages posted in a channel or thread.
+func sendsTo(rec *recorder, channelID string) []recordedCall {
+	var out []recordedCall
+	for _, c := range rec.Calls("Send") {
+		if c.Err == nil && c.Args[0] == channelID {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// pendingJobs claims every queued job of kind ("" for all), however far
+// ahead it is due.
+func pendingJobs(t *testing.T, env Env, kind string) []storage.Job {
+	t.Helper()
+	var out []storage.Job
+	for _, j := range claimAll(t, env, time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)) {
+		if kind == "" || j.Kind == kind {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// A Discord outage in the middle of a scheduled round (the thread opened,
+// adding its members failed with a 500, and then the introduction with a
+// 503) is retried with the scheduler's backoff: the retries resume the
+// same thread, add the members, and post exactly one introduction. The
+// mod-log hears nothing: nothing went wrong in the end.
+func TestScheduledRoundResumesAfterDiscordOutage(t *testing.T) {
+	env, rec, now, _, ids := buddyEnv(t, 2)
+	withModlog(t, env)
+	round := firstWeeklyRound(t, env)
+	rec.failNext("AddThreadMember", discordError(500, 0, "500: Internal Server Error"))
+	rec.failNext("Send", discordError(503, 0, "503: Service Unavailable"))
+
+	at := round
+	for range 3 {
+		runScheduler(t, env, now, at)
+		at = at.Add(time.Minute) // past the backoff of 10, then 20 seconds
+	}
+	threads := rec.Calls("StartPrivateThread")
+	if len(threads) != 1 {
+		t.Fatalf("%d threads opened, want one, resumed", len(threads))
+	}
+	thread := "" // the recorder's id of the one thread
+	for _, c := range rec.Calls("AddThreadMember") {
+		thread = c.Args[0]
+	}
+	var added []string
+	for _, c := range rec.Calls("AddThreadMember") {
+		if c.Err == nil {
+			added = append(added, c.Args[1])
+		}
+	}
+	if slices.Sort(added); !slices.Equal(added, ids) {
+		t.Errorf("added to the thread: %v, want %v", added, ids)
+	}
+	if intros := sendsTo(rec, thread); len(intros) != 1 || !strings.Contains(intros[0].Message.Content, "conversation starter") {
+		t.Errorf("introductions posted: %v, want exactly one", intros)
+	}
+	if posts := sendsTo(rec, modlogChannelID); len(posts) != 0 {
+		t.Errorf("the mod-log was told %q about a round that opened in the end", posts[0].Message.Content)
+	}
+	if jobs := pendingJobs(t, env, pairingRoundJob.Kind); len(jobs) != 1 || !jobs[0].RunAt.Equal(round.AddDate(0, 0, 7)) {
+		t.Errorf("queued rounds = %+v, want the next Monday's alone", jobs)
+	}
+}
+
+// A refusal that retrying can't mend (Kindred lacks a permission) is
+// reported to the mod-log once, even when the job runs again after a crash
+// before it was marked done.
+func TestScheduledRoundReportsRefusalOnce(t *testing.T) {
+	env, rec, _, _, _ := buddyEnv(t, 2)
+	withModlog(t, env)
+	round := firstWeeklyRound(t, env)
+	jobs := claimAll(t, env, round)
+	if len(jobs) != 1 || jobs[0].Kind != pairingRoundJob.Kind {
+		t.Fatalf("due jobs = %+v, want the round", jobs)
+	}
+	f := &Buddies{env: env}
+	for range 2 {
+		rec.failNext("StartPrivateThread", discordError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"))
+		if _, err := pairingRoundJob.Runner(f.scheduledRound).Handle(context.Background(), jobs[0]); err != nil {
+			t.Fatalf("a refusal is reported, not retried: %v", err)
+		}
+	}
+	posts := sendsTo(rec, modlogChannelID)
+	if len(posts) != 1 || !strings.Contains(posts[0].Message.Content, "missing a permission") {
+		t.Fatalf("mod-log posts = %v, want one naming the missing permission", posts)
+	}
+}
+
+// An outage that outlasts the job's attempts is reported by the last one,
+// and the schedule goes on.
+func TestScheduledRoundGivesUpWithOneReport(t *testing.T) {
+	env, rec, now, _, _ := buddyEnv(t, 2)
+	withModlog(t, env)
+	round := firstWeeklyRound(t, env)
+	at := round
+	for range pairingRoundJob.MaxAttempts {
+		rec.failNext("StartPrivateThread", discordError(502, 0, "502: Bad Gateway"))
+		runScheduler(t, env, now, at)
+		at = at.Add(time.Hour) // past any backoff
+	}
+	if posts := sendsTo(rec, modlogChannelID); len(posts) != 1 || !strings.Contains(posts[0].Message.Content, "Bad Gateway") {
+		t.Fatalf("mod-log posts = %v, want one from the last attempt", posts)
+	}
+	if n := len(rec.Calls("StartPrivateThread")); n != pairingRoundJob.MaxAttempts {
+		t.Errorf("%d attempts to open the thread, want %d", n, pairingRoundJob.MaxAttempts)
+	}
+	if jobs := pendingJobs(t, env, pairingRoundJob.Kind); len(jobs) != 1 || !jobs[0].RunAt.Equal(round.AddDate(0, 0, 7)) {
+		t.Errorf("queued rounds = %+v, want the next Monday's", jobs)
+	}
+}
+
+func TestTransient(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"server error", discordError(500, 0, "500: Internal Server Error"), true},
+		{"bad gateway", discordError(502, 0, "502: Bad Gateway"), true},
+		{"rate limited", &DiscordError{Status: 429, Cause: ErrRateLimited}, true},
+		{"timeout", fmt.Errorf("discord send message: %w", context.DeadlineExceeded), true},
+		{"missing permissions", discordError(403, discordgo.ErrCodeMissingPermissions, "Missing Permissions"), false},
+		{"unknown member", discordError(404, discordgo.ErrCodeUnknownMember, "Unknown Member"), false},
+		{"shutting down", fmt.Errorf("discord send message: %w", context.Canceled), false},
+		{"none", nil, false},
+	} {
+		if got := transient(tc.err); got != tc.want {
+			t.Errorf("%s: transient = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A /pairing configure that commits while a scheduled round is being
+// formed cancels the round's job; the next round of the old schedule is
+// then never written, and only the new schedule's round stays queued.
+func TestConfigureDuringRoundLeavesOneSchedule(t *testing.T) {
+	env, _, now, g, _ := buddyEnv(t, 2)
+	round := firstWeeklyRound(t, env)
+	*now = round
+	jobs := claimAll(t, env, round)
+	if len(jobs) != 1 || jobs[0].Kind != pairingRoundJob.Kind {
+		t.Fatalf("due jobs = %+v, want the round", jobs)
+	}
+	f := &Buddies{env: env, beforeRecord: func() {
+		mustCall(t, env, asFacilitator("pairing/configure", str("group", "Monday Circle"), str("schedule", "0 10 * * 3")))
+	}}
+	next, err := pairingRoundJob.Runner(f.scheduledRound).Handle(context.Background(), jobs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.CompleteJob(context.Background(), jobs[0].ID, next...); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("completing the cancelled round job = %v, want ErrNotFound", err)
+	}
+	rounds := pendingJobs(t, env, pairingRoundJob.Kind)
+	// Wednesday 2 Dec 10:00 in Berlin: the new schedule's first round.
+	if want := time.Date(2026, 12, 2, 9, 0, 0, 0, time.UTC); len(rounds) != 1 || !rounds[0].RunAt.Equal(want) {
+		t.Errorf("queued rounds = %+v, want only the new schedule's, at %v", rounds, want)
+	}
+	if stats, err := env.DB.PairingStatsOf(context.Background(), g.ID); err != nil || stats.Rounds != 1 {
+		t.Errorf("stats = %+v, %v; the round formed is kept", stats, err)
+	}
+}
+
+func TestCatchUpRound(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	monday := time.Date(2026, 11, 30, 10, 0, 0, 0, berlin)
+	weekly, err := scheduler.NewRecurrence(scheduler.Repeat{Cadence: scheduler.RepeatWeekly}, monday, berlin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	for _, tc := range []struct {
+		name   string
+		now    time.Time
+		latest time.Time // zero: no round
+	}{
+		{"on time", monday.Add(time.Second), monday},
+		{"a day late", monday.Add(day), monday},
+		{"six days late", monday.Add(6 * day), monday},
+		{"four weeks down: the latest only", monday.Add(28*day + time.Hour), monday.Add(28 * day)},
+		{"three weeks and six days down", monday.Add(27 * day), monday.Add(21 * day)},
+	} {
+		latest, ok := catchUpRound(weekly, monday, tc.now)
+		if ok != !tc.latest.IsZero() || !latest.Equal(tc.latest) {
+			t.Errorf("%s: catch up = %v, %v; want %v", tc.name, latest, ok, tc.latest)
+		}
+	}
+	// A round a month apart whose latest time is a week old or more has had its week.
+	monthly, err := scheduler.NewRecurrence(scheduler.Repeat{Cadence: scheduler.RepeatMonthly}, monday, berlin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, late := range []time.Duration{7 * day, 20 * day} {
+		if latest, ok := catchUpRound(monthly, monday, monday.Add(late)); ok {
+			t.Errorf("monthly, %v late: catch up = %v, want none", late, latest)
+		}
+	}
+}
+
+// Four weeks down: the weekly round's job forms one round, not four, and
+// queues the next round after now.
+func TestPairingCatchesUpOnceAfterDowntime(t *testing.T) {
+	env, rec, now, g, _ := buddyEnv(t, 4)
+	round := firstWeeklyRound(t, env)
+	back := round.AddDate(0, 0, 28).Add(time.Hour) // Monday 28 Dec, 11:00 in Berlin
+	if n := runScheduler(t, env, now, back); n != 1 {
+		t.Errorf("%d jobs ran, want the one round", n)
+	}
+	if stats, err := env.DB.PairingStatsOf(context.Background(), g.ID); err != nil || stats.Rounds != 1 {
+		t.Errorf("stats = %+v, %v; want one round", stats, err)
+	}
+	if threads := rec.Calls("StartPrivateThread"); len(threads) != 2 {
+		t.Errorf("%d threads, want the round's two pairs", len(threads))
+	}
+	rounds := pendingJobs(t, env, pairingRoundJob.Kind)
+	if want := round.AddDate(0, 0, 35); len(rounds) != 1 || !rounds[0].RunAt.Equal(want) {
+		t.Errorf("queued rounds = %+v, want the next Monday's, %v", rounds, want)
+	}
+}
+
+// A round whose time is a week or more past when Kindred comes back is not
+// formed: its week is over. The schedule goes on from now.
+func TestPairingSkipsARoundWhoseWeekIsOver(t *testing.T) {
+	env, rec, now, g, _ := buddyEnv(t, 2)
+	// The 1st of each month, 10:00 in Berlin: first Tuesday 1 Dec.
+	mustCall(t, env, asFacilitator("pairing/configure", str("group", "Monday Circle"), str("schedule", "0 10 1 * *")))
+	runScheduler(t, env, now, time.Date(2026, 12, 9, 9, 0, 0, 0, time.UTC))
+	if stats, err := env.DB.PairingStatsOf(context.Background(), g.ID); err != nil || stats.Rounds != 0 || len(rec.Calls("StartPrivateThread")) != 0 {
+		t.Errorf("stats = %+v, %v; want no round eight days late", stats, err)
+	}
+	rounds := pendingJobs(t, env, pairingRoundJob.Kind)
+	if want := time.Date(2027, 1, 1, 9, 0, 0, 0, time.UTC); len(rounds) != 1 || !rounds[0].RunAt.Equal(want) {
+		t.Errorf("queued rounds = %+v, want 1 January's", rounds)
+	}
+}
+
+// A member who erases their data while a round is being formed (after
+// their opt-in was read, before the round is recorded) is not written
+// back: the round is formed again without them, and no pairing row, job
+// or thread names them.
+func TestMemberErasedWhileRoundFormsIsLeftOut(t *testing.T) {
+	env, rec, _, g, ids := buddyEnv(t, 3)
+	erased := ids[0]
+	f := &Buddies{env: env}
+	f.beforeRecord = func() {
+		f.beforeRecord = nil
+		if _, err := env.DB.EraseMemberData(context.Background(), erased); err != nil {
+			t.Fatal(err)
+		}
+	}
+	settings, err := f.settings(context.Background(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.formRound(context.Background(), roundRequest{Group: g, Settings: settings, RunBy: facilitatorID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.round.Pairings) != 1 || slices.Contains(out.round.Pairings[0].Members, erased) {
+		t.Fatalf("round = %+v, want one pair of the two others", out.round)
+	}
+	history, err := env.DB.PairingHistory(context.Background(), g.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range history {
+		if slices.Contains(p.Members, erased) {
+			t.Errorf("pairing %d names the erased member", p.ID)
+		}
+	}
+	for _, j := range pendingJobs(t, env, "") {
+		if j.UserID == erased || strings.Contains(string(j.Payload), erased) {
+			t.Errorf("job %s names the erased member", j.DedupeKey)
+		}
+	}
+	for _, c := range rec.Calls("AddThreadMember") {
+		if c.Args[1] == erased {
+			t.Error("the erased member was added to a thread")
+		}
 	}
 }

@@ -306,9 +306,17 @@ func (f *Checkins) history(ctx context.Context, req *Request) (*Response, error)
 
 // ---- /checkins reminder ----
 
+// promptPayload names a member's prompt. At is its planned time (unix
+// seconds): the job's run_at moves when it is retried. Prompts queued by
+// earlier versions lack it, and go by their run_at.
 type promptPayload struct {
 	GuildID string `json:"guild_id"`
 	UserID  string `json:"user_id"`
+	At      int64  `json:"at,omitempty"`
+}
+
+func promptJob(guildID, userID string, at time.Time) storage.NewJob {
+	return checkinPromptJob.New(promptPayload{GuildID: guildID, UserID: userID, At: at.Unix()}, at)
 }
 
 // checkinPromptJob is a member's daily check-in prompt in a server.
@@ -362,7 +370,7 @@ func (f *Checkins) setReminder(ctx context.Context, req *Request) (*Response, er
 	now := f.env.Now()
 	first := nextPrompt(minute, days, loc, now)
 	r := storage.CheckinReminder{GuildID: req.GuildID, UserID: req.UserID, Minute: minute, Days: days, Timezone: zone, CreatedAt: now}
-	if err := f.env.DB.SetCheckinReminder(ctx, r, checkinPromptJob.New(promptPayload{GuildID: req.GuildID, UserID: req.UserID}, first)); err != nil {
+	if err := f.env.DB.SetCheckinReminder(ctx, r, promptJob(req.GuildID, req.UserID, first)); err != nil {
 		return nil, fmt.Errorf("set check-in reminder: %w", err)
 	}
 	when := "every day"
@@ -392,9 +400,26 @@ func (f *Checkins) reminderOff(ctx context.Context, req *Request) (*Response, er
 	return Ephemeral("Your daily check-in DM is off. `/checkin` still works any time."), nil
 }
 
+// todaysPrompt is the prompt time on now's day in loc, if there is one and
+// it has come.
+func todaysPrompt(minute int, days string, loc *time.Location, now time.Time) (time.Time, bool) {
+	local := now.In(loc)
+	t := time.Date(local.Year(), local.Month(), local.Day(), minute/60, minute%60, 0, 0, loc)
+	if days == "weekdays" && (t.Weekday() == time.Saturday || t.Weekday() == time.Sunday) {
+		return time.Time{}, false
+	}
+	return t, !t.After(now)
+}
+
 // prompt queues today's check-in DM and the next prompt. The DM goes
 // through the DM sender, so DMs off and quiet hours are honoured; it stays
 // useful until the end of the member's day.
+//
+// After downtime the prompt catches up once: a job that runs late sends
+// the DM only if today's prompt time has come and is not before the job's
+// own (the latest missed prompt is still on the member's day), and the
+// next prompt is the first after now, so days of downtime never send a
+// burst of prompts.
 func (f *Checkins) prompt(ctx context.Context, job storage.Job, p promptPayload) ([]storage.NewJob, error) {
 	r, err := f.env.DB.CheckinReminder(ctx, p.GuildID, p.UserID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -405,20 +430,31 @@ func (f *Checkins) prompt(ctx context.Context, job storage.Job, p promptPayload)
 	}
 	loc := firstZone(zoneChoice{r.Timezone, zoneOfMember}).loc
 	now := f.env.Now()
-	local := now.In(loc)
-	endOfDay := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, loc)
-	var buttons []DMButton
-	for m := mood.Lowest; m <= mood.Highest; m++ {
-		buttons = append(buttons, DMButton{Label: fmt.Sprintf("%d %s", m, mood.Name(m)), CustomID: checkinMoodButton.ID(p.GuildID, m), Style: ButtonSecondary})
+	planned := job.RunAt
+	if p.At != 0 {
+		planned = time.Unix(p.At, 0)
 	}
-	next := []storage.NewJob{
-		dmJob.New(DMMessage{
+	var next []storage.NewJob
+	if today, ok := todaysPrompt(r.Minute, r.Days, loc, now); ok && !today.Before(planned) {
+		local := now.In(loc)
+		endOfDay := time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, loc)
+		var buttons []DMButton
+		for m := mood.Lowest; m <= mood.Highest; m++ {
+			buttons = append(buttons, DMButton{Label: fmt.Sprintf("%d %s", m, mood.Name(m)), CustomID: checkinMoodButton.ID(p.GuildID, m), Style: ButtonSecondary})
+		}
+		next = append(next, dmJob.New(DMMessage{
 			Key: storage.DMJobKey(job.DedupeKey, p.UserID), UserID: p.UserID, GuildID: p.GuildID, ValidUntil: endOfDay.Unix(), Buttons: buttons,
 			Content: "Hi, how are you today? Tap one to check in (only you see it). `/checkins reminder-off` stops these.",
-		}, now),
+		}, now))
+	} else {
+		f.env.Log.Info("check-in prompt skipped: its day is over", "guild", p.GuildID, "user", p.UserID, "planned", planned)
 	}
-	if at := nextPrompt(r.Minute, r.Days, loc, job.RunAt.Add(time.Minute)); !at.IsZero() {
-		next = append(next, checkinPromptJob.New(promptPayload{GuildID: p.GuildID, UserID: p.UserID}, at))
+	after := planned.Add(time.Minute)
+	if now.After(after) {
+		after = now
+	}
+	if at := nextPrompt(r.Minute, r.Days, loc, after); !at.IsZero() {
+		next = append(next, promptJob(p.GuildID, p.UserID, at))
 	}
 	return next, nil
 }

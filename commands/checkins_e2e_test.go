@@ -101,3 +101,27 @@ func TestCheckinReminderAndTapEndToEnd(t *testing.T) {
 		t.Errorf("%d jobs ran after the reminder was turned off", n)
 	}
 }
+
+// Kindred down for four days sends one prompt when it comes back on the
+// fourth evening, not four, and the prompts go on the next day.
+func TestCheckinPromptAfterDowntimeEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startCheckins(t)
+	h.Fake.Interact(t, "", kindredtest.AliceID, "/preferences timezone zone:Europe/Berlin")
+	h.Fake.Interact(t, kindredtest.GuildID, kindredtest.AliceID, "/checkins reminder time:20:00")
+	// The first prompt was due Tuesday 1 Dec, 20:00 in Berlin; back on Friday at 20:30.
+	h.RunDue(t, time.Date(2026, 12, 4, 19, 30, 0, 0, time.UTC))
+	dmChannel := h.Fake.DMChannelID(kindredtest.AliceID)
+	if dmChannel == "" {
+		t.Fatal("no prompt DM")
+	}
+	h.Fake.WaitMessage(t, dmChannel, 5*time.Second)
+	if n := h.RunDue(t, time.Date(2026, 12, 4, 22, 0, 0, 0, time.UTC)); n != 0 || len(h.Fake.Messages(dmChannel)) != 1 {
+		t.Fatalf("%d prompts after four days down, want one", len(h.Fake.Messages(dmChannel)))
+	}
+	h.RunDue(t, time.Date(2026, 12, 5, 19, 0, 30, 0, time.UTC))
+	h.Fake.WaitMessage(t, dmChannel, 5*time.Second)
+	if n := len(h.Fake.Messages(dmChannel)); n != 2 {
+		t.Errorf("%d prompts after Saturday's, want two", n)
+	}
+}

@@ -100,3 +100,35 @@ func TestNextPrompt(t *testing.T) {
 		t.Errorf("after the DST change = %v", got.In(berlin))
 	}
 }
+
+// After days of downtime the daily prompt catches up once: one DM if the
+// latest missed prompt is still on the member's day, none if that day is
+// over; and the next prompt is the first after now.
+func TestCheckinPromptCatchesUpOnce(t *testing.T) {
+	berlin, _ := time.LoadLocation("Europe/Berlin")
+	for _, tc := range []struct {
+		name string
+		back time.Time // when Kindred comes back, having been down since before the first prompt
+		dms  int
+		next time.Time
+	}{
+		{"back on the evening of the fourth day", time.Date(2026, 11, 28, 21, 30, 0, 0, berlin), 1, time.Date(2026, 11, 29, 20, 0, 0, 0, berlin)},
+		{"back the next morning", time.Date(2026, 11, 29, 7, 0, 0, 0, berlin), 0, time.Date(2026, 11, 29, 20, 0, 0, 0, berlin)},
+		{"back before the prompt's time", time.Date(2026, 11, 29, 19, 0, 0, 0, berlin), 0, time.Date(2026, 11, 29, 20, 0, 0, 0, berlin)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env, rec, now, _ := meetingEnv(t) // Wednesday 25 Nov 2026, 19:00 in Berlin
+			mustCall(t, env, asMember(aliceID, "preferences/timezone", str("zone", "Europe/Berlin")))
+			// The first prompt is Wednesday 20:00; Kindred is down from 19:30.
+			mustCall(t, env, asMember(aliceID, "checkins/reminder", str("time", "20:00")))
+			runScheduler(t, env, now, tc.back)
+			if dms := rec.Calls("OpenDM"); len(dms) != tc.dms {
+				t.Errorf("%d prompt DMs, want %d", len(dms), tc.dms)
+			}
+			prompts := pendingJobs(t, env, checkinPromptJob.Kind)
+			if len(prompts) != 1 || !prompts[0].RunAt.Equal(tc.next) {
+				t.Errorf("queued prompts = %+v, want one at %v", prompts, tc.next.UTC())
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"time"
 
@@ -188,6 +189,22 @@ func memberOf(ctx context.Context, d Discord, guildID, userID string) (bool, err
 		return false, nil
 	}
 	return false, err
+}
+
+// transient reports whether trying the same request again later may
+// succeed: Discord failed (5xx) or asked Kindred to slow down (429), or
+// the request never got an answer (a timeout, a dropped connection).
+// Anything else Discord refused will be refused again. A cancelled ctx is
+// not transient: the caller is shutting down.
+func transient(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var de *DiscordError
+	if errors.As(err, &de) {
+		return de.Status >= 500 || de.Status == http.StatusTooManyRequests || errors.Is(de, ErrRateLimited)
+	}
+	return true
 }
 
 // discordProblem words a Discord error for the facilitator or moderator

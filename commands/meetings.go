@@ -261,18 +261,22 @@ func occurrenceJobs(s series, start, from, now time.Time) []storage.NewJob {
 		}, at))
 	}
 	if next := s.rec.Next(start); !next.IsZero() {
-		// Prepare the next occurrence a little before its earliest reminder
-		// is due, so only one occurrence ahead is ever materialised and the
-		// reminders are queued before their time.
-		at := next.Add(-maxOffset(s.Reminders) - advanceLead)
-		if at.Before(now) {
-			at = now
-		}
-		jobs = append(jobs, meetingAdvanceJob.New(advancePayload{
-			GuildID: s.GuildID, GroupID: s.GroupID, MeetingID: s.ID, StartsAt: next.Unix(),
-		}, at))
+		jobs = append(jobs, advanceJob(s, next, now))
 	}
 	return jobs
+}
+
+// advanceJob prepares the occurrence at start a little before its earliest
+// reminder is due, so only one occurrence ahead is ever materialised and
+// the reminders are queued before their time; or now, if that is past.
+func advanceJob(s series, start, now time.Time) storage.NewJob {
+	at := start.Add(-maxOffset(s.Reminders) - advanceLead)
+	if at.Before(now) {
+		at = now
+	}
+	return meetingAdvanceJob.New(advancePayload{
+		GuildID: s.GuildID, GroupID: s.GroupID, MeetingID: s.ID, StartsAt: start.Unix(),
+	}, at)
 }
 
 func maxOffset(ds []time.Duration) time.Duration {
@@ -652,7 +656,10 @@ func (f *Meetings) postReminder(ctx context.Context, jobKey string, m storage.Me
 }
 
 // reminderDMs are the DM jobs of a reminder: one for each member who
-// answered Going or Maybe, with the RSVP buttons.
+// answered Going or Maybe, with the RSVP buttons. Each is written at the
+// reminder's completion only if that answer still stands then: a member
+// who erased their data (or changed their answer) meanwhile gets no DM
+// job naming them.
 func (f *Meetings) reminderDMs(ctx context.Context, jobKey string, m storage.Meeting, start time.Time, text string, now time.Time) ([]storage.NewJob, error) {
 	rsvps, err := f.env.DB.RSVPs(ctx, m.ID, start)
 	if err != nil {
@@ -663,16 +670,21 @@ func (f *Meetings) reminderDMs(ctx context.Context, jobKey string, m storage.Mee
 		if r.Answer != storage.RSVPGoing && r.Answer != storage.RSVPMaybe {
 			continue
 		}
-		dms = append(dms, dmJob.New(DMMessage{
+		dm := dmJob.New(DMMessage{
 			Key: storage.DMJobKey(jobKey, r.UserID), UserID: r.UserID, GuildID: m.GuildID,
 			Content: text, ValidUntil: start.Unix(), Buttons: rsvpButtons(m.ID, start),
-		}, now))
+		}, now)
+		dm.Requires = storage.RequireRSVP(m.ID, start, r.UserID, storage.RSVPGoing, storage.RSVPMaybe)
+		dms = append(dms, dm)
 	}
 	return dms, nil
 }
 
 // advance prepares the next occurrence of a series: its reminders and the
-// job that prepares the one after it.
+// job that prepares the one after it. After downtime that outlasted the
+// occurrence's start, whose reminders would all be stale, it goes straight
+// to preparing the first occurrence that hasn't started, as if that one's
+// own job had been waiting: one step however many were missed.
 func (f *Meetings) advance(ctx context.Context, job storage.Job, p advancePayload) ([]storage.NewJob, error) {
 	m, err := f.env.DB.Meeting(ctx, p.MeetingID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -691,7 +703,16 @@ func (f *Meetings) advance(ctx context.Context, job storage.Job, p advancePayloa
 	if err != nil {
 		return nil, err
 	}
-	return occurrenceJobs(s, time.Unix(p.StartsAt, 0).UTC(), job.RunAt, f.env.Now()), nil
+	start, now := time.Unix(p.StartsAt, 0).UTC(), f.env.Now()
+	if !now.Before(start) {
+		next := s.rec.Next(now)
+		if next.IsZero() {
+			return nil, nil
+		}
+		f.env.Log.Info("meeting occurrences missed; preparing the next", "meeting", m.ID, "missed", start, "next", next)
+		return []storage.NewJob{advanceJob(s, next, now)}, nil
+	}
+	return occurrenceJobs(s, start, job.RunAt, now), nil
 }
 
 // ---- /meeting list, info ----

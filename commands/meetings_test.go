@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -348,5 +349,64 @@ func TestSeriesSkipsRemindersPastWhenPrepared(t *testing.T) {
 	if len(posts) != 2 || !strings.Contains(strings.Join(got, " "), "<t:1795716000:F>") || !strings.Contains(strings.Join(got, " "), "<t:1796234400:F>") ||
 		strings.Contains(strings.Join(got, " "), "late") {
 		t.Errorf("reminders = %q, want 26 Nov's 1h and 2 Dec's 7d reminder, none late", got)
+	}
+}
+
+// Weeks of downtime don't walk a weekly series through every missed
+// occurrence: the first preparation that runs goes straight to the first
+// occurrence that hasn't started, whose reminder then comes on time.
+func TestSeriesCatchesUpInOneStep(t *testing.T) {
+	env, rec, now, g := meetingEnv(t)
+	scheduleMeeting(t, env, str("start", "2026-12-01 19:00"), str("repeat", "weekly"), str("reminders", "1h"))
+	posts := len(rec.Calls("Send")) // the announcement
+	// Back on Tuesday 29 Dec, 13:00 in Berlin: four occurrences missed.
+	if n := runScheduler(t, env, now, time.Date(2026, 12, 29, 12, 0, 0, 0, time.UTC)); n != 1 {
+		t.Errorf("%d jobs ran on coming back, want the one preparation", n)
+	}
+	if sends := rec.Calls("Send"); len(sends) != posts {
+		t.Errorf("posted %v for occurrences that are over", sends[posts:])
+	}
+	runScheduler(t, env, now, time.Date(2026, 12, 29, 17, 0, 0, 0, time.UTC))
+	reminders := sendsTo(rec, g.ChannelID)[posts:]
+	if len(reminders) != 1 || !strings.Contains(reminders[0].Message.Content, timestamp(time.Date(2026, 12, 29, 18, 0, 0, 0, time.UTC), "F")) ||
+		strings.Contains(reminders[0].Message.Content, "late") {
+		t.Errorf("reminders = %v, want the one of 29 December, on time", reminders)
+	}
+}
+
+// A reminder reads who is going, and its DM jobs are written when it
+// completes. A member who erases their data in between gets no DM job
+// written afterwards; a member who still is going does.
+func TestReminderWritesNoDMForMemberErasedMeanwhile(t *testing.T) {
+	env, _, _, _ := meetingEnv(t)
+	m := scheduleMeeting(t, env, str("start", "2026-11-27 19:00"), str("reminders", "1h"))
+	ctx := context.Background()
+	start := time.Date(2026, 11, 27, 18, 0, 0, 0, time.UTC)
+	for _, u := range []string{aliceID, bobID} {
+		if err := env.DB.SetRSVP(ctx, m.ID, start, u, storage.RSVPGoing, t0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs := claimAll(t, env, start.Add(-time.Hour))
+	if len(jobs) != 1 || jobs[0].Kind != meetingReminderJob.Kind {
+		t.Fatalf("due jobs = %+v, want the reminder", jobs)
+	}
+	f := &Meetings{env: env}
+	next, err := meetingReminderJob.Runner(f.remind).Handle(ctx, jobs[0])
+	if err != nil || len(next) != 2 {
+		t.Fatalf("reminder = %d DM jobs, %v; want Alice's and Bob's", len(next), err)
+	}
+	if _, err := env.DB.EraseMemberData(ctx, aliceID); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.DB.CompleteJob(ctx, jobs[0].ID, next...); err != nil {
+		t.Fatal(err)
+	}
+	var to []string
+	for _, j := range pendingJobs(t, env, dmJob.Kind) {
+		to = append(to, j.UserID)
+	}
+	if !slices.Equal(to, []string{bobID}) {
+		t.Errorf("DM jobs written for %v, want Bob's alone", to)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -47,7 +48,11 @@ type Pairing struct {
 	At       time.Time
 	Prompt   int
 	ThreadID string
-	Members  []string
+	// MembersAdded and IntroPosted are the steps after opening ThreadID
+	// that are done; a round run again resumes the others.
+	MembersAdded bool
+	IntroPosted  bool
+	Members      []string
 	// Answers are the members' follow-up answers; a member who didn't
 	// answer is missing.
 	Answers map[string]string
@@ -277,11 +282,18 @@ func (db *DB) Avoids(ctx context.Context, guildID string) ([][2]string, error) {
 	return out, rows.Err()
 }
 
+// ErrNotOptedIn is returned by RecordRound when a member the round places
+// or pauses has left pairing (or erased their data) since the round was
+// formed from the members read before. Form it again from the members
+// there are now.
+var ErrNotOptedIn = errors.New("member no longer takes part in pairing")
+
 // RecordRound stores a round, its pairs and trios and the pauses it
-// decided, and enqueues the jobs jobsFor returns for it (follow-ups, the
-// next round), all in one transaction. A round whose job key was recorded
-// before is ErrConflict. jobsFor runs inside that transaction: it must not
-// use the database.
+// decided, and enqueues the jobs jobsFor returns for it (follow-ups, DMs),
+// all in one transaction. A round whose job key was recorded before is
+// ErrConflict; one naming a member who no longer takes part in pairing
+// in the group is ErrNotOptedIn, and nothing is written. jobsFor runs
+// inside that transaction: it must not use the database.
 func (db *DB) RecordRound(ctx context.Context, r NewRound, jobsFor func(Round) []NewJob) (Round, error) {
 	if len(r.Prompts) != len(r.Groups) {
 		return Round{}, fmt.Errorf("record round: %d prompts for %d groups", len(r.Prompts), len(r.Groups))
@@ -291,6 +303,19 @@ func (db *DB) RecordRound(ctx context.Context, r NewRound, jobsFor func(Round) [
 		return Round{}, err
 	}
 	defer tx.Rollback()
+	// Checked here, in the writing transaction: a member who left or
+	// erased their data after the round was formed is not written back.
+	placed := slices.Concat(slices.Concat(r.Groups...), r.Pause)
+	for _, u := range placed {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM buddy_members WHERE group_id = ? AND user_id = ?`, r.GroupID, u).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return Round{}, fmt.Errorf("record round of group %d: %s: %w", r.GroupID, u, ErrNotOptedIn)
+		}
+		if err != nil {
+			return Round{}, fmt.Errorf("record round: %w", err)
+		}
+	}
 	round := Round{GroupID: r.GroupID, At: r.At.UTC().Truncate(time.Second)}
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(number), 0) + 1 FROM pairing_rounds WHERE group_id = ?`, r.GroupID).Scan(&round.Number); err != nil {
 		return Round{}, fmt.Errorf("record round: %w", err)
@@ -368,7 +393,8 @@ func (db *DB) RoundByJobKey(ctx context.Context, jobKey string) (Round, error) {
 
 // queryPairings reads pairings with their members and answers, oldest first.
 func (db *DB) queryPairings(ctx context.Context, where string, args ...any) ([]Pairing, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT pg.id, r.id, r.group_id, r.number, r.created_at, pg.prompt, pg.thread_id, m.user_id, m.answer
+	rows, err := db.read.QueryContext(ctx, `SELECT pg.id, r.id, r.group_id, r.number, r.created_at, pg.prompt, pg.thread_id,
+		pg.invited_at <> 0, pg.intro_posted_at <> 0, m.user_id, m.answer
 		FROM pairing_round_groups pg
 		JOIN pairing_rounds r ON r.id = pg.round_id
 		JOIN pairing_round_members m ON m.round_group_id = pg.id `+where+`
@@ -382,7 +408,7 @@ func (db *DB) queryPairings(ctx context.Context, where string, args ...any) ([]P
 		var p Pairing
 		var at int64
 		var user, answer string
-		if err := rows.Scan(&p.ID, &p.RoundID, &p.GroupID, &p.Round, &at, &p.Prompt, &p.ThreadID, &user, &answer); err != nil {
+		if err := rows.Scan(&p.ID, &p.RoundID, &p.GroupID, &p.Round, &at, &p.Prompt, &p.ThreadID, &p.MembersAdded, &p.IntroPosted, &user, &answer); err != nil {
 			return nil, fmt.Errorf("read pairings: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].ID != p.ID {
@@ -431,6 +457,33 @@ func (db *DB) CurrentPairings(ctx context.Context, groupID int64, userID string)
 func (db *DB) SetPairingThread(ctx context.Context, id int64, threadID string) error {
 	if _, err := db.write.ExecContext(ctx, `UPDATE pairing_round_groups SET thread_id = ? WHERE id = ?`, threadID, id); err != nil {
 		return fmt.Errorf("set thread of pairing %d: %w", id, err)
+	}
+	return nil
+}
+
+// PairingStep is a step of opening a pairing's thread after the thread
+// itself (SetPairingThread), in the order they are taken.
+type PairingStep int
+
+const (
+	StepMembersAdded PairingStep = iota + 1 // its members were added
+	StepIntroPosted                         // its introduction was posted
+)
+
+// RecordPairingStep remembers that a step of opening the pairing's thread
+// is done, so a round run again doesn't take it twice.
+func (db *DB) RecordPairingStep(ctx context.Context, id int64, step PairingStep, at time.Time) error {
+	var column string
+	switch step {
+	case StepMembersAdded:
+		column = "invited_at"
+	case StepIntroPosted:
+		column = "intro_posted_at"
+	default:
+		return fmt.Errorf("record step of pairing %d: unknown step %d", id, step)
+	}
+	if _, err := db.write.ExecContext(ctx, `UPDATE pairing_round_groups SET `+column+` = ? WHERE id = ?`, at.Unix(), id); err != nil {
+		return fmt.Errorf("record step of pairing %d: %w", id, err)
 	}
 	return nil
 }

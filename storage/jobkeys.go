@@ -92,3 +92,9 @@ func DMJobKey(causeKey, userID string) string {
 func ChannelPostKey(causeKey string) string {
 	return causeKey + ":channel"
 }
+
+// ModlogPostKey is the sent-log key of the mod-log message the job keyed
+// causeKey posts (a pairing round's report of threads it could not open).
+func ModlogPostKey(causeKey string) string {
+	return causeKey + ":modlog"
+}

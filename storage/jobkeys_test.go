@@ -39,7 +39,8 @@ func TestJobKeysNest(t *testing.T) {
 			t.Errorf("%q under %q = %v, want %v", tc.key, tc.prefix, got, tc.under)
 		}
 	}
-	if ChannelPostKey(round) == round || DMJobKey(round, "1") == ChannelPostKey(round) {
-		t.Error("a job's channel post and DMs need keys of their own")
+	if ChannelPostKey(round) == round || DMJobKey(round, "1") == ChannelPostKey(round) ||
+		ModlogPostKey(round) == round || ModlogPostKey(round) == ChannelPostKey(round) {
+		t.Error("a job's channel post, mod-log post and DMs need keys of their own")
 	}
 }

@@ -37,6 +37,45 @@ type NewJob struct {
 	UserID  string
 	RunAt   time.Time
 	Payload any // JSON-marshalled; nil is stored as null
+	// Requires, if set, is checked in the transaction that writes the job,
+	// and the job is written only while it holds (see Requirement).
+	Requires *Requirement
+}
+
+// A Requirement is what a job was computed from, such as the member's
+// RSVP a reminder DM is for. A handler reads it, and the job it returns is
+// written later, at completion; a /mydata delete (or a changed answer)
+// that commits in between would otherwise be undone by a job naming the
+// member. Checked inside the writing transaction, it can't be. Storage
+// builds them (RequireRSVP), so the SQL stays here.
+type Requirement struct {
+	what  string // for errors: what is required
+	query string // returns a row while the requirement holds
+	args  []any
+}
+
+// holds reports whether r holds in tx.
+func (r *Requirement) holds(ctx context.Context, tx *sql.Tx) (bool, error) {
+	var one int
+	switch err := tx.QueryRowContext(ctx, r.query, r.args...).Scan(&one); {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("check %s: %w", r.what, err)
+	}
+	return true, nil
+}
+
+// required reports whether j's requirement, if any, holds in tx.
+func required(ctx context.Context, tx *sql.Tx, j NewJob) (bool, error) {
+	if j.Requires == nil {
+		return true, nil
+	}
+	ok, err := j.Requires.holds(ctx, tx)
+	if err != nil {
+		return false, fmt.Errorf("enqueue %s job %q: %w", j.Kind, j.DedupeKey, err)
+	}
+	return ok, nil
 }
 
 // The SQL of the queue lives here, in one place, so that a PostgreSQL
@@ -71,12 +110,16 @@ const maxErrorText = 2000
 
 // EnqueueTx inserts j inside the caller's transaction, so a domain write
 // and its timed work commit together. A job whose dedupe key already
-// exists is left as it is; ok reports whether a row was inserted. After
+// exists, or whose requirement no longer holds, is left out; ok reports
+// whether a row was inserted. After
 // Commit the caller calls db.JobsEnqueued so a sleeping scheduler sees
 // work that may be due before what it waits for.
 func EnqueueTx(ctx context.Context, tx *sql.Tx, j NewJob) (ok bool, err error) {
 	args, err := insertArgs(j, time.Now())
 	if err != nil {
+		return false, err
+	}
+	if ok, err := required(ctx, tx, j); err != nil || !ok {
 		return false, err
 	}
 	res, err := tx.ExecContext(ctx, insertJobSQL, args...)
@@ -89,7 +132,8 @@ func EnqueueTx(ctx context.Context, tx *sql.Tx, j NewJob) (ok bool, err error) {
 
 // EnqueueManyTx inserts jobs in the caller's transaction through one
 // prepared statement (a fan-out, a bulk import) and returns how many were
-// inserted; those whose dedupe key exists are left as they are.
+// inserted; those whose dedupe key exists are left as they are, and those
+// whose requirement no longer holds are left out.
 func EnqueueManyTx(ctx context.Context, tx *sql.Tx, jobs []NewJob) (int, error) {
 	if len(jobs) == 0 {
 		return 0, nil
@@ -105,6 +149,11 @@ func EnqueueManyTx(ctx context.Context, tx *sql.Tx, jobs []NewJob) (int, error) 
 		args, err := insertArgs(j, created)
 		if err != nil {
 			return 0, err
+		}
+		if ok, err := required(ctx, tx, j); err != nil {
+			return 0, err
+		} else if !ok {
+			continue
 		}
 		res, err := stmt.ExecContext(ctx, args...)
 		if err != nil {

@@ -246,6 +246,24 @@ func (db *DB) SetRSVP(ctx context.Context, meetingID int64, startsAt time.Time, 
 	return nil
 }
 
+// RequireRSVP is the requirement of a job for the member's answer to one
+// occurrence: it holds while their answer is one of answers.
+func RequireRSVP(meetingID int64, startsAt time.Time, userID string, answers ...string) *Requirement {
+	if len(answers) == 0 {
+		return &Requirement{what: "rsvp", query: `SELECT 1 WHERE 1 = 0`}
+	}
+	args := []any{meetingID, startsAt.Unix(), userID}
+	for _, a := range answers {
+		args = append(args, a)
+	}
+	return &Requirement{
+		what: fmt.Sprintf("rsvp to meeting %d at %d", meetingID, startsAt.Unix()),
+		query: `SELECT 1 FROM meeting_rsvps WHERE meeting_id = ? AND starts_at = ? AND user_id = ? AND answer IN (?` +
+			strings.Repeat(", ?", len(answers)-1) + `)`,
+		args: args,
+	}
+}
+
 // RSVPs returns the answers for one occurrence, oldest first.
 func (db *DB) RSVPs(ctx context.Context, meetingID int64, startsAt time.Time) ([]RSVP, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT user_id, answer FROM meeting_rsvps WHERE meeting_id = ? AND starts_at = ? ORDER BY updated_at, user_id`,

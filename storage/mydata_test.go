@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -413,5 +414,73 @@ func TestPastGroupMembershipsAreExportedAndErased(t *testing.T) {
 	}
 	if members, err := db.GroupMembersAt(ctx, g.ID, mdT0); err != nil || fmt.Sprint(members) != fmt.Sprint([]string{mdBob}) {
 		t.Errorf("members at T0 after Alice erased her data = %v, %v; want Bob only", members, err)
+	}
+}
+
+// Work computed from a member's data before /mydata delete and written
+// after it is not written: a job's requirement is checked in the
+// transaction that writes it, on every path that writes jobs, and a round
+// naming the member is refused whole.
+func TestEraseBetweenReadAndWriteLeavesNoTrace(t *testing.T) {
+	ctx := context.Background()
+	db := storagetest.Open(t)
+	live(t, db, mdAlice, mdBob)
+	live(t, db, mdBob, mdAlice)
+	g, err := db.GroupByName(ctx, mdGuild, "Circle", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := db.GroupMeetings(ctx, g.ID)
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("meetings = %v, %v", ms, err)
+	}
+	m := ms[0]
+	if err := db.SetRSVP(ctx, m.ID, m.FirstStart, mdBob, storage.RSVPMaybe, mdT0); err != nil {
+		t.Fatal(err)
+	}
+	dm := func(user, key string) storage.NewJob {
+		return storage.NewJob{Kind: "dm", UserID: user, DedupeKey: key + ":dm:" + user, RunAt: mdT0,
+			Requires: storage.RequireRSVP(m.ID, m.FirstStart, user, storage.RSVPGoing, storage.RSVPMaybe)}
+	}
+	if members, err := db.PairingMembers(ctx, g.ID); err != nil || len(members) != 2 {
+		t.Fatalf("pairing members read before the erase = %+v, %v", members, err)
+	}
+	if _, err := db.EraseMemberData(ctx, mdAlice); err != nil {
+		t.Fatal(err)
+	}
+
+	if ok, err := db.Enqueue(ctx, dm(mdAlice, "one")); err != nil || ok {
+		t.Errorf("enqueue for the erased member = %v, %v; want left out", ok, err)
+	}
+	if n, err := db.EnqueueMany(ctx, []storage.NewJob{dm(mdAlice, "many"), dm(mdBob, "many")}); err != nil || n != 1 {
+		t.Errorf("enqueue many = %d, %v; want Bob's alone", n, err)
+	}
+	mustEnqueue(t, db, job("reminder", mdT0.Add(-time.Minute)))
+	reminder := mustClaim(t, db, mdT0.Add(-time.Minute), 10)
+	if len(reminder) != 1 {
+		t.Fatalf("claimed %+v, want the reminder", reminder)
+	}
+	if err := db.CompleteJob(ctx, reminder[0].ID, dm(mdAlice, "done"), dm(mdBob, "done")); err != nil {
+		t.Fatal(err)
+	}
+	_, err = db.RecordRound(ctx, storage.NewRound{GroupID: g.ID, RunBy: mdBob, At: mdT0, Groups: [][]string{{mdAlice, mdBob}}, Prompts: []int{0}},
+		func(r storage.Round) []storage.NewJob {
+			return []storage.NewJob{{Kind: "pairing.followup", DedupeKey: storage.PairingFollowupJobKey(g.ID, r.Pairings[0].ID), RunAt: mdT0}}
+		})
+	if !errors.Is(err, storage.ErrNotOptedIn) {
+		t.Errorf("record a round naming the erased member = %v, want ErrNotOptedIn", err)
+	}
+
+	if d, _ := exportJSON(t, db, mdAlice); len(d.PendingMessages) > 0 || len(d.Pairings) > 0 {
+		t.Errorf("after the erase, written back: %+v, %+v", d.PendingMessages, d.Pairings)
+	}
+	var keys []string
+	for _, j := range mustClaim(t, db, mdT0.Add(time.Hour), 100) {
+		if j.UserID == mdAlice || j.Kind == "pairing.followup" {
+			keys = append(keys, j.DedupeKey)
+		}
+	}
+	if len(keys) > 0 {
+		t.Errorf("jobs written after the erase: %v", keys)
 	}
 }

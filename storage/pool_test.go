@@ -249,6 +249,9 @@ func poolCalls(db *DB) []poolCall {
 		write("SetPairingThread", func(ctx context.Context) error {
 			return db.SetPairingThread(ctx, round.Pairings[0].ID, "750000000000000001")
 		}),
+		write("RecordPairingStep", func(ctx context.Context) error {
+			return db.RecordPairingStep(ctx, round.Pairings[0].ID, StepMembersAdded, t0)
+		}),
 		write("AnswerFollowup", func(ctx context.Context) error {
 			return db.AnswerFollowup(ctx, round.Pairings[0].ID, u1, AnswerTalked, t0)
 		}),
