@@ -268,7 +268,8 @@ func (a *adapter) answer(x *exchange, r result, deferred bool) {
 }
 
 // response maps a handler's result to its outcome and to what the member
-// sees: a user error's own text, or the generic apology for anything else.
+// sees: a user error's own text, or the generic apology for anything
+// else, fitted to Discord's limits.
 func (a *adapter) response(log *slog.Logger, r result) (string, *commands.Response) {
 	outcome := a.outcome(log, r)
 	resp := r.resp
@@ -282,7 +283,7 @@ func (a *adapter) response(log *slog.Logger, r result) (string, *commands.Respon
 		log.Error("handler returned neither a response nor an error")
 		outcome, resp = outcomeError, commands.Ephemeral(genericErrorText)
 	}
-	return outcome, resp
+	return outcome, commands.FitResponse(resp)
 }
 
 // outcome logs what went wrong, if anything, and names it for metrics.
