@@ -132,6 +132,33 @@ func joinFitted(head string, lines []string, sep string, budget int, more func(n
 // before it is better left out.
 const minClippedLine = 20
 
+// fitFields keeps whole fields, in order, while they fit in one embed's
+// 25 and in budget characters (names and values, each clipped to its own
+// limit), and ends with more(n) for the n it left out.
+func fitFields(fields []*discordgo.MessageEmbedField, budget int, more func(n int) *discordgo.MessageEmbedField) []*discordgo.MessageEmbedField {
+	size := func(f *discordgo.MessageEmbedField) int {
+		return min(runes(f.Name), maxFieldName) + min(runes(f.Value), maxFieldValue)
+	}
+	total := 0
+	for _, f := range fields {
+		total += size(f)
+	}
+	if len(fields) <= maxEmbedFields && total <= budget {
+		return fields
+	}
+	reserve := size(more(len(fields)))
+	var out []*discordgo.MessageEmbedField
+	used := 0
+	for _, f := range fields {
+		if len(out) == maxEmbedFields-1 || used+size(f)+reserve > budget {
+			break
+		}
+		out = append(out, f)
+		used += size(f)
+	}
+	return append(out, more(len(fields)-len(out)))
+}
+
 // FitResponse makes a handler's response fit Discord's limits: the bot
 // package calls it on every response before it leaves Kindred. It returns
 // a fitted copy; resp itself is not changed.

@@ -220,3 +220,41 @@ func TestMessageSendIsFitted(t *testing.T) {
 		t.Errorf("message of %d characters with a description of %d", runes(m.Content), runes(m.Embeds[0].Description))
 	}
 }
+
+func TestFitFields(t *testing.T) {
+	more := func(n int) *discordgo.MessageEmbedField {
+		return &discordgo.MessageEmbedField{Name: "…", Value: fmt.Sprintf("%d more", n)}
+	}
+	field := func(i int) *discordgo.MessageEmbedField {
+		return &discordgo.MessageEmbedField{Name: fmt.Sprintf("Group %02d %s", i, strings.Repeat("é", 41)), Value: strings.Repeat("line of status\n", 12)}
+	}
+	var few, many []*discordgo.MessageEmbedField
+	for i := range 3 {
+		few = append(few, field(i))
+	}
+	for i := range 40 {
+		many = append(many, field(i))
+	}
+	if got := fitFields(few, maxEmbedsTotal, more); len(got) != 3 || got[2] != few[2] {
+		t.Errorf("fields that fit were changed: %d", len(got))
+	}
+	got := fitFields(many, 5000, more)
+	size := 0
+	for _, f := range got {
+		size += runes(f.Name) + runes(f.Value)
+	}
+	if size > 5000 || len(got) > maxEmbedFields {
+		t.Errorf("%d fields of %d characters", len(got), size)
+	}
+	for i, f := range got[:len(got)-1] {
+		if f != many[i] {
+			t.Errorf("field %d is not kept whole", i)
+		}
+	}
+	if last := got[len(got)-1]; last.Value != fmt.Sprintf("%d more", 40-(len(got)-1)) {
+		t.Errorf("last field %+v", last)
+	}
+	if got := fitFields(many[:30], maxEmbedsTotal*10, more); len(got) != maxEmbedFields || got[24].Value != "6 more" {
+		t.Errorf("30 short fields: %d, last %+v", len(got), got[len(got)-1])
+	}
+}
