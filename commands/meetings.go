@@ -708,16 +708,16 @@ func (f *Meetings) list(ctx context.Context, req *Request) (*Response, error) {
 	if len(upcoming) == 0 {
 		return Ephemeral("No meetings are coming up. Facilitators schedule them with `/meeting schedule`."), nil
 	}
-	var b strings.Builder
+	lines := make([]string, 0, len(upcoming))
 	for _, o := range upcoming {
-		fmt.Fprintf(&b, "• %s · **%s** (%s)", timestamp(o.start, "F"), o.s.Title, o.group.Name)
+		line := fmt.Sprintf("• %s · **%s** (%s)", timestamp(o.start, "F"), o.s.Title, o.group.Name)
 		if o.s.Location != "" {
-			fmt.Fprintf(&b, " · %s", clip(o.s.Location, 60))
+			line += " · " + clip(o.s.Location, 60)
 		}
-		b.WriteString("\n")
+		lines = append(lines, line)
 	}
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
-		Title: "Upcoming meetings", Description: b.String(), Color: colourCalm,
+		Title: "Upcoming meetings", Description: fitLines(lines, maxEmbedDescription), Color: colourCalm,
 		Footer: &discordgo.MessageEmbedFooter{Text: "Times are shown in your own timezone. /meeting info has the details."},
 	}}}, nil
 }
