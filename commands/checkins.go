@@ -197,7 +197,7 @@ func (f *Checkins) checkinGroup(ctx context.Context, req *Request, share, reachO
 			return storage.Group{}, err
 		}
 		if !member && (share || reachOut) {
-			return storage.Group{}, UserErrorf("You can share in groups you've joined. `/group join group:%s` first, or leave out `share`.", g.Name)
+			return storage.Group{}, UserErrorf("You can share in groups you've joined. `/group join group:%s` first, or leave out `share`.", echo(g.Name, maxGroupName))
 		}
 		return g, nil
 	}
