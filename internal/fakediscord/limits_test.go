@@ -143,7 +143,36 @@ func row(c ...discordgo.MessageComponent) []discordgo.MessageComponent {
 // the field; the same message at the limit goes through. Limits count
 // characters (code points), not bytes: "é" and "🌱" are one each.
 func TestMessageLimits(t *testing.T) {
-	over := []struct {
+	for _, sk := range sinks {
+		t.Run(sk.name, func(t *testing.T) {
+			b := startBot(t, fakediscord.Options{})
+			for _, tt := range overLimit() {
+				path := tt.path
+				if sk.path != "" {
+					path = sk.path + "." + path
+				}
+				if err := sk.post(t, b, tt.m); !errorAt(err, path) {
+					t.Errorf("%s: got %v, want 400 50035 at %s", tt.name, err, path)
+				}
+			}
+			if err := sk.post(t, b, atLimit()); err != nil {
+				t.Errorf("a message at every limit was refused: %v", err)
+			}
+			if errs := b.errors(); len(errs) > 0 {
+				t.Errorf("fallback answers failed: %v", errs)
+			}
+		})
+	}
+}
+
+// overLimit is one message over each limit, and where Discord says so.
+// Each call builds new embeds: discordgo writes to those it sends.
+func overLimit() []struct {
+	name string
+	m    message
+	path string
+} {
+	return []struct {
 		name string
 		m    message
 		path string
@@ -172,7 +201,11 @@ func TestMessageLimits(t *testing.T) {
 		{"select placeholder over 150", message{content: "x", components: row(discordgo.SelectMenu{CustomID: "s", Placeholder: repeat("é", 151),
 			Options: []discordgo.SelectMenuOption{{Label: "l", Value: "v"}}})}, "components.0.components.0.placeholder"},
 	}
-	atLimit := message{
+}
+
+// atLimit is a message at every limit at once.
+func atLimit() message {
+	return message{
 		content: repeat("🌱", 2000),
 		embeds: embed(discordgo.MessageEmbed{
 			Title: repeat("é", 256), Description: repeat("é", 4096),
@@ -180,26 +213,6 @@ func TestMessageLimits(t *testing.T) {
 			Footer: &discordgo.MessageEmbedFooter{Text: repeat("é", 368)}, // 6,000 in all
 		}),
 		components: row(discordgo.Button{Label: repeat("é", 80), CustomID: repeat("x", 100)}),
-	}
-	for _, sk := range sinks {
-		t.Run(sk.name, func(t *testing.T) {
-			b := startBot(t, fakediscord.Options{})
-			for _, tt := range over {
-				path := tt.path
-				if sk.path != "" {
-					path = sk.path + "." + path
-				}
-				if err := sk.post(t, b, tt.m); !errorAt(err, path) {
-					t.Errorf("%s: got %v, want 400 50035 at %s", tt.name, err, path)
-				}
-			}
-			if err := sk.post(t, b, atLimit); err != nil {
-				t.Errorf("a message at every limit was refused: %v", err)
-			}
-			if errs := b.errors(); len(errs) > 0 {
-				t.Errorf("fallback answers failed: %v", errs)
-			}
-		})
 	}
 }
 
