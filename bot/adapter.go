@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ type responder interface {
 	InteractionResponseEdit(i *discordgo.Interaction, edit *discordgo.WebhookEdit, options ...discordgo.RequestOption) (*discordgo.Message, error)
 	InteractionResponseDelete(i *discordgo.Interaction, options ...discordgo.RequestOption) error
 	FollowupMessageCreate(i *discordgo.Interaction, wait bool, data *discordgo.WebhookParams, options ...discordgo.RequestOption) (*discordgo.Message, error)
+	RequestWithBucketID(method, urlStr string, data any, bucketID string, options ...discordgo.RequestOption) ([]byte, error)
 }
 
 // adapter is the one place that turns Discord interactions into handler
@@ -268,7 +270,8 @@ func (a *adapter) answer(x *exchange, r result, deferred bool) {
 }
 
 // response maps a handler's result to its outcome and to what the member
-// sees: a user error's own text, or the generic apology for anything else.
+// sees: a user error's own text, or the generic apology for anything
+// else, fitted to Discord's limits.
 func (a *adapter) response(log *slog.Logger, r result) (string, *commands.Response) {
 	outcome := a.outcome(log, r)
 	resp := r.resp
@@ -282,7 +285,7 @@ func (a *adapter) response(log *slog.Logger, r result) (string, *commands.Respon
 		log.Error("handler returned neither a response nor an error")
 		outcome, resp = outcomeError, commands.Ephemeral(genericErrorText)
 	}
-	return outcome, resp
+	return outcome, commands.FitResponse(resp)
 }
 
 // outcome logs what went wrong, if anything, and names it for metrics.
@@ -366,7 +369,30 @@ func (a *adapter) followup(s responder, i *discordgo.Interaction, resp *commands
 }
 
 func (a *adapter) send(s responder, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+	if r.Type == discordgo.InteractionApplicationCommandAutocompleteResult {
+		return a.logSend(respondChoices(s, i, r.Data.Choices), i)
+	}
 	return a.logSend(s.InteractionRespond(i, r), i)
+}
+
+// respondChoices answers an autocomplete request. Discord requires the
+// choices key, even when nothing matched ("choices": []), and discordgo's
+// InteractionResponseData leaves an empty list out (omitempty), so this
+// one callback is sent with a body of its own.
+func respondChoices(s responder, i *discordgo.Interaction, choices []*discordgo.ApplicationCommandOptionChoice) error {
+	if choices == nil {
+		choices = []*discordgo.ApplicationCommandOptionChoice{}
+	}
+	type data struct {
+		Choices []*discordgo.ApplicationCommandOptionChoice `json:"choices"`
+	}
+	body := struct {
+		Type discordgo.InteractionResponseType `json:"type"`
+		Data data                              `json:"data"`
+	}{discordgo.InteractionApplicationCommandAutocompleteResult, data{choices}}
+	endpoint := discordgo.EndpointInteractionResponse(i.ID, i.Token)
+	_, err := s.RequestWithBucketID(http.MethodPost, endpoint, body, endpoint)
+	return err
 }
 
 func (a *adapter) logSend(err error, i *discordgo.Interaction) error {

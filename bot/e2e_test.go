@@ -11,6 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/kindred-bot/kindred/bot"
+	"github.com/kindred-bot/kindred/internal/fakediscord"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
@@ -74,6 +75,26 @@ func TestTimezoneAutocompleteEndToEnd(t *testing.T) {
 		if choices[0].Value != want {
 			t.Errorf("%q: first choice %v, want %s", query, choices[0].Value, want)
 		}
+	}
+}
+
+// An autocomplete with no matches still names its choices: Discord
+// requires the key, and discordgo would leave an empty list out.
+func TestAutocompleteWithNoMatchesSendsEmptyChoices(t *testing.T) {
+	t.Parallel()
+	h := kindredtest.Start(t, kindredtest.Options{})
+	// The server has no groups, so nothing matches.
+	if choices := h.Fake.Autocomplete(t, kindredtest.GuildID, kindredtest.AliceID, "/group info group:anything"); len(choices) != 0 {
+		t.Fatalf("choices = %+v, want none", choices)
+	}
+	var callback *fakediscord.Request
+	for _, r := range h.Fake.Requests() {
+		if strings.HasSuffix(r.Path, "/callback") {
+			callback = &r
+		}
+	}
+	if callback == nil || !strings.Contains(string(callback.Body), `"choices":[]`) {
+		t.Fatalf("autocomplete callback = %v, want a body with \"choices\":[]", callback)
 	}
 }
 

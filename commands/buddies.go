@@ -280,13 +280,18 @@ func (f *Buddies) status(ctx context.Context, req *Request) (*Response, error) {
 	if len(fields) == 0 {
 		return Ephemeral("You aren't taking part in pairing in any group here. `/buddy join group:…` opts you in."), nil
 	}
-	if len(fields) > maxEmbedFields {
-		fields = fields[:maxEmbedFields]
-	}
-	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
-		Title: "Your buddies", Color: colourCalm, Fields: fields,
+	embed := &discordgo.MessageEmbed{
+		Title: "Your buddies", Color: colourCalm,
 		Footer: &discordgo.MessageEmbedFooter{Text: "Only you see this."},
-	}}}, nil
+	}
+	embed.Fields = fitFields(fields, maxEmbedsTotal-runes(embed.Title)-runes(embed.Footer.Text), moreBuddyGroups)
+	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{embed}}, nil
+}
+
+// moreBuddyGroups ends /buddy status for a member in more groups than one
+// answer can show.
+func moreBuddyGroups(n int) *discordgo.MessageEmbedField {
+	return &discordgo.MessageEmbedField{Name: "…", Value: fmt.Sprintf("and %s where you take part in pairing: more than one answer can show.", nouns(n, "more group"))}
 }
 
 // statusLines are what /buddy status says about one group: the member's

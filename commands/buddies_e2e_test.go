@@ -1,10 +1,12 @@
 package commands_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -122,5 +124,41 @@ func TestPairingRoundResumesEndToEnd(t *testing.T) {
 	h.RunDue(t, round.Add(time.Hour)) // nothing is left to retry
 	if msgs := h.Fake.Messages(thread.ID); len(msgs) != 1 || !strings.Contains(msgs[0].Content, "conversation starter") {
 		t.Errorf("thread messages = %d, want exactly one introduction", len(msgs))
+	}
+}
+
+// A member in more groups than one embed holds sees 24 of them whole and
+// how many more, in an answer Discord accepts: at most 25 fields and 6,000
+// characters, even with the longest group names.
+func TestBuddyStatusInManyGroupsFitsEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startMeetings(t)
+	guild := kindredtest.GuildID
+	const groups = 30
+	for i := range groups {
+		name := fmt.Sprintf("Circle %02d · ünïcödé 🌱 *markdown* %s", i, strings.Repeat("é", 50))
+		name = string([]rune(name)[:50])
+		h.Fake.Interact(t, guild, kindredtest.OwnerID, fmt.Sprintf(`/group create name:"%s" description:"d" type:other channel:<#%s>`, name, kindredtest.GeneralID))
+		join := h.Fake.Interact(t, guild, kindredtest.AliceID, fmt.Sprintf(`/group join group:"%s"`, name))
+		h.Fake.Click(t, guild, kindredtest.AliceID, join.Buttons()[0].CustomID, join.Message)
+		if r := h.Fake.Interact(t, guild, kindredtest.AliceID, fmt.Sprintf(`/buddy join group:"%s"`, name)); !strings.Contains(r.Text(), "You're in") {
+			t.Fatalf("buddy join %d = %q", i, r.Text())
+		}
+	}
+	status := h.Fake.Interact(t, guild, kindredtest.AliceID, "/buddy status")
+	if status.Message == nil || len(status.Message.Embeds) != 1 {
+		t.Fatalf("status = %q", status.Text())
+	}
+	e := status.Message.Embeds[0]
+	total := utf8.RuneCountInString(e.Title) + utf8.RuneCountInString(e.Footer.Text)
+	for _, f := range e.Fields {
+		total += utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+	}
+	if len(e.Fields) > 25 || total > 6000 {
+		t.Errorf("%d fields, %d characters", len(e.Fields), total)
+	}
+	last := e.Fields[len(e.Fields)-1]
+	if want := fmt.Sprintf("and %d more groups", groups-(len(e.Fields)-1)); !strings.Contains(last.Value, want) {
+		t.Errorf("last field %q, want it to say %q", last.Value, want)
 	}
 }

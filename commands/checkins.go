@@ -197,7 +197,7 @@ func (f *Checkins) checkinGroup(ctx context.Context, req *Request, share, reachO
 			return storage.Group{}, err
 		}
 		if !member && (share || reachOut) {
-			return storage.Group{}, UserErrorf("You can share in groups you've joined. `/group join group:%s` first, or leave out `share`.", g.Name)
+			return storage.Group{}, UserErrorf("You can share in groups you've joined. `/group join group:%s` first, or leave out `share`.", echo(g.Name, maxGroupName))
 		}
 		return g, nil
 	}
@@ -227,15 +227,27 @@ func (f *Checkins) checkinGroup(ctx context.Context, req *Request, share, reachO
 // share posts the member's mood and note in the group channel. The
 // check-in is already saved; a failed post is told, not fatal.
 func (f *Checkins) share(ctx context.Context, req *Request, g storage.Group, m int, note string) string {
-	text := fmt.Sprintf("<@%s> checked in: **%s**", req.UserID, mood.Name(m))
-	if note != "" {
-		text += "\n> " + strings.ReplaceAll(note, "\n", "\n> ")
-	}
-	if _, err := f.env.Discord.Send(ctx, g.ChannelID, Message{Content: text}); err != nil {
+	if _, err := f.env.Discord.Send(ctx, g.ChannelID, Message{Content: sharedCheckin(req.UserID, m, note)}); err != nil {
 		f.env.Log.Warn("could not share check-in", "guild", req.GuildID, "group", g.ID, "err", err)
 		return fmt.Sprintf("I couldn't post it in <#%s> (%s), but your check-in is saved.", g.ChannelID, discordProblem(err))
 	}
 	return fmt.Sprintf("Shared with **%s** in <#%s>.", g.Name, g.ChannelID)
+}
+
+// sharedCheckin is the post of a shared check-in: the mood line, then the
+// note quoted line by line. Quoting adds two characters a line, so a note
+// within maxNote can still overflow a message; then its last lines give
+// way to "> …", never the mood line.
+func sharedCheckin(userID string, m int, note string) string {
+	text := fmt.Sprintf("<@%s> checked in: **%s**", userID, mood.Name(m))
+	if note == "" {
+		return text
+	}
+	lines := strings.Split(strings.ReplaceAll(note, "\r\n", "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "> " + l
+	}
+	return joinFitted(text, lines, "\n", maxMessageContent, func(int) string { return "> …" })
 }
 
 func streakLine(days int) string {

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -43,6 +44,26 @@ func TestCheckinShareEndToEnd(t *testing.T) {
 	}
 	if strings.Contains(h.Logs.String(), "zebra-quartz-7") {
 		t.Error("the note appeared in the log")
+	}
+}
+
+// Quoting adds "> " to every line: a note of the most characters allowed,
+// most of them line breaks, still posts, mood line first, trimmed to fit.
+func TestCheckinShareOfALongNoteFitsEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startCheckins(t)
+	note := strings.TrimSuffix(strings.Repeat("🌧\n", 500), "\n") + "!" // 1,000 characters
+	h.Fake.Interact(t, kindredtest.GuildID, kindredtest.AliceID, `/checkin mood:2 note:"`+note+`" share:true`)
+	shared := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
+	if n := utf8.RuneCountInString(shared.Content); n > 2000 {
+		t.Fatalf("shared post of %d characters", n)
+	}
+	lines := strings.Split(shared.Content, "\n")
+	if want := "<@" + kindredtest.AliceID + "> checked in: **Low**"; lines[0] != want {
+		t.Errorf("first line %q, want the mood line %q", lines[0], want)
+	}
+	if lines[1] != "> 🌧" || lines[len(lines)-1] != "> …" {
+		t.Errorf("the note should be quoted and end with \"> …\": %q … %q", lines[1], lines[len(lines)-1])
 	}
 }
 

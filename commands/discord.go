@@ -85,10 +85,12 @@ type Message struct {
 	Ping []string
 }
 
-// MessageSend is m as discordgo posts it. Allowed mentions are set here,
-// once for every implementation of the port: no one, or exactly Ping —
-// never a role, @everyone or @here, whatever the content says.
+// MessageSend is m as discordgo posts it, fitted to Discord's limits
+// (fit.go). Allowed mentions are set here, once for every implementation
+// of the port: no one, or exactly Ping — never a role, @everyone or
+// @here, whatever the content says.
 func (m Message) MessageSend() *discordgo.MessageSend {
+	m = fitMessage(m)
 	allowed := &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
 	for _, u := range m.Ping {
 		if u != "" && !slices.Contains(allowed.Users, u) {

@@ -41,15 +41,6 @@ func Features(env Env) []Feature {
 	}
 }
 
-// Discord limits Kindred relies on.
-const (
-	maxMessageContent   = 2000 // characters in a message's content
-	maxChoices          = 25   // autocomplete choices
-	maxEmbedFields      = 25   // fields in one embed
-	maxChoiceLength     = 100  // characters in a choice's name or value
-	maxEmbedDescription = 4096 // characters in an embed's description
-)
-
 // Colours for embeds: calm, readable on light and dark themes.
 const (
 	colourCalm = 0x5B8DEF

@@ -647,25 +647,25 @@ func (f *Groups) list(ctx context.Context, req *Request) (*Response, error) {
 	if len(gs) == 0 {
 		return Ephemeral("This server has no groups yet. A facilitator can start one with `/group create`, for example `/group create name:Monday Circle description:A weekly recovery circle type:recovery channel:#monday-circle`."), nil
 	}
-	var b strings.Builder
-	for i, g := range gs {
+	lines := make([]string, 0, len(gs))
+	for _, g := range gs {
 		activity, err := meetingActivity(ctx, f.env, g.ID, f.env.Now())
 		if err != nil {
 			return nil, err
 		}
-		line := "• " + strings.Join(f.listLine(g, activity.next), " · ") + "\n"
-		if b.Len()+len(line) > maxEmbedDescription-100 {
-			fmt.Fprintf(&b, "…and %d more. Type a name in `/group info` to find them.", len(gs)-i)
-			break
-		}
-		b.WriteString(line)
+		lines = append(lines, "• "+strings.Join(f.listLine(g, activity.next), " · "))
 	}
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title:       "Groups in this server",
-		Description: strings.TrimSpace(b.String()),
+		Description: joinFitted("", lines, "\n", maxEmbedDescription, moreGroups),
 		Color:       colourCalm,
 		Footer:      &discordgo.MessageEmbedFooter{Text: "/group info shows a group's details and guidelines; /group join joins it."},
 	}}}, nil
+}
+
+// moreGroups ends /group list when not every group fits.
+func moreGroups(n int) string {
+	return fmt.Sprintf("… and %d more. Type a name in `/group info` to find them.", n)
 }
 
 // listLine is a group's entry in /group list, as parts joined with " · ".
@@ -756,10 +756,11 @@ func (f *Groups) groupEmbed(ctx context.Context, g storage.Group) (*discordgo.Me
 	}
 	schedule := "No meetings scheduled yet."
 	if len(activity.schedule) > 0 {
-		schedule = strings.Join(activity.schedule, "\n")
+		next := ""
 		if !activity.next.IsZero() {
-			schedule += "\nNext: " + timestamp(activity.next, "F")
+			next = "Next: " + timestamp(activity.next, "F")
 		}
+		schedule = joinFitted(next, activity.schedule, "\n", maxFieldValue, andMore)
 	}
 	active := "No meetings in the last 8 weeks."
 	if avg := activity.averageAttendance(); avg >= 0 {
@@ -777,7 +778,7 @@ func (f *Groups) groupEmbed(ctx context.Context, g storage.Group) (*discordgo.Me
 			{Name: "Channel", Value: "<#" + g.ChannelID + ">", Inline: true},
 			{Name: "Role", Value: role, Inline: true},
 			{Name: "Timezone", Value: zone, Inline: true},
-			{Name: "Meeting schedule", Value: clip(schedule, 1024)},
+			{Name: "Meeting schedule", Value: schedule},
 			{Name: "Activity", Value: active},
 		},
 	}, nil

@@ -718,3 +718,28 @@ func TestGroupRoleRecheckedOnJoin(t *testing.T) {
 		t.Errorf("agree without the server's roles = %q, role calls %v", resp.Content, rec.Calls("AddRole"))
 	}
 }
+
+// A server with more groups than one answer holds lists as many whole
+// lines as fit Discord's 4,096 characters (counted as Discord counts them,
+// not in bytes) and says how many more there are.
+func TestGroupListOfManyGroupsFits(t *testing.T) {
+	env, _ := groupEnv(t)
+	const groups = 60
+	for i := range groups {
+		name := fmt.Sprintf("%02d %s", i, strings.Repeat("é", maxGroupName-3))
+		mustCall(t, env, asFacilitator("group/create", createOpts(name)...))
+	}
+	desc := mustCall(t, env, asMember(aliceID, "group/list")).Embeds[0].Description
+	if n := runes(desc); n > maxEmbedDescription || n < maxEmbedDescription-200 {
+		t.Errorf("description of %d characters; want as many as fit in %d", n, maxEmbedDescription)
+	}
+	lines := strings.Split(desc, "\n")
+	for i, l := range lines[:len(lines)-1] {
+		if !strings.HasPrefix(l, fmt.Sprintf("• **%02d ", i)) || !strings.HasSuffix(l, "no meeting scheduled") {
+			t.Fatalf("line %d is not a whole group: %q", i, l)
+		}
+	}
+	if want := moreGroups(groups - (len(lines) - 1)); lines[len(lines)-1] != want {
+		t.Errorf("last line %q, want %q", lines[len(lines)-1], want)
+	}
+}

@@ -729,16 +729,16 @@ func (f *Meetings) list(ctx context.Context, req *Request) (*Response, error) {
 	if len(upcoming) == 0 {
 		return Ephemeral("No meetings are coming up. Facilitators schedule them with `/meeting schedule`."), nil
 	}
-	var b strings.Builder
+	lines := make([]string, 0, len(upcoming))
 	for _, o := range upcoming {
-		fmt.Fprintf(&b, "• %s · **%s** (%s)", timestamp(o.start, "F"), o.s.Title, o.group.Name)
+		line := fmt.Sprintf("• %s · **%s** (%s)", timestamp(o.start, "F"), o.s.Title, o.group.Name)
 		if o.s.Location != "" {
-			fmt.Fprintf(&b, " · %s", clip(o.s.Location, 60))
+			line += " · " + clip(o.s.Location, 60)
 		}
-		b.WriteString("\n")
+		lines = append(lines, line)
 	}
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
-		Title: "Upcoming meetings", Description: b.String(), Color: colourCalm,
+		Title: "Upcoming meetings", Description: fitLines(lines, maxEmbedDescription), Color: colourCalm,
 		Footer: &discordgo.MessageEmbedFooter{Text: "Times are shown in your own timezone. /meeting info has the details."},
 	}}}, nil
 }
@@ -882,7 +882,7 @@ func (f *Meetings) attendance(ctx context.Context, req *Request) (*Response, err
 	if err != nil {
 		return nil, err
 	}
-	held := s.held(since, now)
+	held := s.opened(since, now)
 	if len(held) == 0 {
 		return Ephemeral(fmt.Sprintf("**%s** hasn't met in the last 8 weeks yet.", s.Title)), nil
 	}
@@ -892,9 +892,11 @@ func (f *Meetings) attendance(ctx context.Context, req *Request) (*Response, err
 		perOccurrence[a.StartsAt.Unix()]++
 		perMember[a.UserID]++
 	}
-	var b strings.Builder
-	for _, t := range held {
-		fmt.Fprintf(&b, "• %s: %d here\n", timestamp(t, "D"), perOccurrence[t.Unix()])
+	// Newest first, so that a long series loses its oldest meetings.
+	meetings := make([]string, 0, len(held))
+	for i := len(held) - 1; i >= 0; i-- {
+		t := held[i]
+		meetings = append(meetings, fmt.Sprintf("• %s: %d here", timestamp(t, "D"), perOccurrence[t.Unix()]))
 	}
 	members := make([]string, 0, len(perMember))
 	for u := range perMember {
@@ -906,31 +908,35 @@ func (f *Meetings) attendance(ctx context.Context, req *Request) (*Response, err
 		}
 		return members[i] < members[j]
 	})
-	var m strings.Builder
+	memberLines := make([]string, len(members))
 	for i, u := range members {
-		if i == 20 {
-			fmt.Fprintf(&m, "…and %d more\n", len(members)-20)
-			break
-		}
-		fmt.Fprintf(&m, "• <@%s>: %d of %d\n", u, perMember[u], len(held))
+		memberLines[i] = fmt.Sprintf("• <@%s>: %d of %d", u, perMember[u], len(held))
 	}
-	if m.Len() == 0 {
-		m.WriteString("No one has marked **I'm here** yet.")
+	who := "No one has marked **I'm here** yet."
+	if len(memberLines) > 0 {
+		who = fitLines(memberLines, maxFieldValue)
 	}
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title: "Attendance: " + s.Title, Color: colourCalm,
 		Fields: []*discordgo.MessageEmbedField{
-			{Name: "Meetings in the last 8 weeks", Value: b.String()},
-			{Name: "Members", Value: m.String()},
+			{Name: "Meetings in the last 8 weeks", Value: joinFitted("", meetings, "\n", maxFieldValue, earlierMeetings)},
+			{Name: "Members", Value: who},
 		},
 		Footer: &discordgo.MessageEmbedFooter{Text: "Counted from the I'm here button. Shown only to you."},
 	}}}, nil
 }
 
-// held lists the occurrences that started in [since, now) and were not cancelled.
-func (s series) held(since, now time.Time) []time.Time {
+// earlierMeetings ends an attendance list that leaves out n older meetings.
+func earlierMeetings(n int) string {
+	return fmt.Sprintf("… and %s before these", nouns(n, "earlier meeting"))
+}
+
+// opened lists the occurrences since since, not cancelled, whose
+// attendance has opened by now: those held, the one in progress, and one
+// starting within hereEarly, whose I'm here already counts.
+func (s series) opened(since, now time.Time) []time.Time {
 	var out []time.Time
-	for t, guard := s.nextStart(since), 0; !t.IsZero() && t.Before(now) && guard < 10000; t, guard = s.rec.Next(t), guard+1 {
+	for t, guard := s.nextStart(since), 0; !t.IsZero() && !now.Before(t.Add(-hereEarly)) && guard < 10000; t, guard = s.rec.Next(t), guard+1 {
 		if !s.cancelled[t.Unix()] {
 			out = append(out, t)
 		}
@@ -1214,7 +1220,7 @@ func meetingActivity(ctx context.Context, env Env, groupID int64, now time.Time)
 		if !m.CancelledAt.IsZero() && m.CancelledAt.Before(now) {
 			until = m.CancelledAt
 		}
-		held := s.held(since, until)
+		held := s.opened(since, until)
 		a.held += len(held)
 		if len(held) > 0 {
 			rows, err := env.DB.MeetingAttendance(ctx, m.ID, since)

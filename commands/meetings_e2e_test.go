@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -212,5 +213,67 @@ func TestMeetingScheduleBadInput(t *testing.T) {
 	refused := h.Fake.Interact(t, guild, kindredtest.AliceID, `/meeting schedule group:"Evening Circle" title:"x" start:"tue 19:00"`)
 	if !strings.Contains(refused.Text(), "Only facilitators") {
 		t.Errorf("a member scheduled a meeting: %q", refused.Text())
+	}
+}
+
+// Facilitators take attendance during the meeting: the occurrence in
+// progress is in the report as soon as members press I'm here, even when
+// they press it in the minutes before the start.
+func TestAttendanceDuringMeetingEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startMeetings(t)
+	guild := kindredtest.GuildID
+	h.Fake.Interact(t, guild, kindredtest.OwnerID,
+		`/meeting schedule group:"Evening Circle" title:"Tuesday circle" start:"2026-12-01 19:00" reminders:1h`)
+	h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second) // the announcement
+	start := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
+	h.RunDue(t, start.Add(-time.Hour))
+	reminder := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
+	attendance := func() string {
+		return h.Fake.Interact(t, guild, kindredtest.OwnerID, `/meeting attendance meeting:"Tuesday circle"`).Text()
+	}
+	day := fmt.Sprintf("<t:%d:D>", start.Unix())
+
+	h.Clock.Set(start.Add(-5 * time.Minute))
+	h.Fake.Click(t, guild, kindredtest.AliceID, buttonID(t, reminder, "I'm here"), reminder)
+	if text := attendance(); !strings.Contains(text, day+": 1 here") || !strings.Contains(text, "<@"+kindredtest.AliceID+">: 1 of 1") {
+		t.Errorf("attendance after an early I'm here = %q", text)
+	}
+
+	h.Clock.Set(start.Add(10 * time.Minute))
+	h.Fake.Click(t, guild, kindredtest.BobID, buttonID(t, reminder, "I'm here"), reminder)
+	text := attendance()
+	for _, want := range []string{day + ": 2 here", "<@" + kindredtest.AliceID + ">: 1 of 1", "<@" + kindredtest.BobID + ">: 1 of 1"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("attendance during the meeting = %q, want %q", text, want)
+		}
+	}
+}
+
+// A daily meeting has 56 occurrences in 8 weeks, more lines than an embed
+// field holds: the report is accepted, shows the newest meetings whole and
+// says how many earlier ones it left out.
+func TestAttendanceOfADailyMeetingFitsEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startMeetings(t)
+	h.Fake.Interact(t, kindredtest.GuildID, kindredtest.OwnerID,
+		`/meeting schedule group:"Evening Circle" title:"Daily circle" start:"2026-12-01 19:00" repeat:daily reminders:1h`)
+	first := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
+	h.Clock.Set(first.AddDate(0, 0, 70).Add(2 * time.Hour))
+	reply := h.Fake.Interact(t, kindredtest.GuildID, kindredtest.OwnerID, `/meeting attendance meeting:"Daily circle"`)
+	if reply.Message == nil || len(reply.Message.Embeds) != 1 {
+		t.Fatalf("attendance = %q, want one embed", reply.Text())
+	}
+	meetings := reply.Message.Embeds[0].Fields[0].Value
+	if n := utf8.RuneCountInString(meetings); n > 1024 {
+		t.Errorf("meetings field of %d characters", n)
+	}
+	lines := strings.Split(meetings, "\n")
+	newest := fmt.Sprintf("• <t:%d:D>: 0 here", first.AddDate(0, 0, 70).Unix())
+	if lines[0] != newest {
+		t.Errorf("first line %q, want the newest meeting %q", lines[0], newest)
+	}
+	if want := fmt.Sprintf("… and %d earlier meetings before these", 56-(len(lines)-1)); lines[len(lines)-1] != want {
+		t.Errorf("last line %q, want %q", lines[len(lines)-1], want)
 	}
 }

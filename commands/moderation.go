@@ -583,7 +583,7 @@ func (f *Moderation) memberWarnings(ctx context.Context, guildID, userID string,
 	}
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title:       "Warnings",
-		Description: fitLines(fmt.Sprintf("<@%s>: %d active, %d in all.", userID, activeCount, len(all)), lines),
+		Description: joinFitted(fmt.Sprintf("<@%s>: %d active, %d in all.", userID, activeCount, len(all)), lines, "\n\n", maxEmbedDescription, andMore),
 		Color:       colourModeration,
 	}}}, nil
 }
@@ -626,7 +626,7 @@ func (f *Moderation) ownWarnings(ctx context.Context, req *Request, now time.Tim
 	}
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{{
 		Title:       "Your active warnings",
-		Description: fitLines(fmt.Sprintf("You have %s here.", plural(len(active), "active warning", "active warnings")), lines),
+		Description: joinFitted(fmt.Sprintf("You have %s here.", plural(len(active), "active warning", "active warnings")), lines, "\n\n", maxEmbedDescription, andMore),
 		Color:       colourModeration,
 		Footer:      &discordgo.MessageEmbedFooter{Text: "Only you see this. To appeal, contact the server's moderators."},
 	}}}, nil
@@ -635,20 +635,6 @@ func (f *Moderation) ownWarnings(ctx context.Context, req *Request, now time.Tim
 // oneLine keeps a reason on one quoted line.
 func oneLine(s string) string {
 	return strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-}
-
-// fitLines joins a header and lines into an embed description, leaving out
-// the lines that don't fit and saying how many.
-func fitLines(header string, lines []string) string {
-	out := header
-	for i, l := range lines {
-		more := fmt.Sprintf("\n\n…and %d more.", len(lines)-i)
-		if len([]rune(out))+len([]rune(l))+2+len(more) > maxEmbedDescription {
-			return out + more
-		}
-		out += "\n\n" + l
-	}
-	return out
 }
 
 // ---- /unwarn ----

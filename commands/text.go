@@ -6,21 +6,13 @@ import (
 	"time"
 )
 
-// How Kindred writes things for members, in one place: times, counts, and
-// text fitted to a length.
+// How Kindred writes things for members, in one place: times, counts and
+// echoed input. Fitting text to Discord's limits is in fit.go.
 
 // timestamp is Discord's markup that shows t in each reader's own timezone
 // (style "F" full, "R" relative, "D" date, "t" time).
 func timestamp(t time.Time, style string) string {
 	return fmt.Sprintf("<t:%d:%s>", t.Unix(), style)
-}
-
-// clip shortens s to at most n characters (runes), ending in "…" when cut.
-func clip(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 // echo prepares something a member typed to be shown back inside `code`

@@ -498,6 +498,13 @@ func validateComponents(errs *formErrors, path string, comps []discordgo.Message
 				if len(v.Options) > 25 {
 					errs.add(ip+".options", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length.")
 				}
+				maxLen(errs, ip+".placeholder", v.Placeholder, 150)
+				for k, o := range v.Options {
+					op := fmt.Sprintf("%s.options.%d", ip, k)
+					lenBetween(errs, op+".label", o.Label, 1, 100)
+					lenBetween(errs, op+".value", o.Value, 1, 100)
+					maxLen(errs, op+".description", o.Description, 100)
+				}
 				checkUnique(errs, ip+".custom_id", v.CustomID, seen)
 			case discordgo.TextInput:
 				errs.add(ip+".type", "COMPONENT_TYPE_INVALID", "Text inputs are only allowed in modals.")
