@@ -63,7 +63,7 @@ func TestStartupProblemsExit2(t *testing.T) {
 	}{
 		{"no token", []string{"--config", writeFile(t, "c.yaml", "log:\n  level: info\n")}, withToken(""), "no Discord bot token"},
 		{"missing config", []string{"--config", filepath.Join(dir, "nope.yaml")}, withToken("x"), "does not exist"},
-		{"invalid config", []string{"--config", writeFile(t, "c.yaml", "log:\n  levle: info\n")}, withToken("x"), "unknown key levle"},
+		{"invalid config", []string{"--config", writeFile(t, "c.yaml", "log:\n  levle: info\n")}, withToken("x"), "unknown key log.levle"},
 		{"unknown flag", []string{"--verbose"}, withToken("x"), "flag provided but not defined"},
 		{"stray argument", []string{"start"}, withToken("x"), "unexpected argument"},
 		{"rejected token", []string{"--config", fakeConfig(filepath.Join(dir, "a.db"))}, withToken("wrong-token"), "Discord rejected the bot token"},
