@@ -42,6 +42,11 @@ type DiscordConfig struct {
 	// proxy, or a local test server).
 	APIURL     string `yaml:"api_url"`
 	DevGuildID string `yaml:"dev_guild_id"`
+	// MembersIntent subscribes to GUILD_MEMBER_REMOVE, so a member who
+	// leaves loses their place at once rather than when Kindred next
+	// finds them gone. It needs the privileged Server Members intent
+	// enabled for the application in the Developer Portal.
+	MembersIntent bool `yaml:"members_intent"`
 }
 
 type DatabaseConfig struct {
