@@ -68,6 +68,12 @@ func TestStartupProblemsExit2(t *testing.T) {
 		{"stray argument", []string{"start"}, withToken("x"), "unexpected argument"},
 		{"rejected token", []string{"--config", fakeConfig(filepath.Join(dir, "a.db"))}, withToken("wrong-token"), "Discord rejected the bot token"},
 		{"unwritable database", []string{"--config", fakeConfig(filepath.Join(dir, "missing-dir", "k.db"))}, withToken(fake.Token()), "database"},
+		// The fake application has no privileged intent enabled: Discord
+		// closes with 4014. One line names the key and both ways out.
+		{"members intent not enabled", []string{"--config", writeFile(t, "c.yaml", "discord:\n  api_url: "+fake.URL()+"\n  members_intent: true\ndatabase:\n  path: "+
+			filepath.Join(dir, "m.db")+"\nhttp:\n  listen: \"\"\n")}, withToken(fake.Token()),
+			"kindred: discord.members_intent is true, but Discord refused the Server Members intent (gateway close 4014): " +
+				"enable it in the Developer Portal (your application → Bot → Privileged Gateway Intents), or set discord.members_intent to false\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -48,6 +48,10 @@ type adapter struct {
 
 	base context.Context // cancelled only when the handlers' grace period is over
 
+	// memberLeft records that a member left a server; set with
+	// discord.members_intent, when onMemberRemove is registered.
+	memberLeft func(ctx context.Context, guildID, userID string) error
+
 	mu       sync.Mutex // guards stopping against inflight.Add, as WaitGroup requires
 	stopping bool
 	inflight sync.WaitGroup
@@ -102,6 +106,38 @@ func (a *adapter) onInteraction(s *discordgo.Session, ev *discordgo.InteractionC
 		return
 	}
 	a.handle(s, ev.Interaction)
+}
+
+// memberEventTimeout bounds recording one member's departure: a single
+// write transaction.
+const memberEventTimeout = 30 * time.Second
+
+// onMemberRemove is registered with discordgo when discord.members_intent
+// is on: a member left a server, or was kicked or banned from it. Like an
+// interaction it counts as running work for a graceful shutdown; one that
+// arrives while Kindred stops is not lost for good, as Discord's 10007
+// and 50278 report the departure later.
+func (a *adapter) onMemberRemove(_ *discordgo.Session, ev *discordgo.GuildMemberRemove) {
+	if ev == nil || ev.Member == nil || ev.User == nil || ev.GuildID == "" || ev.User.ID == "" {
+		a.log.Warn("malformed GUILD_MEMBER_REMOVE")
+		return
+	}
+	log := a.log.With("guild", ev.GuildID, "user", ev.User.ID)
+	if !a.begin() {
+		log.Info("member left while Kindred stops; not recorded now")
+		return
+	}
+	defer a.inflight.Done()
+	defer func() {
+		if v := recover(); v != nil {
+			log.Error("panic recording a member leaving", "panic", v, "stack", string(debug.Stack()))
+		}
+	}()
+	ctx, cancel := context.WithTimeout(a.base, memberEventTimeout)
+	defer cancel()
+	if err := a.memberLeft(ctx, ev.GuildID, ev.User.ID); err != nil {
+		log.Error("could not record a member leaving", "err", err)
+	}
 }
 
 type result struct {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -227,5 +228,34 @@ func TestAdapterStopFinishesRunningHandlers(t *testing.T) {
 	late := fake.Interact(t, testGuild, testMember, "/probe ok")
 	if !late.Ephemeral() || late.Data.Content != stoppingText {
 		t.Errorf("interaction after stop = %q", late.Data.Content)
+	}
+}
+
+// GUILD_MEMBER_REMOVE reaches the member-left function with the server and
+// the user; a malformed one, or one arriving while Kindred stops, doesn't,
+// and a panic in it doesn't escape to discordgo.
+func TestAdapterMemberRemove(t *testing.T) {
+	var got [][2]string
+	a := newAdapter(context.Background(), commands.NewRouter(nil), NewLogger(&testWriter{t}, LogConfig{Level: "debug", Format: "text"}),
+		newMetrics(func() bool { return true }))
+	a.memberLeft = func(_ context.Context, guildID, userID string) error {
+		if userID == "panics" {
+			panic("member left")
+		}
+		got = append(got, [2]string{guildID, userID})
+		return nil
+	}
+	removed := func(guildID string, u *discordgo.User) *discordgo.GuildMemberRemove {
+		return &discordgo.GuildMemberRemove{Member: &discordgo.Member{GuildID: guildID, User: u}}
+	}
+	a.onMemberRemove(nil, removed(testGuild, &discordgo.User{ID: testMember}))
+	a.onMemberRemove(nil, removed(testGuild, nil))
+	a.onMemberRemove(nil, removed("", &discordgo.User{ID: testMember}))
+	a.onMemberRemove(nil, &discordgo.GuildMemberRemove{})
+	a.onMemberRemove(nil, removed(testGuild, &discordgo.User{ID: "panics"}))
+	a.stop(time.Second)
+	a.onMemberRemove(nil, removed(testGuild, &discordgo.User{ID: "after-stop"}))
+	if want := [][2]string{{testGuild, testMember}}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("member-left calls = %v, want %v", got, want)
 	}
 }

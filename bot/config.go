@@ -41,6 +41,11 @@ type DiscordConfig struct {
 	// proxy, or a local test server).
 	APIURL     string `yaml:"api_url" want:"an http:// or https:// address such as http://127.0.0.1:8081"`
 	DevGuildID string `yaml:"dev_guild_id" want:"a server id (digits only)"`
+	// MembersIntent subscribes to GUILD_MEMBER_REMOVE, so a member who
+	// leaves loses their place at once rather than when Kindred next
+	// finds them gone. It needs the privileged Server Members intent
+	// enabled for the application in the Developer Portal.
+	MembersIntent bool `yaml:"members_intent"`
 }
 
 type DatabaseConfig struct {

@@ -41,6 +41,7 @@ discord:
   token: from-file
   api_url: http://127.0.0.1:9999
   dev_guild_id: "123456789012345678"
+  members_intent: true
 database:
   path: /var/lib/kindred/kindred.db
 http:
@@ -56,7 +57,8 @@ privacy:
 		t.Fatal(err)
 	}
 	if cfg.Discord.Token != "from-file" || cfg.HTTP.Listen != "" || cfg.Privacy.CheckinRetentionDays != 30 ||
-		cfg.Log.Format != "json" || cfg.Discord.DevGuildID != "123456789012345678" || cfg.Database.Path != "/var/lib/kindred/kindred.db" {
+		cfg.Log.Format != "json" || cfg.Discord.DevGuildID != "123456789012345678" || cfg.Database.Path != "/var/lib/kindred/kindred.db" ||
+		!cfg.Discord.MembersIntent {
 		t.Errorf("config = %+v", cfg)
 	}
 	cfg, err = LoadConfig(path, true, env(map[string]string{TokenEnv: "from-env"}))

@@ -113,7 +113,9 @@ func wantKind(t *testing.T, what string, err, kind error) *commands.DiscordError
 		t.Fatalf("%s: %v (%T), want a *commands.DiscordError", what, err, err)
 	}
 	for _, s := range sentinels {
-		if got := errors.Is(err, s); got != (s == kind) {
+		// A DM to someone who shares no server is a closed DM too.
+		want := s == kind || (kind == commands.ErrNoMutualServer && s == commands.ErrDMClosed)
+		if got := errors.Is(err, s); got != want {
 			t.Errorf("%s: errors.Is(%v, %q) = %v", what, err, s, got)
 		}
 	}
@@ -121,7 +123,7 @@ func wantKind(t *testing.T, what string, err, kind error) *commands.DiscordError
 }
 
 var sentinels = []error{
-	commands.ErrDMClosed, commands.ErrForbidden, commands.ErrNoAccess, commands.ErrUnknownMember,
+	commands.ErrDMClosed, commands.ErrNoMutualServer, commands.ErrForbidden, commands.ErrNoAccess, commands.ErrUnknownMember,
 	commands.ErrUnknownChannel, commands.ErrUnknownMessage, commands.ErrUnknownRole,
 	commands.ErrTwoFactorRequired, commands.ErrRateLimited,
 }
@@ -210,7 +212,7 @@ func TestPortDMs(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = d.Send(ctx, nobodyDM, commands.Message{Content: "hi"})
-	if de := wantKind(t, "DM to someone in no shared server", err, commands.ErrDMClosed); de.Code != 50278 {
+	if de := wantKind(t, "DM to someone in no shared server", err, commands.ErrNoMutualServer); de.Code != 50278 {
 		t.Errorf("DM to someone in no shared server: %+v", de)
 	}
 }
@@ -464,7 +466,7 @@ func TestDiscordErrorMapping(t *testing.T) {
 		kind         error
 	}{
 		{http.StatusForbidden, 50007, commands.ErrDMClosed},
-		{http.StatusForbidden, 50278, commands.ErrDMClosed},
+		{http.StatusForbidden, 50278, commands.ErrNoMutualServer},
 		{http.StatusForbidden, 50013, commands.ErrForbidden},
 		{http.StatusForbidden, 50001, commands.ErrNoAccess},
 		{http.StatusNotFound, 10003, commands.ErrUnknownChannel},

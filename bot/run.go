@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/kindred-bot/kindred/commands"
 	"github.com/kindred-bot/kindred/scheduler"
@@ -24,6 +25,20 @@ import (
 // No privileged intent (members, presences, message content) is needed,
 // because every member action arrives as an interaction.
 const Intents = discordgo.IntentsGuilds
+
+// intents are what this configuration asks the gateway for: Intents, and
+// the privileged GUILD_MEMBERS when discord.members_intent is on, for
+// GUILD_MEMBER_REMOVE.
+func intents(cfg Config) discordgo.Intent {
+	if cfg.Discord.MembersIntent {
+		return Intents | discordgo.IntentGuildMembers
+	}
+	return Intents
+}
+
+// closeDisallowedIntents is the gateway's close code for a privileged
+// intent the application has not enabled.
+const closeDisallowedIntents = 4014
 
 // shutdownGrace is how long running handlers may take to finish on SIGTERM.
 const shutdownGrace = 10 * time.Second
@@ -182,6 +197,12 @@ func (p *process) buildAdapter(ctx context.Context, botUserID string) {
 	p.cancelHandlers = cancelHandlers
 	p.adapter = newAdapter(handlerCtx, p.router, p.log, p.metrics)
 	p.session.AddHandler(p.adapter.onInteraction)
+	if p.cfg.Discord.MembersIntent {
+		p.adapter.memberLeft = func(ctx context.Context, guildID, userID string) error {
+			return commands.MemberLeft(ctx, env, guildID, userID)
+		}
+		p.session.AddHandler(p.adapter.onMemberRemove)
+	}
 }
 
 // buildScheduler builds the scheduler with every feature's job kinds and
@@ -234,6 +255,11 @@ func (p *process) startHTTP() error {
 // the commands had to be registered again.
 func (p *process) openGateway(me *discordgo.User) (string, bool, error) {
 	if err := p.session.Open(); err != nil {
+		var closed *websocket.CloseError
+		if errors.As(err, &closed) && closed.Code == closeDisallowedIntents && p.cfg.Discord.MembersIntent {
+			return "", false, startupErrorf("discord.members_intent is true, but Discord refused the Server Members intent (gateway close 4014): " +
+				"enable it in the Developer Portal (your application → Bot → Privileged Gateway Intents), or set discord.members_intent to false")
+		}
 		return "", false, startupErrorf("discord gateway: %v", err)
 	}
 	appID := me.ID
@@ -351,8 +377,13 @@ func newSession(cfg Config) (*discordgo.Session, error) {
 		return nil, err
 	}
 	session.Client = client
-	session.Identify.Intents = Intents
+	session.Identify.Intents = intents(cfg)
 	session.StateEnabled = true
+	if cfg.Discord.MembersIntent {
+		// Members are read over REST when needed: the member lists and
+		// updates the intent brings are not worth their memory.
+		session.State.TrackMembers = false
+	}
 	// A 429 is waited out and retried by discordgo itself.
 	session.ShouldRetryOnRateLimit = true
 	return session, nil

@@ -630,16 +630,11 @@ func (f *Buddies) formRoundOnce(ctx context.Context, rq roundRequest) (roundOutc
 	if err != nil {
 		return roundOutcome{}, err
 	}
-	out := roundOutcome{available: c.available, paused: c.paused}
-	if c.available < 2 {
-		out.tooFew = true
-		return out, nil
-	}
-	res, err := pairing.Pair(c.input)
+	res, err := f.pairPresent(ctx, rq.Group, &c)
 	if err != nil {
-		return roundOutcome{}, fmt.Errorf("pair group %d: %w", rq.Group.ID, err)
+		return roundOutcome{}, err
 	}
-	out.unplaced = res.Unplaced
+	out := roundOutcome{available: c.available, paused: c.paused, unplaced: res.Unplaced}
 	if len(res.Groups) == 0 {
 		out.tooFew = true
 		return out, nil
@@ -652,6 +647,70 @@ func (f *Buddies) formRoundOnce(ctx context.Context, rq roundRequest) (roundOutc
 	f.env.Log.Info("pairing round formed", "group", rq.Group.ID, "round", round.ID, "pairings", len(round.Pairings), "paused", len(out.paused))
 	out.failed, out.retry = f.openThreads(ctx, rq.Group, round)
 	return out, nil
+}
+
+// pairPresent pairs c's members, then confirms with Discord that everyone
+// it placed is still in the server (GET member, which needs no privileged
+// intent): a member who left is recorded as gone (MemberLeft) and dropped
+// from c, and the round is paired again without them. Each member is
+// looked up once at most, and every pass that pairs again has dropped
+// someone, so a round costs at most one lookup per member placed.
+//
+// A lookup Discord doesn't answer (5xx, 429, no access) counts the member
+// as present: the round goes ahead. Failing it instead would retry a
+// scheduled round only a few times and then lose it with the schedule's
+// next round; at worst, as before, adding them to the thread fails and is
+// reported.
+func (f *Buddies) pairPresent(ctx context.Context, g storage.Group, c *roundCandidates) (pairing.Result, error) {
+	confirmed := map[string]bool{}
+	for c.available >= 2 {
+		res, err := pairing.Pair(c.input)
+		if err != nil {
+			return pairing.Result{}, fmt.Errorf("pair group %d: %w", g.ID, err)
+		}
+		var gone []string
+		for _, grp := range res.Groups {
+			for _, u := range grp {
+				if confirmed[u] {
+					continue
+				}
+				_, err := f.env.Discord.Member(ctx, g.GuildID, u)
+				if errors.Is(err, ErrUnknownMember) {
+					if err := MemberLeft(ctx, f.env, g.GuildID, u); err != nil {
+						return pairing.Result{}, err
+					}
+					gone = append(gone, u)
+					continue
+				}
+				if ctx.Err() != nil {
+					return pairing.Result{}, ctx.Err()
+				}
+				if err != nil {
+					f.env.Log.Warn("could not confirm a paired member is in the server; pairing them", "group", g.ID, "user", u, "err", err)
+				}
+				confirmed[u] = true
+			}
+		}
+		if len(gone) == 0 {
+			return res, nil
+		}
+		f.env.Log.Info("pairing again without members who left the server", "group", g.ID, "left", len(gone))
+		c.drop(gone)
+	}
+	return pairing.Result{}, nil
+}
+
+// drop takes members out of the round: they are no longer in the server.
+func (c *roundCandidates) drop(gone []string) {
+	out := func(id string) bool { return slices.Contains(gone, id) }
+	c.input.Members = slices.DeleteFunc(c.input.Members, func(m pairing.Member) bool { return out(m.ID) })
+	c.paused = slices.DeleteFunc(c.paused, out)
+	c.available = 0
+	for _, m := range c.input.Members {
+		if !m.Paused {
+			c.available++
+		}
+	}
 }
 
 // roundCandidates is what a round is formed from.

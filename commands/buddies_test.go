@@ -46,6 +46,7 @@ func buddyEnv(t *testing.T, n int) (Env, *recorder, *time.Time, storage.Group, [
 	for i := 1; i <= n; i++ {
 		id := fmt.Sprintf("2000000000000001%02d", i)
 		ids = append(ids, id)
+		rec.addMember(g.GuildID, id)
 		if err := env.DB.JoinGroup(context.Background(), g.ID, id, *now); err != nil {
 			t.Fatal(err)
 		}

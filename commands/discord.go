@@ -107,10 +107,16 @@ func (m Message) MessageSend() *discordgo.MessageSend {
 }
 
 // What Discord refused, as errors.Is can test for. A *DiscordError
-// matches at most one of them.
+// matches at most one of them, and ErrDMClosed too when it is
+// ErrNoMutualServer.
 var (
 	// ErrDMClosed: the member's DMs are closed to Kindred (50007, 50278).
 	ErrDMClosed = errors.New("the member's DMs are closed")
+	// ErrNoMutualServer: a DM can't reach the user because they share no
+	// server with Kindred any more (50278): they left. It matches
+	// ErrDMClosed too, so callers that only care whether the DM went out
+	// need no second branch.
+	ErrNoMutualServer = fmt.Errorf("the user shares no server with Kindred: %w", ErrDMClosed)
 	// ErrForbidden: Kindred lacks a permission for this, or the target
 	// ranks above Kindred or owns the server (50013).
 	ErrForbidden = errors.New("missing permissions")
@@ -170,8 +176,10 @@ func DiscordErrorCause(code int) error {
 		return ErrUnknownGuild
 	case discordgo.ErrCodeMissingAccess:
 		return ErrNoAccess
-	case discordgo.ErrCodeCannotSendMessagesToThisUser, discordCodeNoMutualGuilds:
+	case discordgo.ErrCodeCannotSendMessagesToThisUser:
 		return ErrDMClosed
+	case discordCodeNoMutualGuilds:
+		return ErrNoMutualServer
 	case discordgo.ErrCodeMissingPermissions:
 		return ErrForbidden
 	case discordCodeTwoFactorRequired:
@@ -184,6 +192,12 @@ func DiscordErrorCause(code int) error {
 // in a DM names its server in its id; this is how a handler checks it.
 func memberOf(ctx context.Context, d Discord, guildID, userID string) (bool, error) {
 	_, err := d.Member(ctx, guildID, userID)
+	return presence(err)
+}
+
+// presence reads Member's answer: in the server, not in it (or Kindred
+// isn't), or an error Discord gave no verdict with.
+func presence(err error) (bool, error) {
 	switch {
 	case err == nil:
 		return true, nil

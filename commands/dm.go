@@ -131,11 +131,15 @@ func (f *DMs) deliver(ctx context.Context, job storage.Job, m DMMessage) ([]stor
 		return nil, err
 	}
 	msgID, err := sendDM(ctx, f.env.Discord, m.UserID, Message{Content: m.Content, Components: dmComponents(m.Buttons)})
-	if err != nil {
-		if errors.Is(err, ErrDMClosed) {
-			log.Info("dm not delivered: the member's DMs are closed")
-			return nil, nil
-		}
+	switch {
+	case errors.Is(err, ErrNoMutualServer) && m.GuildID != "":
+		// They share no server with Kindred: they left this job's one.
+		log.Info("dm not delivered: the member has left the server", "guild", m.GuildID)
+		return nil, MemberLeft(ctx, f.env, m.GuildID, m.UserID)
+	case errors.Is(err, ErrDMClosed):
+		log.Info("dm not delivered: the member's DMs are closed")
+		return nil, nil
+	case err != nil:
 		return nil, fmt.Errorf("send dm: %w", err)
 	}
 	return nil, f.env.DB.RecordSent(ctx, job.DedupeKey, msgID, now)

@@ -870,6 +870,9 @@ func (f *Groups) agree(ctx context.Context, req *Request) (*Response, error) {
 		err := f.env.Discord.AddRole(ctx, g.GuildID, req.UserID, g.RoleID, groupAuditReason("joined", g))
 		if err != nil {
 			f.env.Log.Warn("could not give group role", "guild", g.GuildID, "group", g.ID, "user", req.UserID, "role", g.RoleID, "err", err)
+			if err := leftIf(ctx, f.env, err, g.GuildID, req.UserID); err != nil {
+				return nil, err
+			}
 			text += "\n\n" + roleTrouble(err, g.RoleID, "give you", "Your membership counts either way.")
 		} else {
 			text += fmt.Sprintf(" You now have <@&%s>.", g.RoleID)
@@ -940,6 +943,9 @@ func (f *Groups) leave(ctx context.Context, req *Request) (*Response, error) {
 	if g.RoleID != "" {
 		if err := f.env.Discord.RemoveRole(ctx, g.GuildID, req.UserID, g.RoleID, groupAuditReason("left", g)); err != nil {
 			f.env.Log.Warn("could not remove group role", "guild", g.GuildID, "group", g.ID, "user", req.UserID, "role", g.RoleID, "err", err)
+			if err := leftIf(ctx, f.env, err, g.GuildID, req.UserID); err != nil {
+				return nil, err
+			}
 			text += "\n\n" + roleTrouble(err, g.RoleID, "take away", "You've left the group either way.")
 		}
 	}

@@ -508,7 +508,7 @@ func (f *Meetings) occurrenceFor(ctx context.Context, req *Request, meetingID in
 	case req.InGuild() && m.GuildID != req.GuildID:
 		return series{}, gone
 	case !req.InGuild():
-		if member, err := memberOf(ctx, f.env.Discord, m.GuildID, req.UserID); err != nil {
+		if member, err := stillIn(ctx, f.env, m.GuildID, req.UserID); err != nil {
 			return series{}, err
 		} else if !member {
 			return series{}, gone

@@ -392,8 +392,17 @@ func (db *DB) LeaveGroupAt(ctx context.Context, groupID int64, userID string, at
 		return err
 	}
 	defer tx.Rollback()
+	if err := leaveGroupTx(ctx, tx, groupID, userID, at); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// leaveGroupTx is LeaveGroupAt inside the caller's transaction: every
+// membership ends through it, so every one is kept as a past membership.
+func leaveGroupTx(ctx context.Context, tx *sql.Tx, groupID int64, userID string, at time.Time) error {
 	var joined int64
-	err = tx.QueryRowContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ? RETURNING joined_at`, groupID, userID).Scan(&joined)
+	err := tx.QueryRowContext(ctx, `DELETE FROM group_members WHERE group_id = ? AND user_id = ? RETURNING joined_at`, groupID, userID).Scan(&joined)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("leave group %d: not a member: %w", groupID, ErrNotFound)
 	}
@@ -408,7 +417,7 @@ func (db *DB) LeaveGroupAt(ctx context.Context, groupID int64, userID string, at
 			return fmt.Errorf("leave group %d: keep the past membership: %w", groupID, err)
 		}
 	}
-	return tx.Commit()
+	return nil
 }
 
 // membersAtSQL selects (group_id, user_id) of everyone who belonged to a

@@ -338,6 +338,13 @@ func poolCalls(db *DB) []poolCall {
 			}
 			return db.JoinGroup(ctx, group.ID, u2, t0)
 		}),
+		write("MemberLeft", func(ctx context.Context) error {
+			// u2 has a group, an opt-in, a queued DM: every step has rows.
+			if err := db.SetRSVP(ctx, meeting.ID, start, u2, RSVPGoing, t0); err != nil {
+				return err
+			}
+			return errOf(db.MemberLeft(ctx, guild, u2, t0))
+		}),
 		write("DeleteCheckinReminder", func(ctx context.Context) error { return db.DeleteCheckinReminder(ctx, guild, u1) }),
 		write("CancelJobs", func(ctx context.Context) error { return errOf(db.CancelJobs(ctx, PairingRoundJobPrefix(group.ID))) }),
 		write("CancelMeeting", func(ctx context.Context) error {

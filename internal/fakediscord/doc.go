@@ -7,7 +7,8 @@
 // open DMs and threads and moderate members, without noticing that it is not
 // talking to discord.com.
 //
-// Tests describe the world with AddGuild (and change it with SetRole), drive it as a member would with
+// Tests describe the world with AddGuild (and change it with SetRole,
+// AddMember and RemoveMember), drive it as a member would with
 // Interact, Autocomplete, Click, SubmitModal and MessageCommand, and look at
 // what the bot did through Reply, Messages, Requests and the model getters.
 // Gateway trouble (reconnect requests, invalid sessions, dropped connections)

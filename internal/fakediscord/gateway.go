@@ -32,7 +32,8 @@ const (
 )
 
 // PrivilegedIntents are refused at IDENTIFY with close code 4014, as for an
-// application whose privileged intents are not enabled.
+// application whose privileged intents are not enabled, unless
+// Options.PrivilegedIntents enables them.
 const PrivilegedIntents = discordgo.IntentGuildMembers | discordgo.IntentGuildPresences | discordgo.IntentMessageContent
 
 const (
@@ -328,7 +329,7 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 	case !s.validToken(idf.Token):
 		c.closeWith(4004, "Authentication failed.")
 		return false
-	case idf.Intents&PrivilegedIntents != 0:
+	case idf.Intents&PrivilegedIntents&^s.opts.PrivilegedIntents != 0:
 		c.closeWith(4014, "Disallowed intent(s).")
 		return false
 	}

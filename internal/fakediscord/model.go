@@ -278,6 +278,35 @@ func (s *Server) AddMember(guildID string, m Member) {
 	}
 }
 
+// RemoveMember makes a member leave a guild, as leaving the server does.
+// Afterwards Discord answers 404 Unknown Member (10007) for them there
+// (GET member, roles, adding them to a thread), and a DM to a user who
+// then shares no guild with the bot 403 (50278). Sessions that identified
+// with the privileged GUILD_MEMBERS intent receive GUILD_MEMBER_REMOVE.
+func (s *Server) RemoveMember(guildID, userID string) {
+	var out outbox
+	s.mu.Lock()
+	if gs := s.guilds[guildID]; gs != nil {
+		s.removeMemberLocked(&out, gs, userID)
+		s.notifyLocked()
+	}
+	s.mu.Unlock()
+	s.flush(out)
+}
+
+// removeMemberLocked takes a member out of a guild, whether they left, were
+// kicked or banned, and dispatches GUILD_MEMBER_REMOVE {guild_id, user} to
+// the sessions with the GUILD_MEMBERS intent. A non-member is ignored.
+func (s *Server) removeMemberLocked(out *outbox, gs *guildState, userID string) {
+	m := gs.members[userID]
+	if m == nil {
+		return
+	}
+	u := *m.user
+	gs.removeMember(userID)
+	s.emitLocked(out, "GUILD_MEMBER_REMOVE", discordgo.IntentGuildMembers, map[string]any{"guild_id": gs.id, "user": &u})
+}
+
 // AddChannel adds a channel to a guild, dispatches CHANNEL_CREATE and
 // returns the channel id.
 func (s *Server) AddChannel(guildID string, c Channel) string {

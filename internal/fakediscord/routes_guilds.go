@@ -235,7 +235,7 @@ func (s *Server) kickMember(c *call) {
 		c.missingPermissions()
 		return
 	}
-	gs.removeMember(m.user.ID)
+	s.removeMemberLocked(&c.out, gs, m.user.ID)
 	c.noContent()
 }
 
@@ -335,7 +335,7 @@ func (s *Server) createBan(c *call) {
 	}
 	u := *s.userLocked(target)
 	gs.bans[target] = &discordgo.GuildBan{Reason: reason, User: &u}
-	gs.removeMember(target)
+	s.removeMemberLocked(&c.out, gs, target)
 	c.emit("GUILD_BAN_ADD", discordgo.IntentGuildModeration, map[string]any{"guild_id": gs.id, "user": &u})
 	c.noContent()
 }

@@ -26,6 +26,11 @@ type Options struct {
 	// RateLimit enforces Discord's REST rate limits; nil (the default)
 	// enforces none and sends no rate limit headers.
 	RateLimit *RateLimit
+	// PrivilegedIntents are the privileged intents the application has
+	// enabled in the Developer Portal (Bot → Privileged Gateway Intents),
+	// of those in the package's PrivilegedIntents. IDENTIFY asking for any
+	// other is closed with 4014. Default none.
+	PrivilegedIntents discordgo.Intent
 }
 
 const (
