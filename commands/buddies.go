@@ -901,18 +901,30 @@ func (f *Buddies) openThread(ctx context.Context, g storage.Group, number, i int
 		threadID = id
 	}
 	var missing []string
+	present := p.Members
 	if !p.MembersAdded {
+		present = nil
 		for _, u := range p.Members {
 			err := f.env.Discord.AddThreadMember(ctx, threadID, u)
 			if err == nil {
+				present = append(present, u)
 				continue
 			}
 			log.Warn("could not add member to pairing thread", "thread", threadID, "user", u, "err", err)
+			if errors.Is(err, ErrUnknownMember) {
+				// They left between the round's check and now.
+				if err := MemberLeft(ctx, f.env, g.GuildID, u); err != nil {
+					log.Warn("could not record that a member left", "user", u, "err", err)
+				}
+				missing = append(missing, "<@"+u+"> (left the server)")
+				continue
+			}
 			if transient(err) {
 				// The introduction waits for everyone a retry may still add.
 				return fmt.Sprintf("• %s: the thread opened but not everyone could be added (%s)", who, discordProblem(err)), err
 			}
 			missing = append(missing, "<@"+u+">")
+			present = append(present, u)
 		}
 		// Adding is idempotent: should this record be lost, a run again
 		// only adds them again.
@@ -925,10 +937,10 @@ func (f *Buddies) openThread(ctx context.Context, g storage.Group, number, i int
 		intro := fmt.Sprintf("👋 %s, you're buddies this round in **%s**!\n"+
 			"This thread is just for you. There's no agenda: a short chat, a voice call, or a check-in message all count. "+
 			"Share only what you're comfortable with, and what's said here stays here.\n\n"+
-			"💬 A conversation starter, if you'd like one: *%s*", who, g.Name, prompt)
+			"💬 A conversation starter, if you'd like one: *%s*", mentionList(present), g.Name, prompt)
 		// The introduction pings the buddies, and only them: that is how
-		// they learn the thread exists.
-		if _, err := f.env.Discord.Send(ctx, threadID, Message{Content: intro, Ping: slices.Clone(p.Members)}); err != nil {
+		// they learn the thread exists. Whoever left isn't named.
+		if _, err := f.env.Discord.Send(ctx, threadID, Message{Content: intro, Ping: slices.Clone(present)}); err != nil {
 			log.Warn("could not post pairing introduction", "thread", threadID, "err", err)
 			return fmt.Sprintf("• %s: the thread opened but the introduction could not be posted (%s)", who, discordProblem(err)), err
 		}

@@ -126,6 +126,39 @@ func TestRoundPairsAMemberDiscordCouldNotConfirm(t *testing.T) {
 	}
 }
 
+// A member who leaves after the round confirmed them, before their thread
+// is ready, loses their place, and the introduction names only the buddy
+// who is there.
+func TestMemberWhoLeavesWhileTheirThreadOpensIsNotIntroduced(t *testing.T) {
+	env, rec, _, g, _ := buddyEnv(t, 2)
+	rec.failNext("AddThreadMember", discordError(404, discordgo.ErrCodeUnknownMember, "Unknown Member"))
+	runRound(t, env)
+	adds := rec.Calls("AddThreadMember")
+	if len(adds) != 2 {
+		t.Fatalf("%d thread adds, want 2", len(adds))
+	}
+	gone, stayed := adds[0].Args[1], adds[1].Args[1]
+	if stillHas(t, env, g, gone) || !stillHas(t, env, g, stayed) {
+		t.Errorf("after the failed add: %s still in the group, or %s not", gone, stayed)
+	}
+	intros := 0
+	for _, post := range rec.Calls("Send") {
+		if !strings.Contains(post.Message.Content, "you're buddies") {
+			continue
+		}
+		intros++
+		if strings.Contains(post.Message.Content, gone) || slices.Contains(post.Message.AllowedMentions.Users, gone) {
+			t.Errorf("the introduction names %s, who left: %q", gone, post.Message.Content)
+		}
+		if !slices.Contains(post.Message.AllowedMentions.Users, stayed) {
+			t.Errorf("the introduction doesn't ping %s", stayed)
+		}
+	}
+	if intros != 1 {
+		t.Errorf("%d introductions, want 1", intros)
+	}
+}
+
 // A DM of a server's job that Discord refuses because the member shares
 // no server with Kindred (50278) ends their place in that server; a DM
 // refused because their DMs are closed (50007) ends nothing.
