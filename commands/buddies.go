@@ -913,7 +913,7 @@ func (f *Buddies) openThread(ctx context.Context, g storage.Group, number, i int
 			log.Warn("could not add member to pairing thread", "thread", threadID, "user", u, "err", err)
 			if errors.Is(err, ErrUnknownMember) {
 				// They left between the round's check and now.
-				if err := MemberLeft(ctx, f.env, g.GuildID, u); err != nil {
+				if err := leftIf(ctx, f.env, err, g.GuildID, u); err != nil {
 					log.Warn("could not record that a member left", "user", u, "err", err)
 				}
 				missing = append(missing, "<@"+u+"> (left the server)")

@@ -516,7 +516,7 @@ func (f *Checkins) promptedBy(ctx context.Context, guildID string, req *Request)
 	if req.InGuild() {
 		return true, nil
 	}
-	return memberOf(ctx, f.env.Discord, guildID, req.UserID)
+	return stillIn(ctx, f.env, guildID, req.UserID)
 }
 
 // ---- /checkins summary ----

@@ -2,9 +2,11 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -167,8 +169,15 @@ func TestMoodButtonNeedsARealPromptAndMembership(t *testing.T) {
 	if err := env.DB.RecordSent(ctx, prompt, "900000000000000001", t0); err != nil {
 		t.Fatal(err)
 	}
-	// Prompted, but no longer in the server.
+	// Prompted, but no longer in the server: their reminder there ends.
+	if err := env.DB.SetCheckinReminder(ctx, storage.CheckinReminder{GuildID: guildID, UserID: aliceID, Minute: 20 * 60, Days: "daily", Timezone: "UTC", CreatedAt: t0},
+		checkinPromptJob.New(promptPayload{GuildID: guildID, UserID: aliceID}, t0.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
 	wantUserError(t, press(), "no longer works")
+	if _, err := env.DB.CheckinReminder(ctx, guildID, aliceID); !errors.Is(err, storage.ErrNotFound) {
+		t.Errorf("the reminder of a member who left: err = %v, want it gone", err)
+	}
 	if n := countCheckins(t, env, aliceID); n != 0 {
 		t.Fatalf("%d check-ins recorded from crafted presses", n)
 	}
