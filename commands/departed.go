@@ -10,8 +10,8 @@ import (
 // a departure from Discord's answers while it acts for its own records:
 //
 //   - 10007 Unknown Member when a round confirms who it placed or adds
-//     them to their thread, when a
-//     group's role is given or taken, when a DM's button is pressed;
+//     them to their thread, when a group's role is given or taken, when a
+//     DM's button is pressed;
 //   - 50278 (no mutual server) on a DM a server's job sends;
 //   - and, with discord.members_intent, GUILD_MEMBER_REMOVE at once.
 //
