@@ -235,6 +235,8 @@ func discordProblem(err error) string {
 		return "the channel no longer exists"
 	case errors.Is(err, ErrUnknownMember):
 		return "they are no longer in the server"
+	case errors.Is(err, ErrNoMutualServer):
+		return "they share no server with Kindred any more"
 	case errors.Is(err, ErrDMClosed):
 		return "their DMs are closed to Kindred"
 	case errors.Is(err, ErrTwoFactorRequired):

@@ -381,6 +381,8 @@ func (f *Moderation) sendWarningDM(ctx context.Context, w storage.Warning) strin
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, ErrNoMutualServer):
+		return "They weren't sent a DM: they share no server with Kindred any more (Discord error 50278), so they have probably left."
 	case errors.Is(err, ErrDMClosed):
 		return "They weren't sent a DM: their DMs are closed to Kindred (Discord error 50007). Tell them another way if they should know."
 	default:

@@ -420,6 +420,14 @@ func TestWarnReplyText(t *testing.T) {
 			t.Errorf("the escalation's mod-log note = %+v", last.Message)
 		}
 	})
+	t.Run("left before the DM", func(t *testing.T) {
+		env, rec := modEnv(t, true)
+		rec.failNext("Send", discordError(403, 50278, "Cannot send messages to this user due to having no mutual guilds"))
+		resp := mustCall(t, env, asModerator("warn", warnOpts(bobID, "spam")...))
+		if want := "They weren't sent a DM: they share no server with Kindred any more (Discord error 50278), so they have probably left."; !strings.Contains(resp.Content, want) {
+			t.Errorf("reply =\n%s\nwant it to say\n%s", resp.Content, want)
+		}
+	})
 }
 
 func TestUnwarnWithoutModlogSaysSo(t *testing.T) {
