@@ -203,15 +203,15 @@ func (f *Buddies) join(ctx context.Context, req *Request) (*Response, error) {
 		return nil, err
 	}
 	if !member {
-		return nil, UserErrorf("Pairing is for members of **%s**. Join the group first with `/group join group:%s`, then `/buddy join`.", g.Name, g.Name)
+		return nil, UserErrorf("Pairing is for members of **%s**. Join the group first with `/group join group:%s`, then `/buddy join`.", groupTitle(g), echo(g.Name, maxGroupName))
 	}
 	rejoined, err := f.env.DB.JoinPairing(ctx, g.ID, req.UserID, f.env.Now())
 	if err != nil {
 		return nil, err
 	}
-	text := fmt.Sprintf("You're in for pairing in **%s**. Each round you'll get a private thread with your buddy and a conversation starter.", g.Name)
+	text := fmt.Sprintf("You're in for pairing in **%s**. Each round you'll get a private thread with your buddy and a conversation starter.", groupTitle(g))
 	if rejoined {
-		text = fmt.Sprintf("Welcome back: you're in for pairing in **%s** again, and any pause there has ended.", g.Name)
+		text = fmt.Sprintf("Welcome back: you're in for pairing in **%s** again, and any pause there has ended.", groupTitle(g))
 	}
 	if next, ok, err := f.nextRound(ctx, g); err != nil {
 		return nil, err
@@ -229,11 +229,11 @@ func (f *Buddies) leave(ctx context.Context, req *Request) (*Response, error) {
 		return nil, err
 	}
 	if err := f.env.DB.LeavePairing(ctx, g.ID, req.UserID); errors.Is(err, storage.ErrNotFound) {
-		return nil, UserErrorf("You aren't taking part in pairing in **%s**, so there's nothing to leave. `/buddy status` shows where you are.", g.Name)
+		return nil, UserErrorf("You aren't taking part in pairing in **%s**, so there's nothing to leave. `/buddy status` shows where you are.", groupTitle(g))
 	} else if err != nil {
 		return nil, err
 	}
-	return Ephemeral(fmt.Sprintf("You're out of pairing in **%s**; you won't be paired there again. `/buddy join group:%s` brings you back any time.", g.Name, g.Name)), nil
+	return Ephemeral(fmt.Sprintf("You're out of pairing in **%s**; you won't be paired there again. `/buddy join group:%s` brings you back any time.", groupTitle(g), echo(g.Name, maxGroupName))), nil
 }
 
 func (f *Buddies) pause(ctx context.Context, req *Request) (*Response, error) {
@@ -325,7 +325,7 @@ func (f *Buddies) statusLines(ctx context.Context, g storage.Group, m storage.Bu
 	}
 	switch {
 	case m.PausedOpen:
-		lines = append(lines, fmt.Sprintf("Paused: `/buddy join group:%s` when you'd like a buddy again", g.Name))
+		lines = append(lines, fmt.Sprintf("Paused: `/buddy join group:%s` when you'd like a buddy again", echo(g.Name, maxGroupName)))
 	case m.Paused(now):
 		lines = append(lines, "Paused until "+timestamp(m.PausedUntil, "D"))
 	default:
@@ -426,7 +426,7 @@ func (f *Buddies) configure(ctx context.Context, req *Request) (*Response, error
 		kind = "trios"
 	}
 	return Ephemeral(fmt.Sprintf("Pairing in **%s**: %s (%s), in %s, with a follow-up after %s.\nThe first round is %s (%s). Members opt in with `/buddy join group:%s`.",
-		g.Name, rec.Describe(), zoneName, kind, plural(opts.followupDays, "day", "days"), timestamp(first, "F"), timestamp(first, "R"), g.Name)), nil
+		groupTitle(g), rec.Describe(), zoneName, kind, plural(opts.followupDays, "day", "days"), timestamp(first, "F"), timestamp(first, "R"), echo(g.Name, maxGroupName))), nil
 }
 
 // pairingOptions are the checked schedule, size and followup_days options
@@ -503,10 +503,10 @@ func (f *Buddies) run(ctx context.Context, req *Request) (*Response, error) {
 	}
 	if out.tooFew {
 		return nil, UserErrorf("**%s** needs at least 2 members who opted in and aren't paused; it has %d. Nothing was created. Members opt in with `/buddy join group:%s`.",
-			g.Name, out.available, g.Name)
+			groupTitle(g), out.available, echo(g.Name, maxGroupName))
 	}
 	lines := []string{fmt.Sprintf("Round %d of **%s**: %s for %s. Each has a private thread in <#%s> with an introduction and a conversation starter.",
-		out.round.Number, g.Name, plural(len(out.round.Pairings), "pair or trio", "pairs and trios"), plural(out.available, "member", "members"), g.ChannelID)}
+		out.round.Number, groupTitle(g), plural(len(out.round.Pairings), "pair or trio", "pairs and trios"), plural(out.available, "member", "members"), g.ChannelID)}
 	if len(out.unplaced) > 0 {
 		lines = append(lines, fmt.Sprintf("%s couldn't be placed this round because of who they may be paired with.", plural(len(out.unplaced), "member", "members")))
 	}
@@ -532,7 +532,7 @@ func (f *Buddies) stats(ctx context.Context, req *Request) (*Response, error) {
 		return nil, err
 	}
 	if s.Rounds == 0 {
-		return Ephemeral(fmt.Sprintf("**%s** hasn't had a pairing round yet. `/pairing configure` sets a schedule; `/pairing run` pairs now.", g.Name)), nil
+		return Ephemeral(fmt.Sprintf("**%s** hasn't had a pairing round yet. `/pairing configure` sets a schedule; `/pairing run` pairs now.", groupTitle(g))), nil
 	}
 	share := "no pairs yet"
 	if s.Pairs > 0 {
@@ -803,7 +803,7 @@ func roundJobs(rq roundRequest, r storage.Round, paused []string, now time.Time)
 		jobs = append(jobs, dmJob.New(DMMessage{
 			Key: storage.PairingPausedJobKey(g.ID, r.ID, u), UserID: u, GuildID: g.GuildID,
 			Content: fmt.Sprintf("Your last %d buddy pairings in **%s** went without a “We talked”, so I've paused pairing for you there. That's completely okay: life gets busy. "+
-				"Whenever you'd like a buddy again, use `/buddy join group:%s` in the server.", unansweredLimit, g.Name, g.Name),
+				"Whenever you'd like a buddy again, use `/buddy join group:%s` in the server.", unansweredLimit, groupTitle(g), echo(g.Name, maxGroupName)),
 		}, now))
 	}
 	return jobs
@@ -937,7 +937,7 @@ func (f *Buddies) openThread(ctx context.Context, g storage.Group, number, i int
 		intro := fmt.Sprintf("👋 %s, you're buddies this round in **%s**!\n"+
 			"This thread is just for you. There's no agenda: a short chat, a voice call, or a check-in message all count. "+
 			"Share only what you're comfortable with, and what's said here stays here.\n\n"+
-			"💬 A conversation starter, if you'd like one: *%s*", mentionList(present), g.Name, prompt)
+			"💬 A conversation starter, if you'd like one: *%s*", mentionList(present), groupTitle(g), prompt)
 		// The introduction pings the buddies, and only them: that is how
 		// they learn the thread exists. Whoever left isn't named.
 		if _, err := f.env.Discord.Send(ctx, threadID, Message{Content: intro, Ping: slices.Clone(present)}); err != nil {
@@ -1086,7 +1086,7 @@ func (f *Buddies) reportToModlog(ctx context.Context, jobKey string, g storage.G
 	}
 	text := fmt.Sprintf("⚠️ Pairing round %d of **%s** is recorded, but some private threads could not be opened in <#%s>:\n%s\n"+
 		"Check that Kindred can view that channel and has **Create Private Threads** and **Send Messages in Threads** there.",
-		number, g.Name, g.ChannelID, strings.Join(failed, "\n"))
+		number, groupTitle(g), g.ChannelID, strings.Join(failed, "\n"))
 	msgID, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{
 		Content: clip(text, maxMessageContent),
 	})

@@ -657,3 +657,17 @@ func TestMemberErasedWhileRoundFormsIsLeftOut(t *testing.T) {
 		}
 	}
 }
+
+// A group's name is shown as written, never as Markdown, and a command it
+// suggests can be copied as it is.
+func TestPairingRepliesShowTheGroupNameAsWritten(t *testing.T) {
+	env, _, _, _, ids := buddyEnv(t, 2)
+	mustCall(t, env, asFacilitator("group/edit", str("group", "Monday Circle"), str("name", "Mon_day *Circle*")))
+	resp := mustCall(t, env, asMember(ids[0], "buddy/leave", str("group", "Mon_day *Circle*")))
+	if want := `**Mon\_day \*Circle\***`; !strings.Contains(resp.Content, want) {
+		t.Errorf("leave = %q, want the name escaped as %s", resp.Content, want)
+	}
+	if want := "`/buddy join group:Mon_day *Circle*`"; !strings.Contains(resp.Content, want) {
+		t.Errorf("leave = %q, want the command %s", resp.Content, want)
+	}
+}
