@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/kindred-bot/kindred/bot"
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
@@ -41,7 +41,7 @@ func writeFile(t *testing.T, name, body string) string {
 
 // Every startup problem prints one line naming it and exits 2.
 func TestStartupProblemsExit2(t *testing.T) {
-	fake := fakediscord.New(fakediscord.Options{})
+	fake := discordsim.New(discordsim.Options{})
 	defer fake.Close()
 	dir := t.TempDir()
 	withToken := func(token string) func(string) string {
@@ -94,7 +94,7 @@ func TestStartupProblemsExit2(t *testing.T) {
 
 // SIGTERM stops the real process gracefully with exit status 0.
 func TestSIGTERMExitsZero(t *testing.T) {
-	fake := fakediscord.New(fakediscord.Options{})
+	fake := discordsim.New(discordsim.Options{})
 	defer fake.Close()
 	dir := t.TempDir()
 	config := writeFile(t, "config.yaml", "discord:\n  api_url: "+fake.URL()+"\ndatabase:\n  path: "+filepath.Join(dir, "kindred.db")+"\nhttp:\n  listen: \"\"\n")
@@ -140,7 +140,7 @@ func TestSIGTERMExitsZero(t *testing.T) {
 // slightly overstates the real binary.)
 func BenchmarkIdleResidentMemory(b *testing.B) {
 	for b.Loop() {
-		fake := fakediscord.New(fakediscord.Options{})
+		fake := discordsim.New(discordsim.Options{})
 		fake.AddGuild(kindredtest.Server())
 		dir := b.TempDir()
 		config := filepath.Join(dir, "config.yaml")

@@ -12,7 +12,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/kindred-bot/kindred/commands"
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 )
 
 const (
@@ -68,16 +68,16 @@ func (p probe) Register(r *commands.Router) {
 	}, commands.Anywhere, commands.Public)
 }
 
-func startAdapter(t *testing.T, deferAfter time.Duration, features ...commands.Feature) *fakediscord.Server {
+func startAdapter(t *testing.T, deferAfter time.Duration, features ...commands.Feature) *discordsim.Server {
 	fake, _ := startAdapterWith(t, deferAfter, features...)
 	return fake
 }
 
-func startAdapterWith(t *testing.T, deferAfter time.Duration, features ...commands.Feature) (*fakediscord.Server, *adapter) {
+func startAdapterWith(t *testing.T, deferAfter time.Duration, features ...commands.Feature) (*discordsim.Server, *adapter) {
 	t.Helper()
-	fake := fakediscord.New(fakediscord.Options{})
+	fake := discordsim.New(discordsim.Options{})
 	t.Cleanup(fake.Close)
-	fake.AddGuild(fakediscord.Guild{ID: testGuild, Name: "probe", Members: []fakediscord.Member{{User: fakediscord.User{ID: testMember, Username: "member"}}}})
+	fake.AddGuild(discordsim.Guild{ID: testGuild, Name: "probe", Members: []discordsim.Member{{User: discordsim.User{ID: testMember, Username: "member"}}}})
 
 	cfg := DefaultConfig()
 	cfg.Discord.Token, cfg.Discord.APIURL = fake.Token(), fake.URL()
@@ -175,10 +175,10 @@ func TestAdapterPublicRoutes(t *testing.T) {
 	}
 	// A public deferral that ends in an error must not show the error publicly.
 	fake.Interact(t, testGuild, testMember, "/probe announce-slow-fail")
-	deleted := fake.WaitRequest(t, 5*time.Second, func(r fakediscord.Request) bool {
+	deleted := fake.WaitRequest(t, 5*time.Second, func(r discordsim.Request) bool {
 		return r.Method == "DELETE" && strings.HasSuffix(r.Path, "/messages/@original")
 	})
-	followup := fake.WaitRequest(t, 5*time.Second, func(r fakediscord.Request) bool {
+	followup := fake.WaitRequest(t, 5*time.Second, func(r discordsim.Request) bool {
 		return r.Method == "POST" && strings.HasPrefix(r.Path, "/api/v9/webhooks/")
 	})
 	if followup.At.Before(deleted.At) {

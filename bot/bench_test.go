@@ -6,12 +6,12 @@ import (
 	"time"
 
 	"github.com/kindred-bot/kindred/bot"
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
 // BenchmarkInteractionDispatch200 measures interaction dispatch → callback
-// through internal/fakediscord: each iteration sends a burst of 200
+// through internal/discordsim: each iteration sends a burst of 200
 // concurrent /resources interactions to the real bot over the gateway and
 // waits for every callback. Target (2 cores): p99 under 20 ms, no missed
 // 3-second deadline. Reported: p50_ms, p99_ms, max_ms, missed (callbacks
@@ -21,8 +21,8 @@ func BenchmarkInteractionDispatch200(b *testing.B) {
 	const concurrent = 200
 	h := kindredtest.Start(b, kindredtest.Options{Configure: func(c *bot.Config) { c.Log.Level = "warn" }})
 
-	prepare := func() []*fakediscord.Prepared {
-		batch := make([]*fakediscord.Prepared, concurrent)
+	prepare := func() []*discordsim.Prepared {
+		batch := make([]*discordsim.Prepared, concurrent)
 		for i := range batch {
 			ic, err := h.Fake.BuildCommand(kindredtest.GuildID, kindredtest.AliceID, "/resources")
 			if err != nil {
@@ -36,8 +36,8 @@ func BenchmarkInteractionDispatch200(b *testing.B) {
 	}
 	var latencies []time.Duration
 	missed := 0
-	burst := func(batch []*fakediscord.Prepared, record bool) {
-		pending := make([]*fakediscord.Pending, len(batch))
+	burst := func(batch []*discordsim.Prepared, record bool) {
+		pending := make([]*discordsim.Pending, len(batch))
 		for i, pr := range batch {
 			var err error
 			if pending[i], err = h.Fake.Dispatch(pr); err != nil {

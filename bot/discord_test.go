@@ -18,7 +18,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/kindred-bot/kindred/commands"
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 )
 
 // The server the port tests act in.
@@ -36,24 +36,24 @@ const (
 
 // startPort returns a port talking to a new fake Discord over REST, with
 // its own token bucket (a roomy one when bucket is nil).
-func startPort(t *testing.T, bucket *tokenBucket) (*fakediscord.Server, *discordPort) {
+func startPort(t *testing.T, bucket *tokenBucket) (*discordsim.Server, *discordPort) {
 	t.Helper()
-	fake := fakediscord.New(fakediscord.Options{})
+	fake := discordsim.New(discordsim.Options{})
 	t.Cleanup(fake.Close)
-	fake.AddGuild(fakediscord.Guild{
+	fake.AddGuild(discordsim.Guild{
 		ID: portGuild, Name: "port", OwnerID: portOwner,
-		Channels: []fakediscord.Channel{{ID: portGeneral, Name: "general"}},
-		Roles: []fakediscord.Role{
+		Channels: []discordsim.Channel{{ID: portGeneral, Name: "general"}},
+		Roles: []discordsim.Role{
 			{ID: portLowRole, Name: "Group", Position: 1},
-			{ID: portTopRole, Name: "Council", Position: fakediscord.BotRolePosition + 1},
+			{ID: portTopRole, Name: "Council", Position: discordsim.BotRolePosition + 1},
 		},
-		Members: []fakediscord.Member{
-			{User: fakediscord.User{ID: portAlice, Username: "alice"}},
-			{User: fakediscord.User{ID: portBob, Username: "bob"}},
-			{User: fakediscord.User{ID: portCarol, Username: "carol"}},
+		Members: []discordsim.Member{
+			{User: discordsim.User{ID: portAlice, Username: "alice"}},
+			{User: discordsim.User{ID: portBob, Username: "bob"}},
+			{User: discordsim.User{ID: portCarol, Username: "carol"}},
 		},
 	})
-	fake.AddUser(fakediscord.User{ID: portNobody, Username: "nobody"})
+	fake.AddUser(discordsim.User{ID: portNobody, Username: "nobody"})
 	return fake, newPortSession(t, fake.URL(), fake.Token(), bucket)
 }
 
@@ -73,8 +73,8 @@ func newPortSession(t *testing.T, apiURL, token string, bucket *tokenBucket) *di
 
 // requestsTo returns the recorded requests with that method whose path ends
 // with suffix.
-func requestsTo(fake *fakediscord.Server, method, suffix string) []fakediscord.Request {
-	var out []fakediscord.Request
+func requestsTo(fake *discordsim.Server, method, suffix string) []discordsim.Request {
+	var out []discordsim.Request
 	for _, r := range fake.Requests() {
 		if r.Method == method && strings.HasSuffix(r.Path, suffix) {
 			out = append(out, r)
@@ -85,7 +85,7 @@ func requestsTo(fake *fakediscord.Server, method, suffix string) []fakediscord.R
 
 // lastRequest is the last recorded request with that method and path
 // suffix; it fails the test when there is none.
-func lastRequest(t *testing.T, fake *fakediscord.Server, method, suffix string) fakediscord.Request {
+func lastRequest(t *testing.T, fake *discordsim.Server, method, suffix string) discordsim.Request {
 	t.Helper()
 	rs := requestsTo(fake, method, suffix)
 	if len(rs) == 0 {
@@ -95,7 +95,7 @@ func lastRequest(t *testing.T, fake *fakediscord.Server, method, suffix string) 
 }
 
 // recordedReason is the audit log reason a request carried.
-func recordedReason(t *testing.T, r fakediscord.Request) string {
+func recordedReason(t *testing.T, r discordsim.Request) string {
 	t.Helper()
 	reason, err := url.PathUnescape(r.Header.Get("X-Audit-Log-Reason"))
 	if err != nil {
@@ -350,7 +350,7 @@ func TestPortMemberAndServer(t *testing.T) {
 	t.Parallel()
 	fake, d := startPort(t, nil)
 	ctx := context.Background()
-	fake.AddMember(portGuild, fakediscord.Member{User: fakediscord.User{ID: portBob, Username: "bob"}, Roles: []string{portLowRole}})
+	fake.AddMember(portGuild, discordsim.Member{User: discordsim.User{ID: portBob, Username: "bob"}, Roles: []string{portLowRole}})
 	m, err := d.Member(ctx, portGuild, portBob)
 	if err != nil || m.UserID != portBob || m.Bot || !slices.Equal(m.RoleIDs, []string{portLowRole}) {
 		t.Errorf("member = %+v, %v", m, err)
@@ -373,7 +373,7 @@ func TestPortMemberAndServer(t *testing.T) {
 			t.Error("Kindred's own role isn't managed")
 		}
 	}
-	if positions[portGuild] != 0 || positions[portLowRole] != 1 || positions[portTopRole] != fakediscord.BotRolePosition+1 {
+	if positions[portGuild] != 0 || positions[portLowRole] != 1 || positions[portTopRole] != discordsim.BotRolePosition+1 {
 		t.Errorf("role positions %v", positions)
 	}
 }

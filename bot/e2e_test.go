@@ -11,7 +11,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/kindred-bot/kindred/bot"
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
@@ -87,7 +87,7 @@ func TestAutocompleteWithNoMatchesSendsEmptyChoices(t *testing.T) {
 	if choices := h.Fake.Autocomplete(t, kindredtest.GuildID, kindredtest.AliceID, "/group info group:anything"); len(choices) != 0 {
 		t.Fatalf("choices = %+v, want none", choices)
 	}
-	var callback *fakediscord.Request
+	var callback *discordsim.Request
 	for _, r := range h.Fake.Requests() {
 		if strings.HasSuffix(r.Path, "/callback") {
 			callback = &r

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 	"github.com/kindred-bot/kindred/storage"
 )
@@ -50,7 +50,7 @@ func warnMembers(t *testing.T, h *kindredtest.Harness, checkins int, members ...
 // burst dispatches every interaction at once, probes /healthz meanwhile,
 // and returns the replies, the health check's status and how long the
 // whole took.
-func burst(t *testing.T, h *kindredtest.Harness, interactions []*fakediscord.Prepared) ([]*fakediscord.Reply, int, time.Duration) {
+func burst(t *testing.T, h *kindredtest.Harness, interactions []*discordsim.Prepared) ([]*discordsim.Reply, int, time.Duration) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var health int
@@ -66,7 +66,7 @@ func burst(t *testing.T, h *kindredtest.Harness, interactions []*fakediscord.Pre
 		resp.Body.Close()
 		health = resp.StatusCode
 	}()
-	pending := make([]*fakediscord.Pending, len(interactions))
+	pending := make([]*discordsim.Pending, len(interactions))
 	for i, pr := range interactions {
 		p, err := h.Fake.Dispatch(pr)
 		if err != nil {
@@ -74,7 +74,7 @@ func burst(t *testing.T, h *kindredtest.Harness, interactions []*fakediscord.Pre
 		}
 		pending[i] = p
 	}
-	replies := make([]*fakediscord.Reply, len(pending))
+	replies := make([]*discordsim.Reply, len(pending))
 	for i, p := range pending {
 		r, err := p.Wait(exportBudget)
 		if err != nil {
@@ -86,7 +86,7 @@ func burst(t *testing.T, h *kindredtest.Harness, interactions []*fakediscord.Pre
 	return replies, health, time.Since(start)
 }
 
-func prepareExport(t *testing.T, h *kindredtest.Harness, userID string) *fakediscord.Prepared {
+func prepareExport(t *testing.T, h *kindredtest.Harness, userID string) *discordsim.Prepared {
 	t.Helper()
 	i, err := h.Fake.BuildCommand(kindredtest.GuildID, userID, "/mydata export")
 	if err != nil {
@@ -114,12 +114,12 @@ func TestConcurrentExportsKeepKindredResponsive(t *testing.T) {
 	var members []string
 	for i := range 8 {
 		id := fmt.Sprint(830000000000000001 + i)
-		h.Fake.AddMember(kindredtest.GuildID, fakediscord.Member{User: fakediscord.User{ID: id, Username: fmt.Sprintf("member%d", i+1)}})
+		h.Fake.AddMember(kindredtest.GuildID, discordsim.Member{User: discordsim.User{ID: id, Username: fmt.Sprintf("member%d", i+1)}})
 		members = append(members, id)
 	}
 	warnMembers(t, h, 365, members...)
 
-	var exports []*fakediscord.Prepared
+	var exports []*discordsim.Prepared
 	for _, m := range members {
 		exports = append(exports, prepareExport(t, h, m))
 	}
@@ -149,7 +149,7 @@ func TestRepeatedExportsByOneMember(t *testing.T) {
 	t.Parallel()
 	h := kindredtest.Start(t, kindredtest.Options{})
 	warnMembers(t, h, 365, kindredtest.AliceID)
-	var exports []*fakediscord.Prepared
+	var exports []*discordsim.Prepared
 	for range 8 {
 		exports = append(exports, prepareExport(t, h, kindredtest.AliceID))
 	}

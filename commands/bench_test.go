@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
@@ -17,11 +17,11 @@ import (
 // second) and 429s (refusals the fake sent).
 func BenchmarkReminderFanOut(b *testing.B) {
 	const members = 150
-	h := kindredtest.Start(b, kindredtest.Options{Fake: fakediscord.Options{RateLimit: &fakediscord.RateLimit{GlobalPerSecond: 50}}})
+	h := kindredtest.Start(b, kindredtest.Options{Fake: discordsim.Options{RateLimit: &discordsim.RateLimit{GlobalPerSecond: 50}}})
 	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	h.Clock.Set(t0)
 	for i := range members {
-		h.Fake.AddMember(kindredtest.GuildID, fakediscord.Member{User: fakediscord.User{ID: fmt.Sprintf("83%016d", i), Username: fmt.Sprintf("m%d", i)}})
+		h.Fake.AddMember(kindredtest.GuildID, discordsim.Member{User: discordsim.User{ID: fmt.Sprintf("83%016d", i), Username: fmt.Sprintf("m%d", i)}})
 	}
 	h.Fake.Interact(b, kindredtest.GuildID, kindredtest.OwnerID,
 		`/group create name:"Big Circle" description:"A large group" type:other channel:<#`+kindredtest.GeneralID+`> timezone:UTC`)

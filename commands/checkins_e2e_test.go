@@ -8,7 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
@@ -36,7 +36,7 @@ func TestCheckinShareEndToEnd(t *testing.T) {
 	if !strings.Contains(shared.Content, note) || !strings.Contains(shared.Content, "Good") {
 		t.Errorf("shared post = %q", shared.Content)
 	}
-	posted := h.Fake.WaitRequest(t, 5*time.Second, func(r fakediscord.Request) bool {
+	posted := h.Fake.WaitRequest(t, 5*time.Second, func(r discordsim.Request) bool {
 		return r.Method == "POST" && strings.HasSuffix(r.Path, "/channels/"+kindredtest.GeneralID+"/messages")
 	})
 	if !strings.Contains(string(posted.Body), `"allowed_mentions":{"parse":[]`) {

@@ -10,7 +10,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/kindred-bot/kindred/bot"
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
@@ -43,7 +43,7 @@ func startRoundOfFour(t *testing.T, opts kindredtest.Options) *kindredtest.Harne
 	t.Helper()
 	h := startMeetingsWith(t, opts)
 	for _, id := range []string{carolID, daveID} {
-		h.Fake.AddMember(kindredtest.GuildID, fakediscord.Member{User: fakediscord.User{ID: id}})
+		h.Fake.AddMember(kindredtest.GuildID, discordsim.Member{User: discordsim.User{ID: id}})
 	}
 	for _, id := range []string{kindredtest.AliceID, kindredtest.BobID, carolID, daveID} {
 		joinCircle(t, h, id)
@@ -156,7 +156,7 @@ func TestReminderDMToMemberWhoLeftEndToEnd(t *testing.T) {
 	start := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
 	h.RunDue(t, start.Add(-59*time.Minute)) // the reminder, which queues her DM
 	h.RunDue(t, start.Add(-59*time.Minute)) // the DM: 403 50278
-	refused := h.Fake.WaitRequest(t, 5*time.Second, func(r fakediscord.Request) bool {
+	refused := h.Fake.WaitRequest(t, 5*time.Second, func(r discordsim.Request) bool {
 		return r.Method == "POST" && r.Status == 403 && strings.Contains(string(r.Response), "50278")
 	})
 	if !strings.HasSuffix(refused.Path, "/channels/"+h.Fake.DMChannelID(alice)+"/messages") {
@@ -188,7 +188,7 @@ func TestReminderDMToMemberWhoLeftEndToEnd(t *testing.T) {
 func TestMembersIntentEndsAPlaceAtOnceEndToEnd(t *testing.T) {
 	t.Parallel()
 	h := startMeetingsWith(t, kindredtest.Options{
-		Fake:      fakediscord.Options{PrivilegedIntents: discordgo.IntentGuildMembers},
+		Fake:      discordsim.Options{PrivilegedIntents: discordgo.IntentGuildMembers},
 		Configure: func(c *bot.Config) { c.Discord.MembersIntent = true },
 	})
 	for _, id := range h.Fake.Identifies() {
@@ -230,7 +230,7 @@ func TestMemberWhoComesBackJoinsAgainEndToEnd(t *testing.T) {
 		t.Fatalf("%d threads in the first round, want one trio", n)
 	}
 
-	h.Fake.AddMember(kindredtest.GuildID, fakediscord.Member{User: fakediscord.User{ID: daveID}})
+	h.Fake.AddMember(kindredtest.GuildID, discordsim.Member{User: discordsim.User{ID: daveID}})
 	joinCircle(t, h, daveID)
 	h.RunDue(t, firstRound.AddDate(0, 0, 7))
 	var paired bool

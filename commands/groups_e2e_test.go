@@ -9,7 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
@@ -36,11 +36,11 @@ func startGroups(t *testing.T) *kindredtest.Harness {
 		}
 	}
 	g.Roles = append(g.Roles,
-		fakediscord.Role{ID: circleRoleID, Name: "Monday Circle", Position: 2},
-		fakediscord.Role{ID: helpersRoleID, Name: "Helpers", Position: 6},
-		fakediscord.Role{ID: stageRoleID, Name: "Stage", Position: fakediscord.BotRolePosition + 5},
+		discordsim.Role{ID: circleRoleID, Name: "Monday Circle", Position: 2},
+		discordsim.Role{ID: helpersRoleID, Name: "Helpers", Position: 6},
+		discordsim.Role{ID: stageRoleID, Name: "Stage", Position: discordsim.BotRolePosition + 5},
 	)
-	g.Members = append(g.Members, fakediscord.Member{User: fakediscord.User{ID: franID, Username: "fran"}, Roles: []string{kindredtest.FacilitatorID}})
+	g.Members = append(g.Members, discordsim.Member{User: discordsim.User{ID: franID, Username: "fran"}, Roles: []string{kindredtest.FacilitatorID}})
 	h.Fake.AddGuild(g)
 	return h
 }
@@ -154,8 +154,8 @@ func TestGroupRoleHierarchyEndToEnd(t *testing.T) {
 		t.Errorf("the owner attaching a role above Kindred's = %q", got)
 	}
 	// The admin role has Manage Server, not Manage Roles.
-	h.Fake.AddMember(guild, fakediscord.Member{User: fakediscord.User{ID: "820000000000000032", Username: "eve"}, Roles: []string{kindredtest.FacilitatorID}})
-	h.Fake.SetRole(guild, fakediscord.Role{ID: kindredtest.FacilitatorID, Name: "Facilitators", Position: 3})
+	h.Fake.AddMember(guild, discordsim.Member{User: discordsim.User{ID: "820000000000000032", Username: "eve"}, Roles: []string{kindredtest.FacilitatorID}})
+	h.Fake.SetRole(guild, discordsim.Role{ID: kindredtest.FacilitatorID, Name: "Facilitators", Position: 3})
 	if got := create("820000000000000032", "Circle", circleRoleID); !strings.Contains(got, "Manage Roles") || strings.Contains(got, "Created") {
 		t.Errorf("a facilitator without Manage Roles attaching a role = %q", got)
 	}
@@ -176,7 +176,7 @@ func TestGroupRoleOutOfReachEndToEnd(t *testing.T) {
 	if !strings.Contains(created.Text(), "Created") {
 		t.Fatalf("create = %q", created.Text())
 	}
-	h.Fake.SetRole(guild, fakediscord.Role{ID: helpersRoleID, Name: "Helpers", Position: fakediscord.BotRolePosition + 1})
+	h.Fake.SetRole(guild, discordsim.Role{ID: helpersRoleID, Name: "Helpers", Position: discordsim.BotRolePosition + 1})
 	join := h.Fake.Interact(t, guild, kindredtest.AliceID, "/group join group:Stage")
 	agreed := h.Fake.Click(t, guild, kindredtest.AliceID, join.Buttons()[0].CustomID, join.Message)
 	if !strings.Contains(agreed.Text(), "Welcome") || !strings.Contains(agreed.Text(), "couldn't give you the role") {
@@ -207,7 +207,7 @@ func TestGroupRoleThatGainedPowersIsNotGivenEndToEnd(t *testing.T) {
 	if !strings.Contains(created.Text(), "Created") {
 		t.Fatalf("create = %q", created.Text())
 	}
-	h.Fake.SetRole(guild, fakediscord.Role{ID: circleRoleID, Name: "Monday Circle", Position: 2, Permissions: discordgo.PermissionAdministrator})
+	h.Fake.SetRole(guild, discordsim.Role{ID: circleRoleID, Name: "Monday Circle", Position: 2, Permissions: discordgo.PermissionAdministrator})
 	join := h.Fake.Interact(t, guild, kindredtest.AliceID, `/group join group:"Monday Circle"`)
 	agreed := h.Fake.Click(t, guild, kindredtest.AliceID, join.Buttons()[0].CustomID, join.Message)
 	if got := agreed.Text(); !strings.Contains(got, "Welcome") || !strings.Contains(got, "didn't give you the group's role") || !strings.Contains(got, "Administrator") {
@@ -221,7 +221,7 @@ func TestGroupRoleThatGainedPowersIsNotGivenEndToEnd(t *testing.T) {
 			t.Errorf("the role was asked of Discord: %s", r.Path)
 		}
 	}
-	note := fakediscord.MessageText(h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second))
+	note := discordsim.MessageText(h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second))
 	if !strings.Contains(note, "<@"+kindredtest.AliceID+">") || !strings.Contains(note, "Administrator") || !strings.Contains(note, "/group edit") {
 		t.Errorf("mod-log note = %q", note)
 	}
@@ -232,6 +232,6 @@ func buttonsOf(m *discordgo.Message) []discordgo.Button {
 	if m == nil {
 		return nil
 	}
-	r := fakediscord.Reply{Data: &discordgo.InteractionResponseData{Components: m.Components}}
+	r := discordsim.Reply{Data: &discordgo.InteractionResponseData{Components: m.Components}}
 	return r.Buttons()
 }

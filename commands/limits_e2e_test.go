@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
@@ -50,14 +50,14 @@ func TestLongestInputsFitEndToEnd(t *testing.T) {
 		user    string
 		command string
 		want    string // in the reply
-		then    func(*fakediscord.Reply)
+		then    func(*discordsim.Reply)
 	}{
 		{"group create", kindredtest.OwnerID, fmt.Sprintf("/group create name:%s description:%s type:other channel:<#%s> commitment:%s guidelines:%s",
 			q(name), q(longText(500, true)), kindredtest.GeneralID, q(longText(300, true)), q(longText(1500, true))), "Created", nil},
 		{"group edit", kindredtest.OwnerID, fmt.Sprintf("/group edit group:%s description:%s", q(name), q(longText(500, true))), "", nil},
 		{"group info", kindredtest.AliceID, "/group info group:" + q(name), "Guidelines", nil},
 		{"group list", kindredtest.AliceID, "/group list", "Z", nil},
-		{"group join", kindredtest.AliceID, "/group join group:" + q(name), "agree", func(r *fakediscord.Reply) {
+		{"group join", kindredtest.AliceID, "/group join group:" + q(name), "agree", func(r *discordsim.Reply) {
 			h.Fake.Click(t, guild, kindredtest.AliceID, r.Buttons()[0].CustomID, r.Message)
 		}},
 		{"unknown group", kindredtest.AliceID, "/group info group:" + q(huge), "no group called", nil},
@@ -116,7 +116,7 @@ func TestLongestInputsFitEndToEnd(t *testing.T) {
 		t.Fatalf("report opened no form: %q", form.Text())
 	}
 	h.Fake.SubmitModal(t, guild, kindredtest.AliceID, form.Data.CustomID, map[string]string{form.TextInputs()[0].CustomID: longText(512, true)})
-	report := h.Fake.WaitRequest(t, 5*time.Second, func(r fakediscord.Request) bool {
+	report := h.Fake.WaitRequest(t, 5*time.Second, func(r discordsim.Request) bool {
 		return r.Method == "POST" && strings.HasSuffix(r.Path, "/channels/"+kindredtest.ModlogID+"/messages") && strings.Contains(string(r.Body), reported.ID)
 	})
 	if report.Status != 200 {

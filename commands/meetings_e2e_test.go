@@ -9,7 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
@@ -67,7 +67,7 @@ func TestMeetingLifecycleEndToEnd(t *testing.T) {
 	}
 	announcement := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
 	start := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC) // 19:00 in Berlin
-	if got := fakediscord.MessageText(announcement); !strings.Contains(got, "Tuesday circle") || !strings.Contains(got, "<t:1796148000:F>") {
+	if got := discordsim.MessageText(announcement); !strings.Contains(got, "Tuesday circle") || !strings.Contains(got, "<t:1796148000:F>") {
 		t.Errorf("announcement = %q, want the title and the start as a timestamp", got)
 	}
 

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 )
 
@@ -72,7 +72,7 @@ func TestWarnEscalatesEndToEnd(t *testing.T) {
 
 	var logged []string
 	for _, msg := range h.Fake.Messages(kindredtest.ModlogID) {
-		logged = append(logged, fakediscord.MessageText(msg))
+		logged = append(logged, discordsim.MessageText(msg))
 	}
 	all := strings.Join(logged, "\n")
 	for _, want := range []string{"case #1", "case #2", "Spam in #general", "Escalation"} {
@@ -103,7 +103,7 @@ func TestReportEndToEnd(t *testing.T) {
 		t.Errorf("reply = %q", thanks.Text())
 	}
 	post := h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second)
-	text := fakediscord.MessageText(post)
+	text := discordsim.MessageText(post)
 	for _, want := range []string{"Insulting the group", "you are all idiots", kindredtest.BobID,
 		"https://discord.com/channels/" + guild + "/" + kindredtest.GeneralID + "/" + target.ID} {
 		if !strings.Contains(text, want) {
@@ -125,8 +125,8 @@ func TestWarnWithClosedDMsEndToEnd(t *testing.T) {
 	if !warned.Ephemeral() || !strings.Contains(warned.Text(), "case #1") || !strings.Contains(warned.Text(), "50007") {
 		t.Fatalf("warn with closed DMs = %q", warned.Text())
 	}
-	if log := h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second); !strings.Contains(fakediscord.MessageText(log), "Please stay on topic") {
-		t.Errorf("mod-log entry = %q", fakediscord.MessageText(log))
+	if log := h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second); !strings.Contains(discordsim.MessageText(log), "Please stay on topic") {
+		t.Errorf("mod-log entry = %q", discordsim.MessageText(log))
 	}
 	own := h.Fake.Interact(t, kindredtest.GuildID, kindredtest.BobID, `/warnings`)
 	if !own.Ephemeral() || !strings.Contains(own.Text(), "Please stay on topic") || strings.Contains(own.Text(), kindredtest.ModeratorID) {
@@ -150,12 +150,12 @@ func startHierarchy(t *testing.T) *kindredtest.Harness {
 	h := startModeration(t)
 	g := kindredtest.Server()
 	g.Roles = append(g.Roles,
-		fakediscord.Role{ID: tieAboveRoleID, Name: "Elders", Position: 4},
-		fakediscord.Role{ID: tieBelowRoleID, Name: "Regulars", Position: 4},
+		discordsim.Role{ID: tieAboveRoleID, Name: "Elders", Position: 4},
+		discordsim.Role{ID: tieBelowRoleID, Name: "Regulars", Position: 4},
 	)
 	g.Members = append(g.Members,
-		fakediscord.Member{User: fakediscord.User{ID: tedID, Username: "ted"}, Roles: []string{tieAboveRoleID}},
-		fakediscord.Member{User: fakediscord.User{ID: tiaID, Username: "tia"}, Roles: []string{tieBelowRoleID}},
+		discordsim.Member{User: discordsim.User{ID: tedID, Username: "ted"}, Roles: []string{tieAboveRoleID}},
+		discordsim.Member{User: discordsim.User{ID: tiaID, Username: "tia"}, Roles: []string{tieBelowRoleID}},
 	)
 	h.Fake.AddGuild(g)
 	return h
@@ -172,7 +172,7 @@ func TestWarnFollowsTheRoleHierarchyEndToEnd(t *testing.T) {
 	warn := func(target string) string {
 		return h.Fake.Interact(t, guild, kindredtest.ModeratorID, `/warn user:<@`+target+`> reason:"Off topic"`).Text()
 	}
-	h.Fake.AddMember(guild, fakediscord.Member{User: fakediscord.User{ID: "820000000000000043", Username: "mo"}, Roles: []string{kindredtest.ModRoleID}})
+	h.Fake.AddMember(guild, discordsim.Member{User: discordsim.User{ID: "820000000000000043", Username: "mo"}, Roles: []string{kindredtest.ModRoleID}})
 	for _, tc := range []struct{ name, target, want string }{
 		{"the owner", kindredtest.OwnerID, "owns this server"},
 		{"the admin above", kindredtest.AdminID, "at or above yours"},
@@ -234,7 +234,7 @@ func TestReportChannelIsCheckedEndToEnd(t *testing.T) {
 	t.Parallel()
 	h := startModeration(t)
 	guild := kindredtest.GuildID
-	circle := h.Fake.AddChannel(guild, fakediscord.Channel{Name: "monday-circle"})
+	circle := h.Fake.AddChannel(guild, discordsim.Channel{Name: "monday-circle"})
 	target := h.Fake.UserMessage(circle, kindredtest.BobID, "nobody wants you here")
 	open := h.Fake.MessageCommand(t, guild, kindredtest.AliceID, "Report to moderators", target)
 	thanks := h.Fake.SubmitModal(t, guild, kindredtest.AliceID, open.Data.CustomID, map[string]string{"reason": "Unkind"})
@@ -242,7 +242,7 @@ func TestReportChannelIsCheckedEndToEnd(t *testing.T) {
 		t.Fatalf("report from #monday-circle = %q", thanks.Text())
 	}
 	post := h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second)
-	if text := fakediscord.MessageText(post); !strings.Contains(text, "/"+circle+"/"+target.ID) {
+	if text := discordsim.MessageText(post); !strings.Contains(text, "/"+circle+"/"+target.ID) {
 		t.Errorf("report post %q should link the message in #monday-circle", text)
 	}
 
@@ -252,8 +252,8 @@ func TestReportChannelIsCheckedEndToEnd(t *testing.T) {
 		t.Errorf("crafted report = %q", refused.Text())
 	}
 	for _, m := range h.Fake.Messages(kindredtest.ModlogID) {
-		if strings.Contains(fakediscord.MessageText(m), "Made up") {
-			t.Errorf("the crafted report was posted: %q", fakediscord.MessageText(m))
+		if strings.Contains(discordsim.MessageText(m), "Made up") {
+			t.Errorf("the crafted report was posted: %q", discordsim.MessageText(m))
 		}
 	}
 }

@@ -1,5 +1,5 @@
 // Package kindredtest starts the real Kindred process against
-// internal/fakediscord, with a small server to act in, for end-to-end
+// internal/discordsim, with a small server to act in, for end-to-end
 // tests.
 package kindredtest
 
@@ -14,7 +14,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/kindred-bot/kindred/bot"
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/scheduler"
 )
 
@@ -36,7 +36,7 @@ const (
 
 // Harness is a running Kindred and the fake Discord it talks to.
 type Harness struct {
-	Fake     *fakediscord.Server
+	Fake     *discordsim.Server
 	DBPath   string
 	HTTPAddr string
 	Logs     *SyncBuffer
@@ -51,7 +51,7 @@ type Harness struct {
 
 // Options adjust the harness; the zero value is the usual setup.
 type Options struct {
-	Fake fakediscord.Options
+	Fake discordsim.Options
 	// Configure changes the bot's config before it starts.
 	Configure func(*bot.Config)
 }
@@ -60,7 +60,7 @@ type Options struct {
 // Both stop when the test ends.
 func Start(t testing.TB, opts Options) *Harness {
 	t.Helper()
-	fake := fakediscord.New(opts.Fake)
+	fake := discordsim.New(opts.Fake)
 	t.Cleanup(fake.Close)
 	fake.AddGuild(Server())
 
@@ -80,25 +80,25 @@ func Start(t testing.TB, opts Options) *Harness {
 }
 
 // Server is the fake guild every harness starts with.
-func Server() fakediscord.Guild {
-	return fakediscord.Guild{
+func Server() discordsim.Guild {
+	return discordsim.Guild{
 		ID: GuildID, Name: "Harbour", OwnerID: OwnerID,
-		Channels: []fakediscord.Channel{
+		Channels: []discordsim.Channel{
 			{ID: GeneralID, Name: "general"},
 			{ID: ModlogID, Name: "mod-log"},
 			{ID: VoiceID, Name: "Meeting room", Type: discordgo.ChannelTypeGuildVoice},
 		},
-		Roles: []fakediscord.Role{
+		Roles: []discordsim.Role{
 			{ID: adminRoleID, Name: "Admin", Permissions: discordgo.PermissionManageGuild, Position: 5},
 			{ID: ModRoleID, Name: "Moderators", Position: 4},
 			{ID: FacilitatorID, Name: "Facilitators", Position: 3},
 		},
-		Members: []fakediscord.Member{
-			{User: fakediscord.User{ID: OwnerID, Username: "owner"}},
-			{User: fakediscord.User{ID: AdminID, Username: "admin"}, Roles: []string{adminRoleID}},
-			{User: fakediscord.User{ID: ModeratorID, Username: "mod"}, Roles: []string{ModRoleID}},
-			{User: fakediscord.User{ID: AliceID, Username: "alice"}},
-			{User: fakediscord.User{ID: BobID, Username: "bob"}},
+		Members: []discordsim.Member{
+			{User: discordsim.User{ID: OwnerID, Username: "owner"}},
+			{User: discordsim.User{ID: AdminID, Username: "admin"}, Roles: []string{adminRoleID}},
+			{User: discordsim.User{ID: ModeratorID, Username: "mod"}, Roles: []string{ModRoleID}},
+			{User: discordsim.User{ID: AliceID, Username: "alice"}},
+			{User: discordsim.User{ID: BobID, Username: "bob"}},
 		},
 	}
 }

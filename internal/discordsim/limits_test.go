@@ -1,4 +1,4 @@
-package fakediscord_test
+package discordsim_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 )
 
 // errorAt reports whether err is Discord's 400 Invalid Form Body (50035)
@@ -145,7 +145,7 @@ func row(c ...discordgo.MessageComponent) []discordgo.MessageComponent {
 func TestMessageLimits(t *testing.T) {
 	for _, sk := range sinks {
 		t.Run(sk.name, func(t *testing.T) {
-			b := startBot(t, fakediscord.Options{})
+			b := startBot(t, discordsim.Options{})
 			for _, tt := range overLimit() {
 				path := tt.path
 				if sk.path != "" {
@@ -219,7 +219,7 @@ func atLimit() message {
 // An autocomplete answer must name its choices, even none, with at most 25
 // of at most 100 characters.
 func TestAutocompleteLimits(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	choices := func(n int, name, value string) []*discordgo.ApplicationCommandOptionChoice {
 		out := make([]*discordgo.ApplicationCommandOptionChoice, n)
 		for i := range out {

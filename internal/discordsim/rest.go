@@ -1,4 +1,4 @@
-package fakediscord
+package discordsim
 
 import (
 	"encoding/json"
@@ -188,7 +188,7 @@ func (c *call) param(name string) string { return c.params[name] }
 func (c *call) json(status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		c.fail(http.StatusInternalServerError, 0, "fakediscord: cannot encode response: "+err.Error())
+		c.fail(http.StatusInternalServerError, 0, "discordsim: cannot encode response: "+err.Error())
 		return
 	}
 	c.status, c.resp = status, b
@@ -302,7 +302,7 @@ func (s *Server) WaitRequest(t testing.TB, timeout time.Duration, match func(Req
 		return false
 	})
 	if !ok {
-		t.Fatalf("fakediscord: no matching request within %v; received:\n%s", timeout, s.requestLog(time.Time{}))
+		t.Fatalf("discordsim: no matching request within %v; received:\n%s", timeout, s.requestLog(time.Time{}))
 	}
 	return got
 }

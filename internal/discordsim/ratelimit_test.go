@@ -1,4 +1,4 @@
-package fakediscord_test
+package discordsim_test
 
 import (
 	"encoding/json"
@@ -13,15 +13,15 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 )
 
 // startLimited starts a fake with the test guild and rl, and a discordgo
 // session that uses only REST (rate limits do not touch the gateway).
-func startLimited(t *testing.T, rl *fakediscord.RateLimit) (*fakediscord.Server, *discordgo.Session) {
+func startLimited(t *testing.T, rl *discordsim.RateLimit) (*discordsim.Server, *discordgo.Session) {
 	t.Helper()
 	t.Parallel()
-	fake := fakediscord.New(fakediscord.Options{RateLimit: rl})
+	fake := discordsim.New(discordsim.Options{RateLimit: rl})
 	t.Cleanup(fake.Close)
 	fake.AddGuild(testGuild())
 	return fake, newSession(fake, fake.Token())
@@ -29,7 +29,7 @@ func startLimited(t *testing.T, rl *fakediscord.RateLimit) (*fakediscord.Server,
 
 // call sends one raw REST request as the bot, to see exactly what the fake
 // answers.
-func call(t *testing.T, fake *fakediscord.Server, method, path string) (*http.Response, []byte) {
+func call(t *testing.T, fake *discordsim.Server, method, path string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, fake.URL()+"/api/v9"+path, nil)
 	if err != nil {
@@ -63,11 +63,11 @@ func headerFloat(t *testing.T, h http.Header, name string) float64 {
 // them); discordgo's retries still deliver every message, in order, and
 // the burst takes the ~3 s the limit implies.
 func TestBurstUnderGlobalLimit(t *testing.T) {
-	fake, dg := startLimited(t, &fakediscord.RateLimit{GlobalPerSecond: 50, RouteLimit: 10, RouteWindow: 5 * time.Second})
+	fake, dg := startLimited(t, &discordsim.RateLimit{GlobalPerSecond: 50, RouteLimit: 10, RouteWindow: 5 * time.Second})
 	const channels, perChannel = 20, 10
 	ids := make([]string, channels)
 	for i := range ids {
-		ids[i] = fake.AddChannel(guildID, fakediscord.Channel{Name: fmt.Sprintf("group-%d", i)})
+		ids[i] = fake.AddChannel(guildID, discordsim.Channel{Name: fmt.Sprintf("group-%d", i)})
 	}
 
 	start := time.Now()
@@ -128,7 +128,7 @@ func TestBurstUnderGlobalLimit(t *testing.T) {
 // draws no 429 at all.
 func TestRouteLimitIsHonouredBeforeRefusal(t *testing.T) {
 	const window = 300 * time.Millisecond
-	fake, dg := startLimited(t, &fakediscord.RateLimit{RouteLimit: 3, RouteWindow: window})
+	fake, dg := startLimited(t, &discordsim.RateLimit{RouteLimit: 3, RouteWindow: window})
 	start := time.Now()
 	for n := range 9 {
 		if _, err := dg.ChannelMessageSend(generalID, strconv.Itoa(n)); err != nil {
@@ -151,7 +151,7 @@ func TestRouteLimitIsHonouredBeforeRefusal(t *testing.T) {
 // together they overrun it and draw per-route 429s. discordgo waits out
 // retry_after and every message lands, each process's in its own order.
 func TestRouteRefusalIsRetried(t *testing.T) {
-	fake, a := startLimited(t, &fakediscord.RateLimit{RouteLimit: 2, RouteWindow: 400 * time.Millisecond})
+	fake, a := startLimited(t, &discordsim.RateLimit{RouteLimit: 2, RouteWindow: 400 * time.Millisecond})
 	b := newSession(fake, fake.Token())
 	var wg sync.WaitGroup
 	for name, dg := range map[string]*discordgo.Session{"a": a, "b": b} {
@@ -184,7 +184,7 @@ func TestRouteRefusalIsRetried(t *testing.T) {
 }
 
 func TestRateLimitHeaders(t *testing.T) {
-	fake, _ := startLimited(t, &fakediscord.RateLimit{GlobalPerSecond: 3, RouteLimit: 2, RouteWindow: time.Second})
+	fake, _ := startLimited(t, &discordsim.RateLimit{GlobalPerSecond: 3, RouteLimit: 2, RouteWindow: time.Second})
 
 	before := float64(time.Now().UnixMicro()) / 1e6
 	r1, _ := call(t, fake, "GET", "/channels/"+generalID)

@@ -1,5 +1,6 @@
-// Package fakediscord is an in-process stand-in for the Discord API, built
-// for Kindred's tests.
+// Package discordsim is an in-process Discord simulator: a stand-in for the
+// Discord API that Kindred's end-to-end tests run against, and that
+// `kindred playground` runs the real bot against for people to try it.
 //
 // A Server speaks enough of Discord's REST API (under /api/v9) and of the
 // gateway websocket that an unmodified discordgo session can log in, receive
@@ -25,4 +26,4 @@
 // and listing it in routeTable. Handlers run while the server lock is held,
 // so they can read and change the model freely; they buffer their response
 // and queue gateway events, which are sent after the lock is released.
-package fakediscord
+package discordsim

@@ -1,4 +1,4 @@
-package fakediscord
+package discordsim
 
 import (
 	"net"
@@ -116,7 +116,7 @@ func New(opts Options) *Server {
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		panic("fakediscord: cannot listen on 127.0.0.1: " + err.Error())
+		panic("discordsim: cannot listen on 127.0.0.1: " + err.Error())
 	}
 
 	s := &Server{

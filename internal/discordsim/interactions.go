@@ -1,4 +1,4 @@
-package fakediscord
+package discordsim
 
 import (
 	"crypto/rand"
@@ -14,7 +14,7 @@ import (
 )
 
 // ErrNotConnected is returned by Start when no gateway session is ready.
-var ErrNotConnected = errors.New("fakediscord: no gateway session is connected and ready")
+var ErrNotConnected = errors.New("discordsim: no gateway session is connected and ready")
 
 // ackGrace is how long past the interaction deadline Wait keeps listening
 // for an acknowledgement that was accepted just in time.
@@ -254,7 +254,7 @@ func (p *Pending) failure(reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var b strings.Builder
-	fmt.Fprintf(&b, "fakediscord: interaction %s: %s\nwhat happened:\n", describeInteraction(p.interaction), reason)
+	fmt.Fprintf(&b, "discordsim: interaction %s: %s\nwhat happened:\n", describeInteraction(p.interaction), reason)
 	for _, l := range p.log {
 		fmt.Fprintf(&b, "  %s\n", l)
 	}
@@ -302,7 +302,7 @@ type Prepared struct {
 // locale) and encodes the INTERACTION_CREATE payload.
 func (s *Server) Prepare(i *discordgo.Interaction) (*Prepared, error) {
 	if i == nil || i.Type == 0 {
-		return nil, errors.New("fakediscord: Start needs an interaction with a type")
+		return nil, errors.New("discordsim: Start needs an interaction with a type")
 	}
 	cp := *i
 	if cp.ID == "" {
@@ -328,7 +328,7 @@ func (s *Server) Prepare(i *discordgo.Interaction) (*Prepared, error) {
 	}
 	payload, err := encodeInteraction(&cp, channel)
 	if err != nil {
-		return nil, fmt.Errorf("fakediscord: encoding interaction: %w", err)
+		return nil, fmt.Errorf("discordsim: encoding interaction: %w", err)
 	}
 	return &Prepared{pending: &Pending{s: s, interaction: &cp}, payload: payload}, nil
 }
@@ -345,7 +345,7 @@ func (s *Server) Dispatch(pr *Prepared) (*Pending, error) {
 	}
 	if s.interactions[p.interaction.ID] != nil {
 		s.mu.Unlock()
-		return nil, errors.New("fakediscord: interaction dispatched twice")
+		return nil, errors.New("discordsim: interaction dispatched twice")
 	}
 	sess := conns[0].session
 	s.interactions[p.interaction.ID] = p
@@ -375,11 +375,11 @@ func (s *Server) run(t testing.TB, i *discordgo.Interaction) *Reply {
 	t.Helper()
 	start := time.Now()
 	if !s.waitUntil(waitTimeout, func() bool { return len(s.readyConnsLocked()) > 0 }) {
-		t.Fatalf("fakediscord: interaction %s: no gateway session became ready within %v", describeInteraction(i), waitTimeout)
+		t.Fatalf("discordsim: interaction %s: no gateway session became ready within %v", describeInteraction(i), waitTimeout)
 	}
 	p, err := s.Start(i)
 	if err != nil {
-		t.Fatalf("fakediscord: interaction %s: %v", describeInteraction(i), err)
+		t.Fatalf("discordsim: interaction %s: %v", describeInteraction(i), err)
 	}
 	r, err := p.Wait(waitTimeout - time.Since(start))
 	if err != nil {
@@ -423,7 +423,7 @@ func (s *Server) Autocomplete(t testing.TB, guildID, userID, command string) []*
 	}
 	r := s.run(t, i)
 	if r.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
-		t.Fatalf("fakediscord: autocomplete %q answered with callback type %d, want 8", command, r.Type)
+		t.Fatalf("discordsim: autocomplete %q answered with callback type %d, want 8", command, r.Type)
 	}
 	return r.Data.Choices
 }

@@ -1,4 +1,4 @@
-package fakediscord
+package discordsim
 
 import (
 	"crypto/rand"
@@ -115,7 +115,7 @@ func (ss *gwSession) sendLocked(event string, payload []byte, before func()) {
 	seq := ss.seq
 	frame, err := json.Marshal(gwOut{Op: opDispatch, D: json.RawMessage(payload), S: &seq, T: &event})
 	if err != nil {
-		panic("fakediscord: encoding dispatch: " + err.Error())
+		panic("discordsim: encoding dispatch: " + err.Error())
 	}
 	ss.replay = append(ss.replay, gwFrame{seq: seq, data: frame})
 	// Trim only when twice over, so each dispatch costs O(1) amortized
@@ -158,7 +158,7 @@ func (s *Server) emitEachLocked(out *outbox, event string, intent discordgo.Inte
 		}
 		b, err := json.Marshal(data(sess))
 		if err != nil {
-			panic("fakediscord: encoding " + event + ": " + err.Error())
+			panic("discordsim: encoding " + event + ": " + err.Error())
 		}
 		*out = append(*out, outgoing{sess: sess, event: event, payload: b})
 	}
@@ -430,7 +430,7 @@ func (s *Server) readyLocked(sess *gwSession, shard *[2]int) []byte {
 		"geo_ordered_rtc_regions": []string{"fake"},
 		"user_settings":           map[string]any{},
 		"auth":                    map[string]any{},
-		"_trace":                  []string{`["fakediscord-gateway",{"micros":0}]`},
+		"_trace":                  []string{`["discordsim-gateway",{"micros":0}]`},
 	})
 	return b
 }
@@ -489,7 +489,7 @@ func (s *Server) resume(c *gwConn, raw json.RawMessage) bool {
 			}
 		}
 	}
-	sess.sendLocked("RESUMED", []byte(`{"_trace":["fakediscord-gateway"]}`), nil)
+	sess.sendLocked("RESUMED", []byte(`{"_trace":["discordsim-gateway"]}`), nil)
 
 	s.mu.Lock()
 	c.ready = c.session == sess && !c.retired
@@ -532,7 +532,7 @@ func (s *Server) WaitReady(t testing.TB, timeout time.Duration) {
 		s.mu.Lock()
 		n, r := len(s.identifies), s.resumes
 		s.mu.Unlock()
-		t.Fatalf("fakediscord: no ready gateway session after %v (%d IDENTIFY, %d RESUME received so far)", timeout, n, r)
+		t.Fatalf("discordsim: no ready gateway session after %v (%d IDENTIFY, %d RESUME received so far)", timeout, n, r)
 	}
 }
 

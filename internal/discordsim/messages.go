@@ -1,4 +1,4 @@
-package fakediscord
+package discordsim
 
 import (
 	"fmt"
@@ -140,7 +140,7 @@ func (s *Server) WaitMessage(t testing.TB, channelID string, timeout time.Durati
 		return true
 	})
 	if !ok {
-		t.Fatalf("fakediscord: the bot posted no new message in channel %s within %v; requests:\n%s",
+		t.Fatalf("discordsim: the bot posted no new message in channel %s within %v; requests:\n%s",
 			channelID, timeout, s.requestLog(time.Time{}))
 	}
 	return got
@@ -166,7 +166,7 @@ func (s *Server) UserMessage(channelID, userID, content string) *discordgo.Messa
 	}
 	cs := s.channels[channelID]
 	if cs == nil {
-		panic(fmt.Sprintf("fakediscord: UserMessage: unknown channel %s", channelID))
+		panic(fmt.Sprintf("discordsim: UserMessage: unknown channel %s", channelID))
 	}
 	m := s.newMessageLocked(cs.ch, s.userLocked(userID))
 	m.Content = content

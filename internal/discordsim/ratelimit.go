@@ -1,4 +1,4 @@
-package fakediscord
+package discordsim
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package fakediscord_test
+package discordsim_test
 
 import (
 	"errors"
@@ -8,14 +8,14 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 )
 
 // A member who left is unknown to the guild: GET member, a role and a
 // thread add answer 404 10007, and a DM to them, sharing no other guild
 // with the bot, 403 50278.
 func TestRemovedMemberIsUnknown(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	th, err := b.dg.ThreadStartComplex(generalID, &discordgo.ThreadStart{Name: "Buddies", AutoArchiveDuration: 1440, Type: discordgo.ChannelTypeGuildPrivateThread})
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestRemovedMemberIsUnknown(t *testing.T) {
 // Portal: then leaving, a kick and a ban each dispatch it.
 func TestGuildMemberRemoveNeedsTheEnabledIntent(t *testing.T) {
 	t.Parallel()
-	fake := fakediscord.New(fakediscord.Options{PrivilegedIntents: discordgo.IntentGuildMembers})
+	fake := discordsim.New(discordsim.Options{PrivilegedIntents: discordgo.IntentGuildMembers})
 	t.Cleanup(fake.Close)
 	fake.AddGuild(testGuild())
 
@@ -97,7 +97,7 @@ func TestGuildMemberRemoveNeedsTheEnabledIntent(t *testing.T) {
 // the leave arrives alone.
 func TestGuildMemberRemoveIsNotSentWithoutTheIntent(t *testing.T) {
 	t.Parallel()
-	fake := fakediscord.New(fakediscord.Options{PrivilegedIntents: discordgo.IntentGuildMembers})
+	fake := discordsim.New(discordsim.Options{PrivilegedIntents: discordgo.IntentGuildMembers})
 	t.Cleanup(fake.Close)
 	fake.AddGuild(testGuild())
 	dg := newSession(fake, fake.Token())
@@ -111,7 +111,7 @@ func TestGuildMemberRemoveIsNotSentWithoutTheIntent(t *testing.T) {
 	t.Cleanup(func() { _ = dg.Close() })
 
 	fake.RemoveMember(guildID, aliceID)
-	fake.AddChannel(guildID, fakediscord.Channel{Name: "after"})
+	fake.AddChannel(guildID, discordsim.Channel{Name: "after"})
 	select {
 	case e := <-events:
 		if e != "CHANNEL_CREATE" {

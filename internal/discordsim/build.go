@@ -1,4 +1,4 @@
-package fakediscord
+package discordsim
 
 import (
 	"fmt"
@@ -32,17 +32,17 @@ type invocation struct {
 // channelID means the guild's first text channel, or the user's DM channel.
 func (s *Server) invocationLocked(guildID, channelID, userID string) (*invocation, error) {
 	if userID == "" {
-		return nil, fmt.Errorf("fakediscord: no user id given")
+		return nil, fmt.Errorf("discordsim: no user id given")
 	}
 	if channelID != "" {
 		cs := s.channels[channelID]
 		if cs == nil {
-			return nil, fmt.Errorf("fakediscord: unknown channel %s", channelID)
+			return nil, fmt.Errorf("discordsim: unknown channel %s", channelID)
 		}
 		if guildID == "" {
 			guildID = cs.ch.GuildID
 		} else if cs.ch.GuildID != guildID {
-			return nil, fmt.Errorf("fakediscord: channel %s is not in guild %s", channelID, guildID)
+			return nil, fmt.Errorf("discordsim: channel %s is not in guild %s", channelID, guildID)
 		}
 	}
 	if guildID == "" {
@@ -56,11 +56,11 @@ func (s *Server) invocationLocked(guildID, channelID, userID string) (*invocatio
 	}
 	gs := s.guilds[guildID]
 	if gs == nil {
-		return nil, fmt.Errorf("fakediscord: unknown guild %s (add it with AddGuild)", guildID)
+		return nil, fmt.Errorf("discordsim: unknown guild %s (add it with AddGuild)", guildID)
 	}
 	m := gs.members[userID]
 	if m == nil {
-		return nil, fmt.Errorf("fakediscord: user %s is not a member of guild %s", userID, guildID)
+		return nil, fmt.Errorf("discordsim: user %s is not a member of guild %s", userID, guildID)
 	}
 	if channelID == "" {
 		channelID = s.defaultChannelLocked(gs)
@@ -132,7 +132,7 @@ func (s *Server) BuildAutocomplete(guildID, userID, command string) (*discordgo.
 
 func (s *Server) buildCommand(guildID, channelID, userID, line string, autocomplete bool) (*discordgo.Interaction, error) {
 	fail := func(format string, args ...any) (*discordgo.Interaction, error) {
-		return nil, fmt.Errorf("fakediscord: %s: %s", line, fmt.Sprintf(format, args...))
+		return nil, fmt.Errorf("discordsim: %s: %s", line, fmt.Sprintf(format, args...))
 	}
 	tokens, err := tokenize(line)
 	if err != nil {
@@ -633,7 +633,7 @@ func tokenize(line string) ([]string, error) {
 // BuildMessageCommand builds a message context menu interaction on target.
 func (s *Server) BuildMessageCommand(guildID, userID, name string, target *discordgo.Message) (*discordgo.Interaction, error) {
 	if target == nil || target.ID == "" {
-		return nil, fmt.Errorf("fakediscord: message command %q needs a target message with an id", name)
+		return nil, fmt.Errorf("discordsim: message command %q needs a target message with an id", name)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -647,7 +647,7 @@ func (s *Server) BuildMessageCommand(guildID, userID, name string, target *disco
 	}
 	cmd := s.lookupCommandLocked(inv, name, discordgo.MessageApplicationCommand)
 	if cmd == nil {
-		return nil, fmt.Errorf("fakediscord: no message command %q is registered for %s; registered: %s", name, scopeName(inv), s.commandNamesLocked(inv))
+		return nil, fmt.Errorf("discordsim: no message command %q is registered for %s; registered: %s", name, scopeName(inv), s.commandNamesLocked(inv))
 	}
 	m := copyMessage(target)
 	if m.ChannelID == "" {
@@ -671,11 +671,11 @@ func (s *Server) BuildUserCommand(guildID, userID, name, targetUserID string) (*
 	}
 	cmd := s.lookupCommandLocked(inv, name, discordgo.UserApplicationCommand)
 	if cmd == nil {
-		return nil, fmt.Errorf("fakediscord: no user command %q is registered for %s; registered: %s", name, scopeName(inv), s.commandNamesLocked(inv))
+		return nil, fmt.Errorf("discordsim: no user command %q is registered for %s; registered: %s", name, scopeName(inv), s.commandNamesLocked(inv))
 	}
 	target := s.users[targetUserID]
 	if target == nil {
-		return nil, fmt.Errorf("fakediscord: unknown target user %s", targetUserID)
+		return nil, fmt.Errorf("discordsim: unknown target user %s", targetUserID)
 	}
 	res := &discordgo.ApplicationCommandInteractionDataResolved{}
 	s.resolveUserLocked(inv, target, res)
@@ -757,10 +757,10 @@ func checkComponent(m *discordgo.Message, customID string, values []string) (dis
 		}
 	})
 	if !found {
-		return 0, fmt.Errorf("fakediscord: message %s has no component %q; it has: %s", m.ID, customID, strings.Join(ids, ", "))
+		return 0, fmt.Errorf("discordsim: message %s has no component %q; it has: %s", m.ID, customID, strings.Join(ids, ", "))
 	}
 	if err != nil {
-		return 0, fmt.Errorf("fakediscord: %w", err)
+		return 0, fmt.Errorf("discordsim: %w", err)
 	}
 	return kind, nil
 }
@@ -848,7 +848,7 @@ func (s *Server) BuildModalSubmit(guildID, userID, customID string, fields map[s
 	} else {
 		for k := range fields {
 			if !slices.ContainsFunc(rec.inputs, func(ti discordgo.TextInput) bool { return ti.CustomID == k }) {
-				return nil, fmt.Errorf("fakediscord: modal %q has no text input %q", customID, k)
+				return nil, fmt.Errorf("discordsim: modal %q has no text input %q", customID, k)
 			}
 		}
 		for _, ti := range rec.inputs {
@@ -857,10 +857,10 @@ func (s *Server) BuildModalSubmit(guildID, userID, customID string, fields map[s
 				v = ti.Value // prefilled values are submitted as they are
 			}
 			if ti.Required && v == "" {
-				return nil, fmt.Errorf("fakediscord: modal %q: text input %q is required", customID, ti.CustomID)
+				return nil, fmt.Errorf("discordsim: modal %q: text input %q is required", customID, ti.CustomID)
 			}
 			if v != "" && ((ti.MinLength > 0 && runes(v) < ti.MinLength) || (ti.MaxLength > 0 && runes(v) > ti.MaxLength)) {
-				return nil, fmt.Errorf("fakediscord: modal %q: %q must be %d to %d characters long", customID, ti.CustomID, ti.MinLength, ti.MaxLength)
+				return nil, fmt.Errorf("discordsim: modal %q: %q must be %d to %d characters long", customID, ti.CustomID, ti.MinLength, ti.MaxLength)
 			}
 			inputs = append(inputs, discordgo.TextInput{CustomID: ti.CustomID, Value: v})
 		}

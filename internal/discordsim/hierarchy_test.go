@@ -1,4 +1,4 @@
-package fakediscord_test
+package discordsim_test
 
 import (
 	"testing"
@@ -6,17 +6,17 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 )
 
 // Roles at the same position rank by id, the lower id higher, as on
 // Discord: the bot hands out and moderates only what is below its own role.
 func TestRoleTiesRankByID(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	older := "100000000000000040" // a lower id than the bot's role, made after the guild
 	newer := b.fake.NewID()       // a higher one
-	b.fake.SetRole(guildID, fakediscord.Role{ID: older, Name: "Older twin", Position: fakediscord.BotRolePosition})
-	b.fake.SetRole(guildID, fakediscord.Role{ID: newer, Name: "Newer twin", Position: fakediscord.BotRolePosition})
+	b.fake.SetRole(guildID, discordsim.Role{ID: older, Name: "Older twin", Position: discordsim.BotRolePosition})
+	b.fake.SetRole(guildID, discordsim.Role{ID: newer, Name: "Newer twin", Position: discordsim.BotRolePosition})
 
 	if status, code := restCode(b.dg.GuildMemberRoleAdd(guildID, aliceID, older)); status != 403 || code != 50013 {
 		t.Errorf("handing out a role tied with the bot's and an older id: %d %d, want 403 50013", status, code)
@@ -25,7 +25,7 @@ func TestRoleTiesRankByID(t *testing.T) {
 		t.Errorf("handing out a role tied with the bot's and a newer id: %v", err)
 	}
 
-	b.fake.AddMember(guildID, fakediscord.Member{User: fakediscord.User{ID: bobID, Username: "bob"}, Roles: []string{older}})
+	b.fake.AddMember(guildID, discordsim.Member{User: discordsim.User{ID: bobID, Username: "bob"}, Roles: []string{older}})
 	until := time.Now().Add(time.Hour)
 	if status, code := restCode(b.dg.GuildMemberTimeout(guildID, bobID, &until)); status != 403 || code != 50013 {
 		t.Errorf("timing out a member whose role ties the bot's with an older id: %d %d", status, code)
@@ -38,7 +38,7 @@ func TestRoleTiesRankByID(t *testing.T) {
 // Discord takes a timeout of at most 28 days from now, and says which
 // field was wrong when it is longer.
 func TestTimeoutsLastAtMost28Days(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	tooLong := time.Now().Add(28*24*time.Hour + time.Minute)
 	if status, code := restCode(b.dg.GuildMemberTimeout(guildID, bobID, &tooLong)); status != 400 || code != 50035 {
 		t.Errorf("a timeout over 28 days: %d %d, want 400 50035", status, code)
@@ -55,17 +55,17 @@ func TestTimeoutsLastAtMost28Days(t *testing.T) {
 // SetRole changes a role as an admin would in Server Settings: the bot
 // hears GUILD_ROLE_UPDATE (or _CREATE) and its state follows.
 func TestSetRoleDispatchesRoleEvents(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
-	b.fake.SetRole(guildID, fakediscord.Role{ID: modRoleID, Name: "Moderator", Permissions: discordgo.PermissionAdministrator, Position: 3})
+	b := startBot(t, discordsim.Options{})
+	b.fake.SetRole(guildID, discordsim.Role{ID: modRoleID, Name: "Moderator", Permissions: discordgo.PermissionAdministrator, Position: 3})
 	created := b.fake.NewID()
-	b.fake.SetRole(guildID, fakediscord.Role{ID: created, Name: "Helpers", Position: 1, Managed: true})
+	b.fake.SetRole(guildID, discordsim.Role{ID: created, Name: "Helpers", Position: 1, Managed: true})
 	waitFor(t, "the bot's state to see both roles", func() bool {
 		mod, err1 := b.dg.State.Role(guildID, modRoleID)
 		helpers, err2 := b.dg.State.Role(guildID, created)
 		return err1 == nil && err2 == nil && mod.Permissions == discordgo.PermissionAdministrator && mod.Position == 3 &&
 			helpers.Name == "Helpers" && helpers.Managed
 	})
-	if b.fake.Permissions(guildID, modID) != fakediscord.AllPermissions {
+	if b.fake.Permissions(guildID, modID) != discordsim.AllPermissions {
 		t.Error("a role that gained Administrator doesn't give every permission")
 	}
 	if status, code := restCode(b.dg.GuildMemberRoleAdd(guildID, aliceID, created)); status != 403 || code != 50013 {
@@ -76,7 +76,7 @@ func TestSetRoleDispatchesRoleEvents(t *testing.T) {
 // A modal opened by a message command is submitted from the channel the
 // command was used in, the reported message's, not the guild's first.
 func TestModalIsSubmittedFromItsChannel(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	b.on("Report message", func(s *discordgo.Session, i *discordgo.Interaction) {
 		b.check(s.InteractionRespond(i, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseModal,

@@ -1,4 +1,4 @@
-package fakediscord
+package discordsim
 
 import (
 	"encoding/json"
@@ -248,11 +248,11 @@ func cloneCommands(cmds []*discordgo.ApplicationCommand) []*discordgo.Applicatio
 	}
 	b, err := json.Marshal(cmds)
 	if err != nil {
-		panic("fakediscord: encoding commands: " + err.Error())
+		panic("discordsim: encoding commands: " + err.Error())
 	}
 	var out []*discordgo.ApplicationCommand
 	if err := json.Unmarshal(b, &out); err != nil {
-		panic("fakediscord: decoding commands: " + err.Error())
+		panic("discordsim: decoding commands: " + err.Error())
 	}
 	return out
 }

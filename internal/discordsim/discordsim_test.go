@@ -1,4 +1,4 @@
-package fakediscord_test
+package discordsim_test
 
 import (
 	"encoding/json"
@@ -14,7 +14,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
 
-	"github.com/kindred-bot/kindred/internal/fakediscord"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 )
 
 // rewriteTransport sends discord.com requests to the fake, keeping paths.
@@ -37,22 +37,22 @@ const (
 	modID     = "100000000000000032"
 )
 
-func testGuild() fakediscord.Guild {
-	return fakediscord.Guild{
+func testGuild() discordsim.Guild {
+	return discordsim.Guild{
 		ID:   guildID,
 		Name: "Kindred Test",
-		Channels: []fakediscord.Channel{
+		Channels: []discordsim.Channel{
 			{ID: generalID, Name: "general"},
 			{ID: modlogID, Name: "mod-log"},
 		},
-		Roles: []fakediscord.Role{
+		Roles: []discordsim.Role{
 			{ID: modRoleID, Name: "Moderator", Permissions: discordgo.PermissionModerateMembers, Position: 2},
-			{ID: highRole, Name: "Council", Permissions: discordgo.PermissionManageGuild, Position: fakediscord.BotRolePosition + 5},
+			{ID: highRole, Name: "Council", Permissions: discordgo.PermissionManageGuild, Position: discordsim.BotRolePosition + 5},
 		},
-		Members: []fakediscord.Member{
-			{User: fakediscord.User{ID: aliceID, Username: "alice"}},
-			{User: fakediscord.User{ID: bobID, Username: "bob"}},
-			{User: fakediscord.User{ID: modID, Username: "mod"}, Roles: []string{modRoleID}},
+		Members: []discordsim.Member{
+			{User: discordsim.User{ID: aliceID, Username: "alice"}},
+			{User: discordsim.User{ID: bobID, Username: "bob"}},
+			{User: discordsim.User{ID: modID, Username: "mod"}, Roles: []string{modRoleID}},
 		},
 	}
 }
@@ -93,7 +93,7 @@ var testCommands = []*discordgo.ApplicationCommand{
 
 // bot is a minimal discordgo bot wired to a fake server.
 type bot struct {
-	fake *fakediscord.Server
+	fake *discordsim.Server
 	dg   *discordgo.Session
 
 	mu       sync.Mutex
@@ -101,7 +101,7 @@ type bot struct {
 	errs     []error
 }
 
-func newSession(fake *fakediscord.Server, token string) *discordgo.Session {
+func newSession(fake *discordsim.Server, token string) *discordgo.Session {
 	dg, err := discordgo.New("Bot " + token)
 	if err != nil {
 		panic(err)
@@ -119,22 +119,22 @@ func newSession(fake *fakediscord.Server, token string) *discordgo.Session {
 // tests that do not exercise reconnection turn reconnecting off and simply
 // close the fake: the session notices, closes itself in the background and
 // stays down.
-func startBot(t *testing.T, opts fakediscord.Options) *bot {
+func startBot(t *testing.T, opts discordsim.Options) *bot {
 	t.Helper()
 	return start(t, opts, false)
 }
 
 // startReconnectingBot is startBot for a session that reconnects and
 // resumes, as the real bot does.
-func startReconnectingBot(t *testing.T, opts fakediscord.Options) *bot {
+func startReconnectingBot(t *testing.T, opts discordsim.Options) *bot {
 	t.Helper()
 	return start(t, opts, true)
 }
 
-func start(t *testing.T, opts fakediscord.Options, reconnect bool) *bot {
+func start(t *testing.T, opts discordsim.Options, reconnect bool) *bot {
 	t.Helper()
 	t.Parallel()
-	fake := fakediscord.New(opts)
+	fake := discordsim.New(opts)
 	t.Cleanup(fake.Close)
 	fake.AddGuild(testGuild())
 
@@ -218,7 +218,7 @@ func restCode(err error) (int, int) {
 }
 
 func TestOpenReceivesReadyAndGuilds(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	if got := b.dg.State.User.ID; got != b.fake.BotUserID() {
 		t.Errorf("READY user = %s, want the bot %s", got, b.fake.BotUserID())
 	}
@@ -227,7 +227,7 @@ func TestOpenReceivesReadyAndGuilds(t *testing.T) {
 		t.Error("Connected() = false after READY")
 	}
 	ids := b.fake.Identifies()
-	if len(ids) != 1 || ids[0].Intents&fakediscord.PrivilegedIntents != 0 || ids[0].Token != "Bot "+b.fake.Token() {
+	if len(ids) != 1 || ids[0].Intents&discordsim.PrivilegedIntents != 0 || ids[0].Token != "Bot "+b.fake.Token() {
 		t.Errorf("identifies = %+v", ids)
 	}
 	// READY lists the guild as unavailable; GUILD_CREATE follows with the
@@ -257,7 +257,7 @@ func TestOpenReceivesReadyAndGuilds(t *testing.T) {
 			added <- g.Name
 		}
 	})
-	b.fake.AddGuild(fakediscord.Guild{ID: "200000000000000001", Name: "Second"})
+	b.fake.AddGuild(discordsim.Guild{ID: "200000000000000001", Name: "Second"})
 	select {
 	case name := <-added:
 		if name != "Second" {
@@ -269,7 +269,7 @@ func TestOpenReceivesReadyAndGuilds(t *testing.T) {
 }
 
 func TestCommandsRegistered(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	cmds := b.fake.Commands("")
 	if len(cmds) != len(testCommands) || b.fake.CommandWrites() != 1 {
 		t.Fatalf("registered %d commands with %d writes", len(cmds), b.fake.CommandWrites())
@@ -288,7 +288,7 @@ func TestCommandsRegistered(t *testing.T) {
 }
 
 func TestInteractImmediateReply(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	var got *discordgo.Interaction
 	b.on("checkin", func(s *discordgo.Session, i *discordgo.Interaction) {
 		got = i
@@ -321,7 +321,7 @@ func TestInteractImmediateReply(t *testing.T) {
 }
 
 func TestInteractResolvesOptions(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	var mu sync.Mutex
 	var got []*discordgo.Interaction
 	record := func(s *discordgo.Session, i *discordgo.Interaction) {
@@ -367,7 +367,7 @@ func TestInteractResolvesOptions(t *testing.T) {
 }
 
 func TestDeferredReplyWithEdit(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	b.on("resources", func(s *discordgo.Session, i *discordgo.Interaction) {
 		b.check(s.InteractionRespond(i, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
@@ -399,7 +399,7 @@ func TestDeferredReplyWithEdit(t *testing.T) {
 }
 
 func TestAutocomplete(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	b.on("autocomplete:preferences", func(s *discordgo.Session, i *discordgo.Interaction) {
 		opt := i.ApplicationCommandData().Options[0].Options[0]
 		var choices []*discordgo.ApplicationCommandOptionChoice
@@ -420,7 +420,7 @@ func TestAutocomplete(t *testing.T) {
 }
 
 func TestSecondCallbackIsRejected(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	second := make(chan error, 1)
 	b.on("resources", func(s *discordgo.Session, i *discordgo.Interaction) {
 		b.check(respond(s, i, "first", 0))
@@ -436,7 +436,7 @@ func TestSecondCallbackIsRejected(t *testing.T) {
 }
 
 func TestLateCallbackIsUnknown(t *testing.T) {
-	b := startBot(t, fakediscord.Options{InteractionDeadline: 150 * time.Millisecond})
+	b := startBot(t, discordsim.Options{InteractionDeadline: 150 * time.Millisecond})
 	late := make(chan error, 1)
 	b.on("resources", func(s *discordgo.Session, i *discordgo.Interaction) {
 		time.Sleep(300 * time.Millisecond)
@@ -460,7 +460,7 @@ func TestLateCallbackIsUnknown(t *testing.T) {
 }
 
 func TestReconnectResumes(t *testing.T) {
-	b := startReconnectingBot(t, fakediscord.Options{})
+	b := startReconnectingBot(t, discordsim.Options{})
 	b.on("resources", func(s *discordgo.Session, i *discordgo.Interaction) { b.check(respond(s, i, "still here", 0)) })
 	resumed := make(chan struct{}, 1)
 	b.dg.AddHandler(func(*discordgo.Session, *discordgo.Resumed) { resumed <- struct{}{} })
@@ -480,7 +480,7 @@ func TestReconnectResumes(t *testing.T) {
 }
 
 func TestDroppedConnectionResumes(t *testing.T) {
-	b := startReconnectingBot(t, fakediscord.Options{})
+	b := startReconnectingBot(t, discordsim.Options{})
 	b.on("resources", func(s *discordgo.Session, i *discordgo.Interaction) { b.check(respond(s, i, "back", 0)) })
 	b.fake.DropConnection()
 	if r := b.fake.Interact(t, guildID, aliceID, "/resources"); r.Text() != "back" {
@@ -492,7 +492,7 @@ func TestDroppedConnectionResumes(t *testing.T) {
 }
 
 func TestInvalidSessionIdentifiesAgain(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	b.on("resources", func(s *discordgo.Session, i *discordgo.Interaction) { b.check(respond(s, i, "hello again", 0)) })
 	b.fake.InvalidateSession()
 	b.fake.WaitReady(t, 5*time.Second)
@@ -506,7 +506,7 @@ func TestInvalidSessionIdentifiesAgain(t *testing.T) {
 
 func TestWrongTokenIsUnauthorized(t *testing.T) {
 	t.Parallel()
-	fake := fakediscord.New(fakediscord.Options{})
+	fake := discordsim.New(discordsim.Options{})
 	defer fake.Close()
 	dg := newSession(fake, "not-the-token")
 	_, err := dg.User("@me")
@@ -527,7 +527,7 @@ func TestWrongTokenIsUnauthorized(t *testing.T) {
 
 func TestPrivilegedIntentsAreRefused(t *testing.T) {
 	t.Parallel()
-	fake := fakediscord.New(fakediscord.Options{})
+	fake := discordsim.New(discordsim.Options{})
 	defer fake.Close()
 	dg := newSession(fake, fake.Token())
 	dg.Identify.Intents |= discordgo.IntentMessageContent
@@ -542,7 +542,7 @@ func TestPrivilegedIntentsAreRefused(t *testing.T) {
 }
 
 func TestDirectMessages(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	ch, err := b.dg.UserChannelCreate(aliceID)
 	if err != nil {
 		t.Fatal(err)
@@ -580,9 +580,9 @@ func TestDirectMessages(t *testing.T) {
 // A bot can only message users it shares a server with: anyone else gets
 // 403 50278, even though the DM channel opens.
 func TestDirectMessagesNeedAMutualGuild(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	const strangerID = "100000000000000039"
-	b.fake.AddUser(fakediscord.User{ID: strangerID, Username: "stranger"})
+	b.fake.AddUser(discordsim.User{ID: strangerID, Username: "stranger"})
 	ch, err := b.dg.UserChannelCreate(strangerID)
 	if err != nil {
 		t.Fatal(err)
@@ -592,7 +592,7 @@ func TestDirectMessagesNeedAMutualGuild(t *testing.T) {
 		t.Errorf("DM to a user in no server with the bot: %d %d (%v)", status, code, err)
 	}
 
-	b.fake.AddMember(guildID, fakediscord.Member{User: fakediscord.User{ID: strangerID}})
+	b.fake.AddMember(guildID, discordsim.Member{User: discordsim.User{ID: strangerID}})
 	if _, err := b.dg.ChannelMessageSend(ch.ID, "welcome"); err != nil {
 		t.Fatalf("DM once they joined: %v", err)
 	}
@@ -606,7 +606,7 @@ func TestDirectMessagesNeedAMutualGuild(t *testing.T) {
 }
 
 func TestMultipartCallback(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	b.on("resources", func(s *discordgo.Session, i *discordgo.Interaction) {
 		b.check(s.InteractionRespond(i, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
@@ -626,7 +626,7 @@ func TestMultipartCallback(t *testing.T) {
 }
 
 func TestComponentsModalsAndContextMenus(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	b.on("resources", func(s *discordgo.Session, i *discordgo.Interaction) {
 		b.check(s.InteractionRespond(i, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
@@ -688,7 +688,7 @@ func TestComponentsModalsAndContextMenus(t *testing.T) {
 }
 
 func TestModeration(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	if err := b.dg.GuildMemberRoleAdd(guildID, aliceID, modRoleID); err != nil {
 		t.Fatalf("adding a role below the bot: %v", err)
 	}
@@ -710,7 +710,7 @@ func TestModeration(t *testing.T) {
 	if m := b.fake.Member(guildID, bobID); m.CommunicationDisabledUntil == nil || !m.CommunicationDisabledUntil.Equal(until) {
 		t.Errorf("timeout = %v, want %v", m.CommunicationDisabledUntil, until)
 	}
-	req := b.fake.WaitRequest(t, time.Second, func(r fakediscord.Request) bool {
+	req := b.fake.WaitRequest(t, time.Second, func(r discordsim.Request) bool {
 		return r.Method == "PATCH" && r.Path == "/api/v9/guilds/"+guildID+"/members/"+bobID
 	})
 	if req.Header.Get("X-Audit-Log-Reason") != "cool down" || req.Status != 200 {
@@ -738,7 +738,7 @@ func TestModeration(t *testing.T) {
 }
 
 func TestThreads(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	th, err := b.dg.ThreadStartComplex(generalID, &discordgo.ThreadStart{Name: "Meeting 1", AutoArchiveDuration: 1440, Type: discordgo.ChannelTypeGuildPrivateThread})
 	if err != nil {
 		t.Fatal(err)
@@ -764,7 +764,7 @@ func TestThreads(t *testing.T) {
 }
 
 func TestFaultsAndUnknownRoutes(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	b.fake.FailNext("POST", "/channels/"+generalID+"/messages", 500, 0, "500: Internal Server Error")
 	_, err := b.dg.ChannelMessageSend(generalID, "hello")
 	if status, _ := restCode(err); status != 500 {
@@ -786,7 +786,7 @@ func TestFaultsAndUnknownRoutes(t *testing.T) {
 	if status, code := restCode(err); status != 404 || code != 0 {
 		t.Errorf("unknown route: %v", err)
 	}
-	b.fake.WaitRequest(t, time.Second, func(r fakediscord.Request) bool {
+	b.fake.WaitRequest(t, time.Second, func(r discordsim.Request) bool {
 		return r.Path == "/api/v9/guilds/"+guildID+"/emojis" && r.Status == 404
 	})
 
@@ -799,7 +799,7 @@ func TestFaultsAndUnknownRoutes(t *testing.T) {
 }
 
 func TestDeferredFollowupsSelectsAndThreads(t *testing.T) {
-	b := startBot(t, fakediscord.Options{})
+	b := startBot(t, discordsim.Options{})
 	b.on("checkin", func(s *discordgo.Session, i *discordgo.Interaction) {
 		b.check(s.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}))
 		b.check(s.InteractionResponseDelete(i))
@@ -843,7 +843,7 @@ func TestDeferredFollowupsSelectsAndThreads(t *testing.T) {
 }
 
 func TestUnansweredInteractionExplainsItself(t *testing.T) {
-	b := startBot(t, fakediscord.Options{InteractionDeadline: 200 * time.Millisecond})
+	b := startBot(t, discordsim.Options{InteractionDeadline: 200 * time.Millisecond})
 	b.on("resources", func(s *discordgo.Session, i *discordgo.Interaction) {
 		// An empty message is refused, so the interaction stays unanswered.
 		b.check(respond(s, i, "", 0))
