@@ -116,21 +116,35 @@ func (s *Server) baseInteractionLocked(inv *invocation, typ discordgo.Interactio
 // types are enforced like the client does. Resolved users, members, roles
 // and channels come from the guild model.
 func (s *Server) BuildCommand(guildID, userID, command string) (*discordgo.Interaction, error) {
-	return s.buildCommand(guildID, "", userID, command, false)
+	return s.buildCommand(guildID, "", userID, command, false, "")
 }
 
 // BuildCommandIn is BuildCommand from a given channel or thread.
 func (s *Server) BuildCommandIn(channelID, userID, command string) (*discordgo.Interaction, error) {
-	return s.buildCommand("", channelID, userID, command, false)
+	return s.buildCommand("", channelID, userID, command, false, "")
 }
 
 // BuildAutocomplete builds the autocomplete interaction Autocomplete sends:
 // the last option is focused and its value is sent as typed, as a string.
 func (s *Server) BuildAutocomplete(guildID, userID, command string) (*discordgo.Interaction, error) {
-	return s.buildCommand(guildID, "", userID, command, true)
+	return s.buildCommand(guildID, "", userID, command, true, "")
 }
 
-func (s *Server) buildCommand(guildID, channelID, userID, line string, autocomplete bool) (*discordgo.Interaction, error) {
+// BuildAutocompleteIn is BuildAutocomplete from a given channel, with the
+// named option focused wherever it stands in the line; an option the line
+// does not give yet is focused with an empty value, as when a member has
+// just picked it. An empty focused means the last option.
+func (s *Server) BuildAutocompleteIn(channelID, userID, line, focused string) (*discordgo.Interaction, error) {
+	if focused != "" {
+		tokens, err := tokenize(line)
+		if err == nil && !slices.ContainsFunc(tokens, func(tok string) bool { return strings.HasPrefix(tok, focused+":") }) {
+			line += " " + focused + ":"
+		}
+	}
+	return s.buildCommand("", channelID, userID, line, true, focused)
+}
+
+func (s *Server) buildCommand(guildID, channelID, userID, line string, autocomplete bool, focused string) (*discordgo.Interaction, error) {
 	fail := func(format string, args ...any) (*discordgo.Interaction, error) {
 		return nil, fmt.Errorf("discordsim: %s: %s", line, fmt.Sprintf(format, args...))
 	}
@@ -197,7 +211,7 @@ func (s *Server) buildCommand(guildID, channelID, userID, line string, autocompl
 		}
 		given[o.Name] = true
 		d := &discordgo.ApplicationCommandInteractionDataOption{Name: o.Name, Type: o.Type}
-		if autocomplete && n == len(rest)-1 {
+		if autocomplete && (o.Name == focused || (focused == "" && n == len(rest)-1)) {
 			if !o.Autocomplete {
 				return fail("option %q of %s does not have autocomplete", o.Name, path)
 			}

@@ -13,7 +13,11 @@
 // Interact, Autocomplete, Click, SubmitModal and MessageCommand, and look at
 // what the bot did through Reply, Messages, Requests and the model getters.
 // Gateway trouble (reconnect requests, invalid sessions, dropped connections)
-// and REST failures (FailNext) can be injected.
+// and REST failures (FailNext) can be injected. Outside tests, Do and
+// Complete dispatch what the Build* methods build and return errors, and
+// VisibleChannels, MessagesFor and MessageFor show the world as one member
+// sees it (their own ephemeral replies included); Changed and Version
+// announce every change. Options.Now sets the world's clock.
 //
 // The fake enforces the rules Discord enforces and that a bot can get wrong:
 // authentication, privileged intents, the 3 second interaction deadline,

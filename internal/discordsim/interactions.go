@@ -177,6 +177,7 @@ type Pending struct {
 	final        *Reply // set once the answer is final
 	reply        Reply  // the answer as it develops
 	original     *discordgo.Message
+	files        map[string][]File // message id → files uploaded with it
 	log          []string
 }
 
@@ -369,19 +370,39 @@ func newInteractionToken(id string) string {
 	return "aW50ZXJhY3Rpb246" + base64.RawURLEncoding.EncodeToString([]byte(id+":")) + base64.RawURLEncoding.EncodeToString(b)
 }
 
-// run dispatches an interaction built by a test helper and waits for the
-// final reply, failing the test with the story of what went wrong.
-func (s *Server) run(t testing.TB, i *discordgo.Interaction) *Reply {
-	t.Helper()
+// Do dispatches an interaction (from one of the Build* methods) once a
+// gateway session is ready, and waits for the bot's final answer. Its
+// error tells the story of what went wrong, as a test failure would.
+// The test helpers below are Build* followed by Do.
+func (s *Server) Do(i *discordgo.Interaction) (*Reply, error) {
 	start := time.Now()
 	if !s.waitUntil(waitTimeout, func() bool { return len(s.readyConnsLocked()) > 0 }) {
-		t.Fatalf("discordsim: interaction %s: no gateway session became ready within %v", describeInteraction(i), waitTimeout)
+		return nil, fmt.Errorf("discordsim: interaction %s: no gateway session became ready within %v", describeInteraction(i), waitTimeout)
 	}
 	p, err := s.Start(i)
 	if err != nil {
-		t.Fatalf("discordsim: interaction %s: %v", describeInteraction(i), err)
+		return nil, fmt.Errorf("discordsim: interaction %s: %w", describeInteraction(i), err)
 	}
-	r, err := p.Wait(waitTimeout - time.Since(start))
+	return p.Wait(waitTimeout - time.Since(start))
+}
+
+// Complete is Do for an autocomplete interaction: it returns the choices
+// the bot offered.
+func (s *Server) Complete(i *discordgo.Interaction) ([]*discordgo.ApplicationCommandOptionChoice, error) {
+	r, err := s.Do(i)
+	if err != nil {
+		return nil, err
+	}
+	if r.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
+		return nil, fmt.Errorf("discordsim: %s answered with callback type %d, want 8", describeInteraction(i), r.Type)
+	}
+	return r.Data.Choices, nil
+}
+
+// run is Do for the test helpers, failing the test on an error.
+func (s *Server) run(t testing.TB, i *discordgo.Interaction) *Reply {
+	t.Helper()
+	r, err := s.Do(i)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -421,11 +442,11 @@ func (s *Server) Autocomplete(t testing.TB, guildID, userID, command string) []*
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := s.run(t, i)
-	if r.Type != discordgo.InteractionApplicationCommandAutocompleteResult {
-		t.Fatalf("discordsim: autocomplete %q answered with callback type %d, want 8", command, r.Type)
+	choices, err := s.Complete(i)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return r.Data.Choices
+	return choices
 }
 
 // Click presses a button. With msg nil, the button sits on a synthetic bot

@@ -44,7 +44,7 @@ func (s *Server) newMessageLocked(ch *discordgo.Channel, author *discordgo.User)
 		ChannelID:       ch.ID,
 		GuildID:         ch.GuildID,
 		Author:          &a,
-		Timestamp:       time.Now().UTC(),
+		Timestamp:       s.now(),
 		Type:            discordgo.MessageTypeDefault,
 		Embeds:          []*discordgo.MessageEmbed{},
 		Attachments:     []*discordgo.MessageAttachment{},
@@ -106,14 +106,19 @@ func (s *Server) Message(messageID string) *discordgo.Message {
 	return nil
 }
 
-// MessageFiles returns the files uploaded with a channel message.
+// MessageFiles returns the files uploaded with a message: a channel
+// message, or an interaction response or followup.
 func (s *Server) MessageFiles(messageID string) []File {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if ms := s.messages[messageID]; ms != nil {
 		return slices.Clone(ms.files)
 	}
-	return nil
+	var out []File
+	for _, p := range s.answeredLocked() {
+		out = append(out, p.files[messageID]...)
+	}
+	return out
 }
 
 // WaitMessage returns the bot's next message in a channel: each call hands

@@ -164,7 +164,7 @@ func (s *Server) addGuildLocked(g Guild) *guildState {
 		id:       g.ID,
 		name:     g.Name,
 		ownerID:  g.OwnerID,
-		joinedAt: time.Now().UTC(),
+		joinedAt: s.now(),
 		members:  map[string]*memberState{},
 		bans:     map[string]*discordgo.GuildBan{},
 	}
@@ -235,7 +235,7 @@ func (s *Server) addMemberLocked(gs *guildState, m Member) *memberState {
 		u.Username = m.User.Username
 	}
 	u.Bot = u.Bot || m.User.Bot
-	ms := &memberState{user: u, roles: slices.Clone(m.Roles), joinedAt: time.Now().UTC()}
+	ms := &memberState{user: u, roles: slices.Clone(m.Roles), joinedAt: s.now()}
 	if gs.members[u.ID] == nil {
 		gs.memberOrder = append(gs.memberOrder, u.ID)
 	}

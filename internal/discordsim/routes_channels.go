@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -98,7 +97,7 @@ func (s *Server) editChannel(c *call) {
 	if md := ch.ThreadMetadata; md != nil {
 		if body.Archived != nil {
 			md.Archived = *body.Archived
-			md.ArchiveTimestamp = time.Now().UTC()
+			md.ArchiveTimestamp = s.now()
 		}
 		if body.Locked != nil {
 			md.Locked = *body.Locked
@@ -338,7 +337,7 @@ func (s *Server) editMessage(c *call) {
 		c.fail(http.StatusBadRequest, codeEmptyMessage, "Cannot send an empty message")
 		return
 	}
-	now := time.Now().UTC()
+	now := s.now()
 	m.EditedTimestamp = &now
 	ms.msg = m
 	ms.files = append(slices.Clone(ms.files), files...)
@@ -447,7 +446,7 @@ func (s *Server) createThread(c *call) {
 	if body.Invitable != nil {
 		invitable = *body.Invitable
 	}
-	now := time.Now().UTC()
+	now := s.now()
 	th := &discordgo.Channel{
 		ID:               s.ids.next(),
 		GuildID:          gs.id,

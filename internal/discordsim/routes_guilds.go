@@ -153,11 +153,11 @@ func (s *Server) editMember(c *call) {
 					errs.add(key, "DATE_TIME_TYPE_COERCE", "Could not interpret %s as a timestamp.", string(raw))
 					continue
 				}
-				if t.After(time.Now().Add(28 * 24 * time.Hour)) {
+				if t.After(s.now().Add(28 * 24 * time.Hour)) {
 					errs.add(key, "BASE_TYPE_BAD_TIME", "Timeouts can last at most 28 days.")
 					continue
 				}
-				if t.After(time.Now()) {
+				if t.After(s.now()) {
 					t = t.UTC()
 					until = &t
 				}

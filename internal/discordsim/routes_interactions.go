@@ -105,6 +105,7 @@ func (s *Server) interactionCallback(c *call) {
 	switch body.Type {
 	case discordgo.InteractionResponseChannelMessageWithSource:
 		p.original = s.originalLocked(p, d, uploads)
+		s.keepFilesLocked(p, p.original.ID, files)
 	case discordgo.InteractionResponseDeferredChannelMessageWithSource:
 		p.reply.Deferred = true
 		p.original = s.originalLocked(p, d, nil)
@@ -117,10 +118,11 @@ func (s *Server) interactionCallback(c *call) {
 	case discordgo.InteractionResponseUpdateMessage:
 		m := copyMessage(p.interaction.Message)
 		data.applyTo(m, uploads)
-		now := time.Now().UTC()
+		now := s.now()
 		m.EditedTimestamp = &now
 		p.original = m
 		s.updateStoredLocked(c, m)
+		s.keepFilesLocked(p, m.ID, files)
 	case discordgo.InteractionResponseModal:
 		s.rememberModalLocked(p.interaction, d)
 	}
@@ -179,7 +181,40 @@ func (s *Server) originalLocked(p *Pending, d *discordgo.InteractionResponseData
 		}
 	}
 	m.InteractionMetadata = &discordgo.MessageInteractionMetadata{ID: i.ID, Type: i.Type, User: invoker(i)}
+	if d, ok := commandData(i); ok {
+		// The older "interaction" field, which clients still show as
+		// "Riley used /checkins history".
+		m.Interaction = &discordgo.MessageInteraction{ID: i.ID, Type: i.Type, Name: invokedName(d), User: invoker(i)}
+	}
 	return m
+}
+
+// invokedName is a command's name as Discord shows it in a reply's
+// interaction field: with the subcommand group and subcommand it ran.
+func invokedName(d discordgo.ApplicationCommandInteractionData) string {
+	name := d.Name
+	opts := d.Options
+	for len(opts) > 0 && (opts[0].Type == discordgo.ApplicationCommandOptionSubCommandGroup || opts[0].Type == discordgo.ApplicationCommandOptionSubCommand) {
+		name += " " + opts[0].Name
+		opts = opts[0].Options
+	}
+	return name
+}
+
+// keepFilesLocked files uploads under the message they belong to, for
+// MessageFiles: a channel message's own record, or else the interaction's.
+func (s *Server) keepFilesLocked(p *Pending, messageID string, files []File) {
+	if len(files) == 0 {
+		return
+	}
+	if ms := s.messages[messageID]; ms != nil {
+		ms.files = append(slices.Clone(ms.files), files...)
+		return
+	}
+	if p.files == nil {
+		p.files = map[string][]File{}
+	}
+	p.files[messageID] = append(p.files[messageID], files...)
 }
 
 // channelOfLocked is the interaction's channel, or a stand-in when the
@@ -271,7 +306,7 @@ func (s *Server) editOriginal(c *call) {
 		return
 	}
 	if !loading {
-		now := time.Now().UTC()
+		now := s.now()
 		m.EditedTimestamp = &now
 	}
 	p.original = m
@@ -280,6 +315,7 @@ func (s *Server) editOriginal(c *call) {
 	p.reply.Data = &d
 	p.reply.Files = append(p.reply.Files, files...)
 	s.updateStoredLocked(c, m)
+	s.keepFilesLocked(p, m.ID, files)
 	p.logf(c.at, "@original edited")
 	if p.reply.Deferred {
 		p.finishLocked()
@@ -297,6 +333,7 @@ func (s *Server) deleteOriginal(c *call) {
 		return
 	}
 	p.reply.Deleted = true
+	s.gone[p.original.ID] = true
 	if ms := s.messages[p.original.ID]; ms != nil {
 		delete(s.messages, ms.msg.ID)
 		c.emit("MESSAGE_DELETE", messageIntent(ms.msg), messageDeleteEvent(ms.msg))
@@ -338,6 +375,7 @@ func (s *Server) createFollowup(c *call) {
 	}
 	p.reply.Followups = append(p.reply.Followups, m)
 	p.reply.Files = append(p.reply.Files, files...)
+	s.keepFilesLocked(p, m.ID, files)
 	p.logf(c.at, "followup %s posted", m.ID)
 	if p.reply.Deferred {
 		p.finishLocked()
@@ -386,11 +424,12 @@ func (s *Server) editFollowup(c *call) {
 	}
 	m := copyMessage(p.reply.Followups[i])
 	data.applyTo(m, s.uploadsLocked(m.ChannelID, files))
-	now := time.Now().UTC()
+	now := s.now()
 	m.EditedTimestamp = &now
 	p.reply.Followups = slices.Clone(p.reply.Followups)
 	p.reply.Followups[i] = m
 	p.reply.Files = append(p.reply.Files, files...)
+	s.keepFilesLocked(p, m.ID, files)
 	p.logf(c.at, "followup %s edited", m.ID)
 	c.json(http.StatusOK, wire(m))
 }
@@ -409,6 +448,7 @@ func (s *Server) deleteFollowup(c *call) {
 		c.notFound(codeUnknownMessage, "Message")
 		return
 	}
+	s.gone[p.reply.Followups[i].ID] = true
 	p.reply.Followups = slices.Delete(slices.Clone(p.reply.Followups), i, i+1)
 	p.logf(c.at, "followup deleted")
 	c.noContent()

@@ -31,6 +31,14 @@ type Options struct {
 	// of those in the package's PrivilegedIntents. IDENTIFY asking for any
 	// other is closed with 4014. Default none.
 	PrivilegedIntents discordgo.Intent
+	// Now is the simulated world's clock: message and edit timestamps,
+	// join dates, snowflake times and the 28-day limit of timeouts follow
+	// it. The interaction deadline and rate limits keep to real time, as
+	// they measure how fast the bot answers. Default time.Now.
+	Now func() time.Time
+	// BotUserID is the bot user's (and application's) id. Default a fresh
+	// snowflake; a fixed one lets a world be rebuilt with the same ids.
+	BotUserID string
 }
 
 const (
@@ -64,6 +72,7 @@ type Server struct {
 	// mu guards everything below. REST handlers run with it held.
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced on every state change
+	version  uint64        // counts state changes
 	shutdown bool
 
 	// The guild model.
@@ -89,6 +98,7 @@ type Server struct {
 	interactions map[string]*Pending // by interaction id
 	tokens       map[string]*Pending // by interaction token
 	modals       map[string]*modalRecord
+	gone         map[string]bool // ids of deleted interaction responses
 
 	// The gateway.
 	identifies []discordgo.Identify
@@ -112,6 +122,9 @@ func New(opts Options) *Server {
 	}
 	if opts.BotUsername == "" {
 		opts.BotUsername = defaultBotUsername
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -137,12 +150,18 @@ func New(opts Options) *Server {
 		interactions: map[string]*Pending{},
 		tokens:       map[string]*Pending{},
 		modals:       map[string]*modalRecord{},
+		gone:         map[string]bool{},
 		sessions:     map[string]*gwSession{},
 		gwConns:      map[*gwConn]struct{}{},
 		limits:       newRateLimiter(opts.RateLimit),
 	}
+	s.ids.now = opts.Now
+	botID := opts.BotUserID
+	if botID == "" {
+		botID = s.ids.next()
+	}
 	s.botUser = discordgo.User{
-		ID:            s.ids.next(),
+		ID:            botID,
 		Username:      opts.BotUsername,
 		Discriminator: "0",
 		Bot:           true,
@@ -204,7 +223,27 @@ func (s *Server) Close() {
 func (s *Server) notifyLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
+	s.version++
 }
+
+// Changed returns a channel that is closed at the next change of the
+// server's state (a request handled, a message posted, an interaction
+// dispatched, the server closed). Call it again for the change after.
+func (s *Server) Changed() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// Version counts the changes of the server's state so far; it only grows.
+func (s *Server) Version() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.version
+}
+
+// now is the simulated world's time, in UTC.
+func (s *Server) now() time.Time { return s.opts.Now().UTC() }
 
 // waitUntil blocks until cond, evaluated with s.mu held, reports true, the
 // timeout passes or the server is closed. It reports whether cond held.
@@ -233,8 +272,9 @@ func (s *Server) waitUntil(timeout time.Duration, cond func() bool) bool {
 	}
 }
 
-// idGen hands out increasing snowflakes.
+// idGen hands out increasing snowflakes, timed by the world's clock.
 type idGen struct {
+	now  func() time.Time
 	mu   sync.Mutex
 	last uint64
 }
@@ -242,7 +282,7 @@ type idGen struct {
 func (g *idGen) next() string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	id := uint64(time.Now().UnixMilli()-discordEpoch) << 22
+	id := uint64(g.now().UnixMilli()-discordEpoch) << 22
 	if id <= g.last {
 		id = g.last + 1
 	}
