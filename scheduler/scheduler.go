@@ -336,6 +336,13 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time) (ran int, err err
 	}
 }
 
+// Next is when the next job becomes due (it may lie in the past: work is
+// due now); ok is false when nothing is scheduled. Tools that move the
+// clock use it to skip ahead to the next piece of timed work.
+func (s *Scheduler) Next(ctx context.Context) (at time.Time, ok bool, err error) {
+	return s.db.NextJobTime(ctx)
+}
+
 // runJob runs one claimed job and records how it ended: done (with its
 // follow-ups), retried later, or failed. It reports whether the handler
 // ran, and the error of recording the outcome, if any; the handler's own

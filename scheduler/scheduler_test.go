@@ -153,6 +153,23 @@ func TestRunDueRunsDueJobsOnly(t *testing.T) {
 	}
 }
 
+func TestNextIsTheEarliestPendingJob(t *testing.T) {
+	db := storagetest.Open(t)
+	s, _ := newScheduler(t, db, Options{})
+	s.Register("test", Runner{Handle: (&recorder{}).handle})
+	if _, ok, err := s.Next(context.Background()); ok || err != nil {
+		t.Fatalf("an empty queue has a next job: %v, %v", ok, err)
+	}
+	enqueue(t, db, testJob("test", "later", t0.Add(2*time.Hour)), testJob("test", "sooner", t0.Add(time.Hour)))
+	if next, ok, err := s.Next(context.Background()); !ok || err != nil || !next.Equal(t0.Add(time.Hour)) {
+		t.Errorf("next = %v, %v, %v; want the sooner job's time", next, ok, err)
+	}
+	runDue(t, s, t0.Add(time.Hour))
+	if next, ok, _ := s.Next(context.Background()); !ok || !next.Equal(t0.Add(2*time.Hour)) {
+		t.Errorf("after the sooner ran, next = %v, want the later job's time", next)
+	}
+}
+
 func TestFollowUpsAreEnqueuedWithTheCompletion(t *testing.T) {
 	db := storagetest.Open(t)
 	s, _ := newScheduler(t, db, Options{})
