@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -78,7 +79,7 @@ func TestStartupProblemsExit2(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stderr bytes.Buffer
-			code := run(context.Background(), tt.args, tt.getenv, &stderr)
+			code := run(context.Background(), tt.args, tt.getenv, io.Discard, &stderr)
 			if code != 2 {
 				t.Errorf("exit status %d, want 2 (stderr %q)", code, stderr.String())
 			}

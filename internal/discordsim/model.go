@@ -33,6 +33,7 @@ type Channel struct {
 	ID, Name string
 	Type     discordgo.ChannelType
 	ParentID string
+	Topic    string
 }
 
 // Role describes a guild role. Higher Position ranks higher; on a tie the
@@ -198,7 +199,7 @@ func (s *Server) addGuildLocked(g Guild) *guildState {
 			c.Name = "channel-" + c.ID
 		}
 		s.channels[c.ID] = &channelState{ch: &discordgo.Channel{
-			ID: c.ID, GuildID: g.ID, Name: c.Name, Type: c.Type, ParentID: c.ParentID, Position: i,
+			ID: c.ID, GuildID: g.ID, Name: c.Name, Type: c.Type, ParentID: c.ParentID, Topic: c.Topic, Position: i,
 		}}
 		gs.channelOrder = append(gs.channelOrder, c.ID)
 	}
@@ -323,7 +324,7 @@ func (s *Server) AddChannel(guildID string, c Channel) string {
 	if c.Name == "" {
 		c.Name = "channel-" + c.ID
 	}
-	ch := &discordgo.Channel{ID: c.ID, GuildID: guildID, Name: c.Name, Type: c.Type, ParentID: c.ParentID, Position: len(gs.channelOrder)}
+	ch := &discordgo.Channel{ID: c.ID, GuildID: guildID, Name: c.Name, Type: c.Type, ParentID: c.ParentID, Topic: c.Topic, Position: len(gs.channelOrder)}
 	s.channels[c.ID] = &channelState{ch: ch}
 	gs.channelOrder = append(gs.channelOrder, c.ID)
 	s.emitLocked(&out, "CHANNEL_CREATE", discordgo.IntentGuilds, copyChannel(ch))
