@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +18,7 @@ import (
 	"github.com/kindred-bot/kindred/bot"
 	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
+	"github.com/kindred-bot/kindred/internal/playground"
 )
 
 // runMainEnv makes the test binary act as the kindred command, so tests can
@@ -183,4 +186,76 @@ func residentKB(b *testing.B, pid int) int {
 	}
 	b.Fatal("VmRSS not found")
 	return 0
+}
+
+// kindred playground: its flags, and one clear line with exit status 2
+// when it cannot start.
+func TestPlaygroundFlagsAndStartupProblems(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	addr := taken.Addr().String()
+	db := filepath.Join(t.TempDir(), "playground.db")
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"help", []string{"playground", "--help"}, 0, "Usage: kindred playground [--listen ADDR] [--db PATH]"},
+		{"unknown flag", []string{"playground", "--port", "1"}, 2, "flag provided but not defined: -port"},
+		{"stray argument", []string{"playground", "now"}, 2, `unexpected argument "now"`},
+		{"port taken", []string{"playground", "--listen", addr, "--db", db}, 2, "playground: " + addr + " is in use; choose another with --listen 127.0.0.1:"},
+		{"production database", []string{"playground", "--db", "kindred.db"}, 2, "--db kindred.db is where Kindred keeps its real data"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), tt.args, func(string) string { return "" }, &stdout, &stderr); code != tt.code {
+				t.Errorf("exit status %d, want %d (stderr %q)", code, tt.code, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tt.want) {
+				t.Errorf("stderr = %q, want it to mention %q", stderr.String(), tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(db); !os.IsNotExist(err) {
+		t.Errorf("a playground that could not listen created its database: %v", err)
+	}
+}
+
+// kindred playground serves the page at the address it prints, and stops
+// cleanly when asked.
+func TestPlaygroundServesItsPage(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout := &kindredtest.SyncBuffer{}
+	stderr := &kindredtest.SyncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"playground", "--listen", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "p.db")}, func(string) string { return "" }, stdout, stderr)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(stdout.String(), "\n") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no address printed; stderr:\n%s", stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(stdout.String()), "Kindred playground: http://127.0.0.1:")
+	if !ok {
+		t.Fatalf("stdout = %q", stdout)
+	}
+	resp, err := http.Get("http://127.0.0.1:" + url + "/api/state?as=" + playground.RileyID)
+	if err != nil || resp.StatusCode != 200 {
+		t.Errorf("GET /api/state: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit status %d after stopping; stderr:\n%s", code, stderr)
+	}
 }

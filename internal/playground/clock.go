@@ -37,10 +37,7 @@ func (c *clock) nowLocked() time.Time {
 func (c *clock) Advance(d time.Duration) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if d > 0 {
-		c.offset += d
-	}
-	return c.nowLocked()
+	return c.advanceToLocked(c.nowLocked().Add(d))
 }
 
 // AdvanceTo moves the clock ahead to t, if t is ahead, and returns the
@@ -48,8 +45,12 @@ func (c *clock) Advance(d time.Duration) time.Time {
 func (c *clock) AdvanceTo(t time.Time) time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if d := t.Sub(c.nowLocked()); d > 0 {
-		c.offset += d
+	return c.advanceToLocked(t)
+}
+
+func (c *clock) advanceToLocked(t time.Time) time.Time {
+	if t.After(c.nowLocked()) {
+		c.offset = t.Sub(c.base())
 	}
 	return c.nowLocked()
 }
