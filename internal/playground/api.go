@@ -534,11 +534,10 @@ func (p *Playground) component(w *world, r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	values := req.Values
-	if values == nil && isSelect(m.Components, req.CustomID) {
-		values = []string{}
-	} else if len(values) == 0 {
-		values = nil // a button
+	// A button takes no values; a select takes the chosen ones, maybe none.
+	var values []string
+	if isSelect(m.Components, req.CustomID) {
+		values = append([]string{}, req.Values...)
 	}
 	i, err := w.sim.BuildComponent(ch.GuildID, req.As, req.CustomID, values, m)
 	return dispatch(w, i, err, "")
