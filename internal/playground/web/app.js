@@ -39,6 +39,7 @@
     modalChannel: "",
     tourDone: new Set(),
     pinned: true, // #messages is scrolled to the bottom
+    clockAt: null, // {now: ms since epoch, at: performance.now()} when told
   };
 
   // ---- API ----------------------------------------------------------------
@@ -77,7 +78,13 @@
     const m = member(user.id);
     return (m && m.name) || user.global_name || user.username || "Someone";
   };
-  const kindredNow = () => (app.state && app.state.now ? new Date(app.state.now) : new Date());
+  // Kindred's clock runs on in real time between answers (time travel adds
+  // to it), so the page counts on from the last "now" it was told.
+  const kindredNow = () => (app.clockAt ? new Date(app.clockAt.now + (performance.now() - app.clockAt.at)) : new Date());
+  function setClock(now) {
+    const t = Date.parse(now);
+    if (!isNaN(t)) app.clockAt = { now: t, at: performance.now() };
+  }
 
   function initials(name) {
     const words = String(name).trim().split(/\s+/).filter(Boolean);
@@ -116,17 +123,23 @@
   function relative(when) {
     const rtf = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
     const secs = (when - kindredNow()) / 1000;
-    const units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
-    for (const [unit, size] of units) {
-      if (Math.abs(secs) >= size) return rtf.format(Math.round(secs / size), unit);
-    }
-    return rtf.format(Math.round(secs), "second");
+    const a = Math.abs(secs);
+    // Round up to the next unit a little early, so 59:58 reads "in 1 hour".
+    if (a < 45) return rtf.format(Math.round(secs), "second");
+    if (a < 45 * 60) return rtf.format(Math.round(secs / 60), "minute");
+    if (a < 22 * 3600) return rtf.format(Math.round(secs / 3600), "hour");
+    if (a < 26 * 86400) return rtf.format(Math.round(secs / 86400), "day");
+    if (a < 320 * 86400) return rtf.format(Math.round(secs / (30 * 86400)), "month");
+    return rtf.format(Math.round(secs / (365 * 86400)), "year");
   }
   function timestampNode(unix, style) {
     const when = new Date(unix * 1000);
     if (isNaN(when)) return document.createTextNode(`<t:${unix}>`);
     const text = style === "R" ? relative(when) : (TIME_STYLES[style] || TIME_STYLES.f).format(when);
-    return el("time", { class: "timestamp", datetime: when.toISOString(), title: TIME_STYLES.F.format(when), text });
+    return el("time", {
+      class: "timestamp", datetime: when.toISOString(), title: TIME_STYLES.F.format(when), text,
+      dataset: style === "R" ? { relative: "" } : undefined,
+    });
   }
 
   // ---- Markdown-lite: text -> DOM nodes ------------------------------------
@@ -538,9 +551,20 @@
   function renderClock() {
     const now = kindredNow();
     const clock = $("#clock");
+    const text = CLOCK.format(now);
+    if (clock.textContent === text) return;
     clock.dateTime = now.toISOString();
-    clock.textContent = CLOCK.format(now);
+    clock.textContent = text;
     clock.title = "Kindred's clock: " + TIME_STYLES.F.format(now);
+  }
+
+  // tick keeps the clock and "in 2 hours" timestamps current.
+  function tick() {
+    renderClock();
+    for (const t of document.querySelectorAll("time.timestamp[data-relative]")) {
+      const text = relative(new Date(t.dateTime));
+      if (t.textContent !== text) t.textContent = text;
+    }
   }
 
   function renderHeader() {
@@ -602,6 +626,7 @@
     }
     localStorage.setItem(STORE_AS, app.as);
     app.state = st;
+    setClock(st.now);
     if (!channel(app.channelId)) app.channelId = defaultChannel();
   }
 
@@ -1231,7 +1256,7 @@
       const res = await api("POST", "/api/time", { skip: btn.dataset.skip });
       const ran = res.ran || 0;
       status.textContent = `Ran ${ran} scheduled job${ran === 1 ? "" : "s"}; now ${CLOCK.format(new Date(res.now))}`;
-      if (app.state) app.state.now = res.now;
+      setClock(res.now);
       renderClock();
       await refresh();
     } catch (e) {
@@ -1451,6 +1476,7 @@
     applyWidth();
     await refresh(true);
     listen();
+    setInterval(tick, 1000);
   }
 
   start();
