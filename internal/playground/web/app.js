@@ -145,7 +145,7 @@
   // ---- Markdown-lite: text -> DOM nodes ------------------------------------
 
   const ESCAPABLE = /[\\*_~`>|#\[\]()<@:-]/;
-  const TOKEN = /<@!?(\d+)>|<@&(\d+)>|<#(\d+)>|<t:(-?\d+)(?::([tTdDfFR]))?>|@everyone|@here|\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)|https?:\/\/[^\s<]+[^\s<.,:;"')\]!?]/y;
+  const TOKEN = /<@!?(\d+)>|<@&(\d+)>|<#(\d+)>|<t:(-?\d+)(?::([tTdDfFR]))?>|@everyone|@here|\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)|<(https?:\/\/[^\s>]+)>|https?:\/\/[^\s<]+[^\s<>.,:;"')\]!?]/y;
 
   function safeURL(raw) {
     try {
@@ -160,7 +160,7 @@
   }
 
   function mentionNode(m) {
-    const [whole, userID, roleID, channelID, unix, style, label, url] = m;
+    const [whole, userID, roleID, channelID, unix, style, label, url, bracketed] = m;
     if (userID) {
       const mm = member(userID);
       const node = el("span", { class: "mention", text: "@" + (mm ? mm.name : "unknown-user"), dataset: { userId: userID } });
@@ -181,6 +181,10 @@
     }
     if (unix !== undefined) return timestampNode(Number(unix), style);
     if (whole === "@everyone" || whole === "@here") return el("span", { class: "mention", text: whole });
+    if (bracketed !== undefined) {
+      const href = safeURL(bracketed);
+      return href ? link(href, bracketed) : document.createTextNode(whole);
+    }
     if (label !== undefined) {
       const href = safeURL(url);
       return href ? link(href, label) : document.createTextNode(whole);
@@ -227,7 +231,11 @@
         let end = text.indexOf(d, i + d.length);
         // A single * must not close on half of a **.
         while (d.length === 1 && end !== -1 && text[end + 1] === d) end = text.indexOf(d, end + 2);
-        if (end > i + d.length && !/\s/.test(text[i + d.length])) {
+        // "***" closing "**bold *italic***": the bold ends on the last two.
+        while (d.length === 2 && end !== -1 && text[end + 2] === d[0]) end++;
+        // snake_case_words are not italic: _ only opens and closes at word edges.
+        const wordy = d[0] === "_" && (/\w/.test(text[i - 1] || "") || /\w/.test(text[end + d.length] || ""));
+        if (end > i + d.length && !/\s/.test(text[i + d.length]) && !wordy) {
           flush();
           out.push(el(tag, {}, ...inline(text.slice(i + d.length, end))));
           i = end + d.length;
