@@ -402,7 +402,7 @@
     avatar($(".avatar", node), author);
     $(".author", node).textContent = nameOf(author);
     const m = member(author.id);
-    if (m && m.color) $(".author", node).style.setProperty("--author-colour", m.color);
+    if (m && m.color && !author.bot) $(".author", node).style.setProperty("--author-colour", m.color);
     if (author.bot) $(".bot-tag", node).hidden = false;
     if (msg.timestamp) {
       const when = new Date(msg.timestamp);
@@ -581,7 +581,9 @@
     $("#channel-icon").textContent = !c ? "" : c.kind === "dm" ? "@" : c.kind === "thread" ? "↳" : "#";
     $("#channel-topic").textContent = c && c.topic ? c.topic : c && c.kind === "thread" ? "Private thread" : "";
     const composer = $("#composer");
-    composer.placeholder = c ? (c.kind === "dm" ? `Message @${c.name}, or / for commands` : `Message ${c.kind === "text" ? "#" : ""}${c.name}, or / for commands`) : "";
+    // Short enough for one line on a phone: long thread names are not repeated.
+    const where = !c ? "" : c.kind === "dm" ? "@" + c.name : c.kind === "text" ? "#" + c.name : "the thread";
+    composer.placeholder = c ? (NARROW.matches ? `Message ${where}` : `Message ${where}, or / for commands`) : "";
     document.title = c ? `${c.kind === "text" ? "#" : ""}${c.name} — Kindred playground` : "Kindred playground";
   }
 
@@ -965,6 +967,7 @@
   // parse reads the line up to the cursor: which command, which options are
   // given, and what is being typed now.
   function parse(before) {
+    const line = before;
     const { tokens, inQuote } = tokenize(before);
     const endsInSpace = !inQuote && /\s$/.test(before);
     const current = endsInSpace || !tokens.length ? { start: before.length, end: before.length, value: "" } : tokens.pop();
@@ -991,6 +994,23 @@
     }
     const base = { path, leaf, options: opts, given, current, tokens: tokens.slice(n) };
     const colon = current.value.indexOf(":");
+    // "start:next tuesday 19": words typed after a value, without quotes,
+    // go on that value; completing it puts the quotes in.
+    let k = base.tokens.length - 1;
+    while (k >= 0 && !base.tokens[k].value.includes(":")) k--;
+    const loose = base.tokens.slice(k + 1);
+    if (colon === -1 && current.value && k >= 0 && (loose.length || !opts.some((o) => o.name.startsWith(current.value.toLowerCase())))) {
+      const prev = base.tokens[k];
+      const pc = prev.value.indexOf(":");
+      const option = findOpt(opts, prev.value.slice(0, pc));
+      if (option && option.type === OPT.STRING && !line.slice(prev.start, prev.end).includes('"')) {
+        return {
+          ...base, tokens: base.tokens.slice(0, k), stage: "value", option, inQuote,
+          value: [prev.value.slice(pc + 1), ...loose.map((t) => t.value), current.value].join(" "),
+          current: { ...current, start: prev.start },
+        };
+      }
+    }
     if (colon === -1) return { ...base, stage: "option", prefix: current.value };
     const option = findOpt(opts, current.value.slice(0, colon));
     return { ...base, stage: "value", option, value: current.value.slice(colon + 1), inQuote };
@@ -1263,7 +1283,8 @@
     try {
       const res = await api("POST", "/api/time", { skip: btn.dataset.skip });
       const ran = res.ran || 0;
-      status.textContent = `Ran ${ran} scheduled job${ran === 1 ? "" : "s"}; now ${CLOCK.format(new Date(res.now))}`;
+      status.textContent = `Ran ${ran} scheduled job${ran === 1 ? "" : "s"}.`;
+      status.title = "Kindred's clock is now " + TIME_STYLES.F.format(new Date(res.now));
       setClock(res.now);
       renderClock();
       await refresh();
@@ -1311,7 +1332,7 @@
     if (NARROW.matches) setTour(false);
     try {
       if (step.as && step.as !== app.as) await switchMember(step.as);
-      const c = findChannelByName(step.channel);
+      const c = (step.channel_id && channel(step.channel_id)) || findChannelByName(step.channel);
       if (step.channel && !c) {
         showError(`${(member(app.as) || {}).name || "This member"} cannot see ${step.channel} yet.`);
         return;
@@ -1457,7 +1478,10 @@
       if (document.body.classList.contains("sidebar-open") && NARROW.matches) { setSidebar(false); $("#toggle-sidebar").focus(); }
       else if (NARROW.matches && !document.body.classList.contains("tour-closed")) { setTour(false); $("#toggle-tour").focus(); }
     });
-    NARROW.addEventListener("change", applyWidth);
+    NARROW.addEventListener("change", () => {
+      applyWidth();
+      if (app.state) renderHeader();
+    });
   }
 
   function applyWidth() {
