@@ -443,7 +443,8 @@
       node.classList.add("ephemeral");
       $(".ephemeral-note", node).hidden = false;
     }
-    if (!messageCommands().length) $(".message-menu", node).hidden = true;
+    // Like Discord, apps do not act on an ephemeral reply: it is no one else's to report.
+    if (!messageCommands().length || node.classList.contains("ephemeral")) $(".message-menu", node).hidden = true;
     return node;
   }
 
@@ -1462,6 +1463,20 @@
 
     $("#modal-form").addEventListener("submit", submitModal);
     $("#modal-cancel").addEventListener("click", () => $("#modal").close());
+    // Keep Tab inside the form: the page behind is inert while it is open.
+    $("#modal").addEventListener("keydown", (ev) => {
+      if (ev.key !== "Tab") return;
+      const items = Array.from($("#modal").querySelectorAll("input, textarea, button")).filter((x) => !x.disabled);
+      const first = items[0];
+      const last = items[items.length - 1];
+      if (!ev.shiftKey && document.activeElement === last) {
+        ev.preventDefault();
+        first.focus();
+      } else if (ev.shiftKey && document.activeElement === first) {
+        ev.preventDefault();
+        last.focus();
+      }
+    });
 
     document.querySelectorAll("button[data-skip]").forEach((b) => b.addEventListener("click", () => skip(b)));
     $("#reset").addEventListener("click", reset);
@@ -1474,7 +1489,7 @@
     $("#toggle-sidebar").addEventListener("click", () => setSidebar(!document.body.classList.contains("sidebar-open")));
     $("#scrim").addEventListener("click", () => { setSidebar(false); setTour(false); });
     document.addEventListener("keydown", (ev) => {
-      if (ev.key !== "Escape") return;
+      if (ev.key !== "Escape" || $("#modal").open || ev.defaultPrevented) return;
       if (document.body.classList.contains("sidebar-open") && NARROW.matches) { setSidebar(false); $("#toggle-sidebar").focus(); }
       else if (NARROW.matches && !document.body.classList.contains("tour-closed")) { setTour(false); $("#toggle-tour").focus(); }
     });
