@@ -1415,10 +1415,13 @@
       const box = $("#messages");
       app.pinned = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
     });
-    $("#messages").addEventListener("load", () => {
+    const keepPinned = () => {
       const box = $("#messages");
       if (app.pinned) box.scrollTop = box.scrollHeight;
-    }, true);
+    };
+    $("#messages").addEventListener("load", keepPinned, true);
+    // A narrower window makes messages taller: stay at the bottom then too.
+    new ResizeObserver(keepPinned).observe($("#messages"));
     $("#messages").addEventListener("change", (ev) => {
       const sel = ev.target.closest("select.component");
       if (sel && !sel.multiple && sel.value) clickComponent(sel, [sel.value]);
