@@ -15,6 +15,8 @@
 // with `{"error": "text for the person"}`.
 //
 // ## GET /api/state?as=USER
+// (Without `as`, the first member the page may act as: a page opened for the first time learns
+// the ids here.)
 // The world as this member sees it:
 //	{
 //	  "now": "2026-12-02T10:31:00Z",          // Kindred's clock (time travel moves it)
@@ -290,6 +292,10 @@ const botColor = "#7a7f8a"
 
 func (p *Playground) state(w *world, r *http.Request) (any, error) {
 	as := r.URL.Query().Get("as")
+	if as == "" {
+		// A page opened for the first time doesn't know anyone's id yet.
+		as = personas[0].id
+	}
 	if _, err := member(as); err != nil {
 		return nil, err
 	}

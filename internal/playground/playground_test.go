@@ -236,6 +236,9 @@ const setupLine = `/kindred setup modlog_channel:#mod-log moderator_role:@Modera
 
 func TestStateShowsTheDemoCommunity(t *testing.T) {
 	p := start(t)
+	if first := p.state(""); first.Me != RileyID {
+		t.Errorf("a page that names no one acts as %q, want Riley", first.Me)
+	}
 	st := p.state(RileyID)
 	if st.Now != "2026-12-01T10:00:00Z" || st.Me != RileyID || st.Guild.Name != "Kindred Playground" || st.Bot.ID != BotID {
 		t.Errorf("state = now %s, me %s, guild %+v, bot %+v", st.Now, st.Me, st.Guild, st.Bot)
