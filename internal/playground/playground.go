@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -113,7 +114,11 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	p.w = w
 
-	srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	handler := p.Handler()
+	if ip := net.ParseIP(hostOf(ln.Addr().String())); ip != nil && ip.IsLoopback() {
+		handler = loopbackHostsOnly(handler)
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
@@ -381,4 +386,27 @@ func (s *signal) broadcast() {
 		close(s.ch)
 		s.ch = nil
 	}
+}
+
+// loopbackHostsOnly answers only requests addressed to a loopback name. A
+// web page elsewhere can point its own host name at 127.0.0.1 (DNS
+// rebinding) and then talk to the playground as if it were the page; the
+// Host header it sends still names that other host.
+func loopbackHostsOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := hostOf(r.Host)
+		if ip := net.ParseIP(host); (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+			http.Error(w, "the playground answers only at a loopback address such as 127.0.0.1", http.StatusMisdirectedRequest)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// hostOf is the host part of host:port (or host alone), without brackets.
+func hostOf(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return strings.Trim(hostport, "[]")
 }

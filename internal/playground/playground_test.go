@@ -613,3 +613,30 @@ func TestListenErrors(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A page on another host that points its name at 127.0.0.1 (DNS
+// rebinding) reaches the playground's port, but not the playground: only
+// requests addressed to a loopback name are answered.
+func TestOnlyLoopbackNamesAreAnswered(t *testing.T) {
+	p := start(t)
+	for host, want := range map[string]int{
+		"":                      http.StatusOK, // the address itself
+		"localhost:8081":        http.StatusOK,
+		"evil.example:8081":     http.StatusMisdirectedRequest,
+		"127.0.0.1.nip.io:8081": http.StatusMisdirectedRequest,
+		"[::1]:8081":            http.StatusOK,
+	} {
+		req, _ := http.NewRequest("GET", p.url+"/api/state", nil)
+		if host != "" {
+			req.Host = host
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("Host %q → %d, want %d", host, resp.StatusCode, want)
+		}
+	}
+}
