@@ -872,3 +872,56 @@ func TestUnansweredInteractionExplainsItself(t *testing.T) {
 		t.Errorf("empty message: %d %d", status, code)
 	}
 }
+
+func TestForgetAnsweredExpiresOnlyAnsweredInteractions(t *testing.T) {
+	b := startBot(t, discordsim.Options{})
+	release := make(chan struct{})
+	b.on("resources", func(s *discordgo.Session, i *discordgo.Interaction) {
+		b.check(respond(s, i, "answered", discordgo.MessageFlagsEphemeral))
+	})
+	b.on("checkin", func(s *discordgo.Session, i *discordgo.Interaction) {
+		<-release
+		b.check(respond(s, i, "answered late", discordgo.MessageFlagsEphemeral))
+	})
+	b.fake.WaitReady(t, 5*time.Second)
+	answered, err := b.fake.BuildCommand(guildID, aliceID, "/resources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done, err := b.fake.Start(answered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := done.Wait(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	waiting, err := b.fake.BuildCommand(guildID, bobID, "/checkin mood:3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, err := b.fake.Start(waiting)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b.fake.ForgetAnswered()
+	if n := len(b.fake.Requests()); n != 0 {
+		t.Errorf("%d requests still logged", n)
+	}
+	// The answered interaction's token has expired, as Discord's do.
+	_, err = b.dg.FollowupMessageCreate(done.Interaction(), true, &discordgo.WebhookParams{Content: "one more thing"})
+	if status, code := restCode(err); status != 404 || code != 10015 {
+		t.Errorf("followup after forgetting: status %d code %d, want 404 10015", status, code)
+	}
+	if status, code := restCode(respond(b.dg, done.Interaction(), "again", 0)); status != 404 || code != 10062 {
+		t.Errorf("callback after forgetting: status %d code %d, want 404 10062", status, code)
+	}
+	// The one still waiting for its answer is kept.
+	close(release)
+	if r, err := open.Wait(5 * time.Second); err != nil || r.Text() != "answered late" {
+		t.Errorf("waiting interaction: reply %v, err %v", r, err)
+	}
+	if errs := b.errors(); len(errs) > 0 {
+		t.Errorf("bot errors: %v", errs)
+	}
+}

@@ -364,6 +364,27 @@ func (s *Server) Dispatch(pr *Prepared) (*Pending, error) {
 	return p, nil
 }
 
+// ForgetAnswered drops every interaction whose answer is final (its
+// Pending, @original and followups) and the request log, as Discord lets an
+// interaction token expire. Later calls with a forgotten token are answered
+// as for an expired one: 404 Unknown interaction (10062) or Unknown Webhook
+// (10015). Long benchmarks call it between bursts, so the fake's own
+// records don't grow with every interaction and its garbage collection
+// doesn't slow the bot it shares the process with. Interactions still
+// waiting for their answer are kept.
+func (s *Server) ForgetAnswered() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, p := range s.interactions {
+		if p.final == nil {
+			continue
+		}
+		delete(s.interactions, id)
+		delete(s.tokens, p.interaction.Token)
+	}
+	s.requests = nil
+}
+
 func newInteractionToken(id string) string {
 	b := make([]byte, 48)
 	_, _ = rand.Read(b)
