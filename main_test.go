@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -27,13 +29,49 @@ import (
 // run the real main as a process and signal it.
 const runMainEnv = "KINDRED_TEST_RUN_MAIN"
 
+// Profiling the process a benchmark starts: set these to file paths to get
+// its CPU profile, and its heap profile as it stops, e.g.
+// KINDRED_TEST_CPUPROFILE=/tmp/cpu.out go test . -bench ShardStartup2500.
+const (
+	cpuProfileEnv  = "KINDRED_TEST_CPUPROFILE"
+	heapProfileEnv = "KINDRED_TEST_MEMPROFILE"
+)
+
 func TestMain(m *testing.M) {
 	if os.Getenv(runMainEnv) == "1" {
 		os.Args = append([]string{"kindred"}, strings.Fields(os.Getenv("KINDRED_TEST_ARGS"))...)
-		main()
-		return
+		if os.Getenv(cpuProfileEnv) == "" && os.Getenv(heapProfileEnv) == "" {
+			main()
+			return
+		}
+		os.Exit(runProfiled())
 	}
 	os.Exit(m.Run())
+}
+
+// runProfiled is main with the profiles the environment asks for.
+func runProfiled() int {
+	if path := os.Getenv(cpuProfileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			panic(err)
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if path := os.Getenv(heapProfileEnv); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			panic(err)
+		}
+		defer f.Close()
+		pprof.Lookup("heap").WriteTo(f, 0)
+	}
+	return code
 }
 
 func writeFile(t *testing.T, name, body string) string {
@@ -186,7 +224,11 @@ func BenchmarkShardStartup2500(b *testing.B) {
 
 		start := time.Now()
 		cmd, stderr := startProcess(b, fake)
-		if _, err := fake.Do(mustBuild(b, fake, last.ID, member, "/checkin mood:4")); err != nil {
+		probe, err := fake.Start(mustBuild(b, fake, last.ID, member, "/checkin mood:4"))
+		if err == nil {
+			_, err = probe.Wait(time.Minute)
+		}
+		if err != nil {
 			cmd.Process.Kill()
 			b.Fatalf("probe /checkin: %v; stderr:\n%s", err, stderr.String())
 		}
