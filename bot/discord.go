@@ -24,12 +24,14 @@ type discordPort struct {
 	// dms caches each member's DM channel id (user id → channel id):
 	// Discord returns the same channel every time.
 	dms sync.Map
+	// servers are the owners and roles the gateway has described.
+	servers *servers
 }
 
 var _ commands.Discord = (*discordPort)(nil)
 
 func newDiscordPort(session *discordgo.Session, bucket *tokenBucket) *discordPort {
-	return &discordPort{session: session, bucket: bucket}
+	return &discordPort{session: session, bucket: bucket, servers: newServers(session)}
 }
 
 // maxAuditReason is the most characters Discord keeps of an audit log
@@ -211,15 +213,12 @@ func (d *discordPort) Member(ctx context.Context, guildID, userID string) (comma
 	return out, nil
 }
 
-// Server reads the server from the gateway's state, which GUILD_CREATE and
-// the role events keep current, and asks REST only when the state lacks it.
+// Server reads the server as the gateway described it (GUILD_CREATE and
+// the role events keep it current), and asks REST only when the gateway
+// has not.
 func (d *discordPort) Server(ctx context.Context, guildID string) (commands.ServerInfo, error) {
-	if d.session.State != nil {
-		if g, err := d.session.State.Guild(guildID); err == nil && g.OwnerID != "" && len(g.Roles) > 0 {
-			d.session.State.RLock()
-			defer d.session.State.RUnlock()
-			return serverInfo(g.ID, g.OwnerID, g.Roles), nil
-		}
+	if info, ok := d.servers.get(guildID); ok {
+		return info, nil
 	}
 	var g *discordgo.Guild
 	if err := d.call(ctx, "get guild", func(opts ...discordgo.RequestOption) (err error) {

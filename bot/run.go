@@ -378,12 +378,12 @@ func newSession(cfg Config) (*discordgo.Session, error) {
 	}
 	session.Client = client
 	session.Identify.Intents = intents(cfg)
-	session.StateEnabled = true
-	if cfg.Discord.MembersIntent {
-		// Members are read over REST when needed: the member lists and
-		// updates the intent brings are not worth their memory.
-		session.State.TrackMembers = false
-	}
+	// discordgo's state would keep every channel, thread, role and member
+	// the gateway sends: most of the memory of a process with thousands of
+	// servers. Kindred reads only owners and roles, which the Discord port
+	// keeps itself (servers.go); members are read over REST when needed.
+	// READY's essentials (the application id) are kept regardless.
+	session.StateEnabled = false
 	// A 429 is waited out and retried by discordgo itself.
 	session.ShouldRetryOnRateLimit = true
 	return session, nil

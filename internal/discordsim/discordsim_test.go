@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -501,6 +503,39 @@ func TestInvalidSessionIdentifiesAgain(t *testing.T) {
 	}
 	if r := b.fake.Interact(t, guildID, aliceID, "/resources"); r.Text() != "hello again" {
 		t.Errorf("after op 9: %q", r.Text())
+	}
+}
+
+// A new session's GUILD_CREATEs carry each guild's own active threads
+// and no other guild's.
+func TestGuildCreateCarriesItsThreads(t *testing.T) {
+	b := startBot(t, discordsim.Options{})
+	const otherID = "200000000000000001"
+	b.fake.AddGuild(discordsim.Guild{ID: otherID, Name: "Second"})
+	th, err := b.dg.ThreadStartComplex(generalID, &discordgo.ThreadStart{Name: "Meeting 1", AutoArchiveDuration: 1440, Type: discordgo.ChannelTypeGuildPrivateThread})
+	if err != nil {
+		t.Fatal(err)
+	}
+	threads := make(chan map[string][]string, 2)
+	b.dg.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
+		var ids []string
+		for _, c := range g.Threads {
+			ids = append(ids, c.ID)
+		}
+		threads <- map[string][]string{g.ID: ids}
+	})
+	b.fake.InvalidateSession()
+	got := map[string][]string{}
+	for range 2 {
+		select {
+		case m := <-threads:
+			maps.Copy(got, m)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("GUILD_CREATEs after identifying again: %v", got)
+		}
+	}
+	if !slices.Equal(got[guildID], []string{th.ID}) || len(got[otherID]) != 0 {
+		t.Errorf("threads by guild %v, want only %s in %s", got, th.ID, guildID)
 	}
 }
 

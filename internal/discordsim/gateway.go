@@ -1,12 +1,14 @@
 package discordsim
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -112,12 +114,8 @@ func (c *gwConn) closeWith(code int, text string) {
 // before runs just before the frame is written.
 func (ss *gwSession) sendLocked(event string, payload []byte, before func()) {
 	ss.seq++
-	seq := ss.seq
-	frame, err := json.Marshal(gwOut{Op: opDispatch, D: json.RawMessage(payload), S: &seq, T: &event})
-	if err != nil {
-		panic("discordsim: encoding dispatch: " + err.Error())
-	}
-	ss.replay = append(ss.replay, gwFrame{seq: seq, data: frame})
+	frame := dispatchFrame(ss.seq, event, payload)
+	ss.replay = append(ss.replay, gwFrame{seq: ss.seq, data: frame})
 	// Trim only when twice over, so each dispatch costs O(1) amortized
 	// instead of copying the whole window every time.
 	if len(ss.replay) > 2*maxReplay {
@@ -132,6 +130,21 @@ func (ss *gwSession) sendLocked(event string, payload []byte, before func()) {
 			_ = ss.conn.ws.Close()
 		}
 	}
+}
+
+// dispatchFrame is the op 0 frame carrying payload, which is compact JSON
+// already (from json.Marshal, or compacted by DispatchRaw): written out
+// directly rather than encoded and compacted a second time, which would
+// double the fake's work for a READY with thousands of GUILD_CREATEs.
+func dispatchFrame(seq int64, event string, payload []byte) []byte {
+	frame := make([]byte, 0, len(payload)+len(event)+48)
+	frame = append(frame, `{"op":0,"d":`...)
+	frame = append(frame, payload...)
+	frame = append(frame, `,"s":`...)
+	frame = strconv.AppendInt(frame, seq, 10)
+	frame = append(frame, `,"t":`...)
+	frame = strconv.AppendQuote(frame, event)
+	return append(frame, '}')
 }
 
 // outbox collects dispatches decided while s.mu is held; flush sends them
@@ -186,10 +199,14 @@ func (s *Server) flush(out outbox) {
 // DispatchRaw sends any dispatch, as is, to every live session. Use it for
 // events the fake does not produce itself or for malformed payloads.
 func (s *Server) DispatchRaw(eventType string, data json.RawMessage) {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, data); err != nil {
+		panic("discordsim: encoding dispatch: " + err.Error())
+	}
 	var out outbox
 	s.mu.Lock()
 	for _, sess := range s.sessionsLocked() {
-		out = append(out, outgoing{sess: sess, event: eventType, payload: slices.Clone(data)})
+		out = append(out, outgoing{sess: sess, event: eventType, payload: slices.Clone(compact.Bytes())})
 	}
 	s.mu.Unlock()
 	s.flush(out)
@@ -345,8 +362,9 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 	ready := s.readyLocked(sess, idf.Shard)
 	var creates [][]byte
 	if sess.intents&discordgo.IntentGuilds != 0 {
+		threads := s.threadsByGuildLocked()
 		for _, id := range s.guildOrder {
-			b, _ := json.Marshal(s.guildCreateLocked(s.guilds[id]))
+			b, _ := json.Marshal(s.guildCreateLocked(s.guilds[id], threads[id]))
 			creates = append(creates, b)
 		}
 	}

@@ -141,7 +141,11 @@ func (s *Server) AddGuild(g Guild) {
 	var out outbox
 	s.mu.Lock()
 	gs := s.addGuildLocked(g)
-	s.emitLocked(&out, "GUILD_CREATE", discordgo.IntentGuilds, s.guildCreateLocked(gs))
+	// Built only for a connected bot: a test adding thousands of guilds
+	// before connecting should not pay for payloads nobody receives.
+	s.emitEachLocked(&out, "GUILD_CREATE", discordgo.IntentGuilds, func(*gwSession) any {
+		return s.guildCreateLocked(gs, s.threadsByGuildLocked()[gs.id])
+	})
 	s.notifyLocked()
 	s.mu.Unlock()
 	s.flush(out)
@@ -604,18 +608,16 @@ func (s *Server) guildObjectLocked(g *guildState) *discordgo.Guild {
 }
 
 // guildCreateLocked builds a GUILD_CREATE payload: the guild with channels,
-// active threads, roles and member count, and (without the GUILD_MEMBERS
-// intent) only the bot's own member.
-func (s *Server) guildCreateLocked(g *guildState) *discordgo.Guild {
+// active threads (threads, from threadsByGuildLocked), roles and member
+// count, and (without the GUILD_MEMBERS intent) only the bot's own member.
+func (s *Server) guildCreateLocked(g *guildState, threads []*discordgo.Channel) *discordgo.Guild {
 	obj := s.guildObjectLocked(g)
 	obj.JoinedAt = g.joinedAt
 	obj.MemberCount = len(g.members)
 	obj.Channels = s.guildChannelsLocked(g)
-	obj.Threads = []*discordgo.Channel{}
-	for _, cs := range s.channels {
-		if cs.ch.GuildID == g.id && cs.ch.IsThread() {
-			obj.Threads = append(obj.Threads, copyChannel(cs.ch))
-		}
+	obj.Threads = make([]*discordgo.Channel, 0, len(threads))
+	for _, th := range threads {
+		obj.Threads = append(obj.Threads, copyChannel(th))
 	}
 	slices.SortFunc(obj.Threads, func(a, b *discordgo.Channel) int { return compareIDs(a.ID, b.ID) })
 	obj.Members = []*discordgo.Member{}
@@ -626,6 +628,19 @@ func (s *Server) guildCreateLocked(g *guildState) *discordgo.Guild {
 	obj.VoiceStates = []*discordgo.VoiceState{}
 	obj.StageInstances = []*discordgo.StageInstance{}
 	return obj
+}
+
+// threadsByGuildLocked groups the threads by guild id in one pass over the
+// channels, so that a READY's GUILD_CREATEs cost O(channels), not
+// O(guilds × channels).
+func (s *Server) threadsByGuildLocked() map[string][]*discordgo.Channel {
+	out := map[string][]*discordgo.Channel{}
+	for _, cs := range s.channels {
+		if cs.ch.IsThread() {
+			out[cs.ch.GuildID] = append(out[cs.ch.GuildID], cs.ch)
+		}
+	}
+	return out
 }
 
 func (s *Server) guildChannelsLocked(g *guildState) []*discordgo.Channel {
