@@ -40,11 +40,12 @@ var migrationFiles embed.FS
 // DB is Kindred's database. SQLite allows one writer at a time, so writes
 // go through a pool of exactly one connection that takes the write lock at
 // BEGIN (no lock upgrades, no SQLITE_BUSY storms), and reads use their own
-// pool.
+// pool. The hottest writes share commits (see writeTx).
 type DB struct {
-	write *sql.DB
-	read  *sql.DB
-	path  string
+	write   *sql.DB
+	read    *sql.DB
+	path    string
+	commits committer
 
 	// settings caches GuildSettings by guild id: they are read on nearly
 	// every interaction and change only through UpdateGuildSettings. This
@@ -89,6 +90,7 @@ func open(ctx context.Context, path string, readConns int) (*DB, error) {
 	}
 	read.SetMaxOpenConns(readConns)
 	db := &DB{write: write, read: read, path: path, jobsWake: make(chan struct{}, 1)}
+	db.startCommitter()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -115,8 +117,10 @@ func dsn(path string, writer bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// Close closes both pools.
+// Close waits for the writes already queued to commit, refuses new ones,
+// and closes both pools.
 func (db *DB) Close() error {
+	db.closeCommitter()
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
