@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -239,6 +240,55 @@ func TestCloseDrainsWrites(t *testing.T) {
 		defer db.Close()
 		if got, want := storedUsers(t, db), map[string]int{"in-progress": 1, "queued-1": 1, "queued-2": 1, "queued-3": 1}; fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("stored %v, want %v", got, want)
+		}
+	})
+}
+
+// Commits don't checkpoint (the write pool turns that off); the
+// checkpointer does, between them, so the WAL stays about the size of
+// what is written between two checkpoints rather than growing with
+// everything ever written.
+func TestCheckpointerBoundsWAL(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "kindred.db")
+		db, err := Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var walMax int64
+		for round := range 20 {
+			for i := range 200 {
+				user := fmt.Sprintf("23%08d%08d", round, i) // each a page of the index apart
+				// Straight through the write pool, not writeTx: the
+				// checkpointer hears of every commit on the connection.
+				write := func(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+					tx, err := db.write.BeginTx(ctx, nil)
+					if err != nil {
+						return err
+					}
+					defer tx.Rollback()
+					if err := fn(ctx, tx); err != nil {
+						return err
+					}
+					return tx.Commit()
+				}
+				if err := write(context.Background(), insertCheckin(user)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			time.Sleep(2 * checkpointEvery) // the bubble's clock: no real wait
+			synctest.Wait()
+			st, err := os.Stat(path + "-wal")
+			if err != nil {
+				t.Fatal(err)
+			}
+			walMax = max(walMax, st.Size())
+		}
+		// 4,000 commits of a page or more each: unchecked, the WAL would
+		// pass 16 MB.
+		if walMax > 4<<20 {
+			t.Errorf("the WAL grew to %d bytes", walMax)
 		}
 	})
 }

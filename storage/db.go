@@ -42,10 +42,11 @@ var migrationFiles embed.FS
 // BEGIN (no lock upgrades, no SQLITE_BUSY storms), and reads use their own
 // pool. The hottest writes share commits (see writeTx).
 type DB struct {
-	write   *sql.DB
-	read    *sql.DB
-	path    string
-	commits committer
+	write       *sql.DB
+	read        *sql.DB
+	path        string
+	commits     committer
+	checkpoints checkpointer
 
 	// settings caches GuildSettings by guild id: they are read on nearly
 	// every interaction and change only through UpdateGuildSettings. This
@@ -77,19 +78,19 @@ func open(ctx context.Context, path string, readConns int) (*DB, error) {
 			return nil, fmt.Errorf("database directory %s: %w", dir, err)
 		}
 	}
-	write, err := sql.Open("sqlite3", dsn(path, true))
+	checkpoints, err := newCheckpointer(path)
 	if err != nil {
 		return nil, err
 	}
-	write.SetMaxOpenConns(1)
-	write.SetConnMaxIdleTime(0)
 	read, err := sql.Open("sqlite3", dsn(path, false))
 	if err != nil {
-		write.Close()
+		checkpoints.conn.Close()
 		return nil, err
 	}
 	read.SetMaxOpenConns(readConns)
-	db := &DB{write: write, read: read, path: path, jobsWake: make(chan struct{}, 1)}
+	db := &DB{read: read, path: path, checkpoints: checkpoints, jobsWake: make(chan struct{}, 1)}
+	db.write = openWritePool(path, db.committed)
+	go db.checkpointLoop()
 	db.startCommitter()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
@@ -121,7 +122,7 @@ func dsn(path string, writer bool) string {
 // and closes both pools.
 func (db *DB) Close() error {
 	db.closeCommitter()
-	return errors.Join(db.read.Close(), db.write.Close())
+	return errors.Join(db.closeCheckpointer(), db.read.Close(), db.write.Close())
 }
 
 // Ping reports whether the database answers a query, for /healthz.

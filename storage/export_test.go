@@ -1,5 +1,7 @@
 package storage
 
-// WriterDSN is the DSN of the write pool, so benchmarks can hold raw
-// go-sqlite3 to the same pragmas.
-func WriterDSN(path string) string { return dsn(path, true) }
+import "database/sql"
+
+// OpenWritePool opens a pool like the write pool, so benchmarks can hold
+// raw go-sqlite3 to the same DSN and connection settings.
+func OpenWritePool(path string) *sql.DB { return openWritePool(path, nil) }
