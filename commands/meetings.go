@@ -498,20 +498,21 @@ func occurrenceParts(req *Request) (meetingID int64, start time.Time) {
 // (reminders carry RSVP buttons) one of a server the member is in now. A
 // crafted id gets the answer a deleted meeting gets.
 func (f *Meetings) occurrenceFor(ctx context.Context, req *Request, meetingID int64, start time.Time) (series, error) {
-	gone := UserErrorf("That meeting no longer exists.")
+	// Built only when needed: this path runs on every RSVP press.
+	gone := func() error { return UserErrorf("That meeting no longer exists.") }
 	m, err := f.env.DB.Meeting(ctx, meetingID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
-		return series{}, gone
+		return series{}, gone()
 	case err != nil:
 		return series{}, err
 	case req.InGuild() && m.GuildID != req.GuildID:
-		return series{}, gone
+		return series{}, gone()
 	case !req.InGuild():
 		if member, err := stillIn(ctx, f.env, m.GuildID, req.UserID); err != nil {
 			return series{}, err
 		} else if !member {
-			return series{}, gone
+			return series{}, gone()
 		}
 	}
 	s, err := f.load(ctx, m)

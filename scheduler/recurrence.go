@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/kindred-bot/kindred/internal/zones"
 )
 
 // ErrBadRepeat is wrapped by the errors of ParseRepeat and NewRecurrence
@@ -380,6 +382,16 @@ func DecodeRecurrence(s string) (Recurrence, error) {
 	return rec, nil
 }
 
+// location loads a stored zone name, from the zones package's loaded
+// zones when it is one of their canonical names: a series is decoded on
+// every press of its buttons, and LoadLocation reads a file each time.
+func location(name string) (*time.Location, error) {
+	if canonical, loc, ok := zones.Lookup(name); ok && canonical == name {
+		return loc, nil
+	}
+	return time.LoadLocation(name)
+}
+
 func decodeRecurrence(s string) (Recurrence, error) {
 	parts := strings.Split(s, ";")
 	if len(parts) != 3 {
@@ -393,7 +405,7 @@ func decodeRecurrence(s string) (Recurrence, error) {
 	if zone == "" || zone == "Local" {
 		return Recurrence{}, fmt.Errorf("timezone %q is not a named zone", zone)
 	}
-	loc, err := time.LoadLocation(zone)
+	loc, err := location(zone)
 	if err != nil {
 		return Recurrence{}, err
 	}

@@ -115,22 +115,19 @@ func (db *DB) RecordCheckin(ctx context.Context, c Checkin) (Streak, error) {
 	if err := validCheckin(c); err != nil {
 		return Streak{}, err
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
+	var streak Streak
+	err := db.writeTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checkins (guild_id, user_id, group_id, mood, note, shared, local_date, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			c.GuildID, c.UserID, sql.NullInt64{Int64: c.GroupID, Valid: c.GroupID != 0}, c.Mood, c.Note, c.Shared, c.LocalDate, c.At.Unix()); err != nil {
+			return err
+		}
+		var err error
+		streak, err = extendRun(ctx, tx, c.GuildID, c.UserID, c.LocalDate)
+		return err
+	})
 	if err != nil {
-		return Streak{}, err
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO checkins (guild_id, user_id, group_id, mood, note, shared, local_date, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.GuildID, c.UserID, sql.NullInt64{Int64: c.GroupID, Valid: c.GroupID != 0}, c.Mood, c.Note, c.Shared, c.LocalDate, c.At.Unix()); err != nil {
 		// The error names no values: the note must not reach a log.
-		return Streak{}, fmt.Errorf("record check-in: %w", err)
-	}
-	streak, err := extendRun(ctx, tx, c.GuildID, c.UserID, c.LocalDate)
-	if err != nil {
-		return Streak{}, err
-	}
-	if err := tx.Commit(); err != nil {
 		return Streak{}, fmt.Errorf("record check-in: %w", err)
 	}
 	return streak, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -26,24 +28,94 @@ func benchDates() []string {
 
 // BenchmarkRecordCheckin is sustained check-in writes, streak included,
 // from several goroutines (more than cores, as under load) into a real
-// SQLite file, reported as checkins/s.
+// SQLite file, reported as checkins/s, against raw go-sqlite3 in the same
+// run.
 //
-// Target (DESIGN.md): ≥ 5,000 check-ins per second on 2 cores.
+// Target (DESIGN.md): check-in writes at ≥ 50 % of raw single-row commits
+// on the same machine in the same run: the raw_ratio metric ≥ 0.5.
 //
-// Both start from a year of history of 1,000 members (a table of a few
-// hundred thousand rows, larger than SQLite's page cache):
+//   - raw-commits: one INSERT per transaction through database/sql and
+//     go-sqlite3, with the write pool's DSN (WAL, synchronous=NORMAL,
+//     immediate transactions), its one connection and its automatic
+//     checkpoint turned off, at the same concurrency: the floor of a
+//     durable write on this machine. It never checkpoints, while
+//     Kindred's checkpointer runs during the check-in runs: the ratio
+//     errs against Kindred.
+//
+// The check-in runs start from a year of history of 1,000 members (a
+// table of a few hundred thousand rows, larger than SQLite's page cache)
+// and report raw_ratio, their checkins/s over raw-commits' commits/s:
 //   - typical: members check in on about 70% of days, so runs break now
 //     and then, as real ones do.
 //   - year-long-streaks: every member has checked in every day and goes
 //     on doing so, so each write walks a run of 365+ days: the slowest
 //     case the streak has.
 func BenchmarkRecordCheckin(b *testing.B) {
+	b.Run("raw-commits", func(b *testing.B) {
+		raw := openRaw(b)
+		b.ResetTimer()
+		b.ReportMetric(rawCommits(b, raw, b.N), "commits/s")
+	})
 	b.Run("typical", func(b *testing.B) {
 		benchmarkRecordCheckin(b, func(member, day int) bool { return mix(member, day)%10 < 7 })
 	})
 	b.Run("year-long-streaks", func(b *testing.B) {
 		benchmarkRecordCheckin(b, func(int, int) bool { return true })
 	})
+}
+
+// benchWriters is how many goroutines write at once in the write
+// benchmarks: more than cores, as under a burst.
+const benchWriters = 8
+
+// openRaw opens a fresh database with go-sqlite3 alone, as Kindred's write
+// pool opens its own: same DSN, one connection, same pragmas.
+func openRaw(b *testing.B) *sql.DB {
+	raw := storage.OpenWritePool(filepath.Join(b.TempDir(), "raw.db"))
+	b.Cleanup(func() { raw.Close() })
+	if _, err := raw.Exec(`CREATE TABLE raw (id INTEGER PRIMARY KEY, user_id TEXT NOT NULL, mood INTEGER NOT NULL, note TEXT NOT NULL, created_at INTEGER NOT NULL)`); err != nil {
+		b.Fatal(err)
+	}
+	return raw
+}
+
+// rawCommits makes n single-row commits (BEGIN IMMEDIATE, one INSERT,
+// COMMIT) from benchWriters goroutines and returns commits/s.
+func rawCommits(b *testing.B, raw *sql.DB, n int) float64 {
+	ctx := context.Background()
+	commit := func() error {
+		tx, err := raw.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO raw (user_id, mood, note, created_at) VALUES (?, ?, ?, ?)`,
+			benchGuild, 3, "a note of average length, about a line", 1700000000); err != nil {
+			return err
+		}
+		return tx.Commit()
+	}
+	return parallel(b, n, func(int) error { return commit() })
+}
+
+// parallel calls do n times from benchWriters goroutines, each call with
+// its own index, and returns calls per second.
+func parallel(b *testing.B, n int, do func(i int) error) float64 {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range benchWriters {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				if err := do(i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return float64(n) / time.Since(start).Seconds()
 }
 
 const (
@@ -66,33 +138,33 @@ func benchmarkRecordCheckin(b *testing.B, checksIn func(member, day int) bool) {
 		users[i] = benchUser(i)
 	}
 	at := time.Date(2026, 11, 25, 20, 0, 0, 0, time.UTC)
-	var next atomic.Int64
-	b.SetParallelism(4)
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			var member, day int
-			for {
-				n := int(next.Add(1) - 1)
-				member, day = n%benchMembers, seedDays+n/benchMembers
-				if checksIn(member, day) {
-					break
-				}
-			}
-			c := storage.Checkin{
-				GuildID: benchGuild, UserID: users[member], Mood: day%5 + 1,
-				LocalDate: dates[day%len(dates)], At: at,
-			}
-			if member%3 == 0 {
-				c.Note = "Slept a bit better; the walk at lunch helped. Still tired by the evening though."
-			}
-			if _, err := db.RecordCheckin(ctx, c); err != nil {
-				b.Error(err)
-				return
-			}
+	// The n-th write is by the n-th (member, day) on which checksIn says
+	// that member checks in, members in turn, day after day.
+	var turns []int
+	for n := 0; len(turns) < b.N; n++ {
+		if checksIn(n%benchMembers, seedDays+n/benchMembers) {
+			turns = append(turns, n)
 		}
+	}
+	raw := openRaw(b)
+	b.ResetTimer()
+	rate := parallel(b, b.N, func(i int) error {
+		member, day := turns[i]%benchMembers, seedDays+turns[i]/benchMembers
+		c := storage.Checkin{
+			GuildID: benchGuild, UserID: users[member], Mood: day%5 + 1,
+			LocalDate: dates[day%len(dates)], At: at,
+		}
+		if member%3 == 0 {
+			c.Note = "Slept a bit better; the walk at lunch helped. Still tired by the evening though."
+		}
+		_, err := db.RecordCheckin(ctx, c)
+		return err
 	})
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "checkins/s")
+	b.StopTimer()
+	// The same number of raw commits right after, so both figures see the
+	// same machine (others' load on it changes by the second).
+	b.ReportMetric(rate, "checkins/s")
+	b.ReportMetric(rate/rawCommits(b, raw, max(b.N, 2000)), "raw_ratio")
 }
 
 // mix is a cheap deterministic hash, so "does this member check in on this

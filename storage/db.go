@@ -40,11 +40,13 @@ var migrationFiles embed.FS
 // DB is Kindred's database. SQLite allows one writer at a time, so writes
 // go through a pool of exactly one connection that takes the write lock at
 // BEGIN (no lock upgrades, no SQLITE_BUSY storms), and reads use their own
-// pool.
+// pool. The hottest writes share commits (see writeTx).
 type DB struct {
-	write *sql.DB
-	read  *sql.DB
-	path  string
+	write       *sql.DB
+	read        *sql.DB
+	path        string
+	commits     committer
+	checkpoints checkpointer
 
 	// settings caches GuildSettings by guild id: they are read on nearly
 	// every interaction and change only through UpdateGuildSettings. This
@@ -76,19 +78,20 @@ func open(ctx context.Context, path string, readConns int) (*DB, error) {
 			return nil, fmt.Errorf("database directory %s: %w", dir, err)
 		}
 	}
-	write, err := sql.Open("sqlite3", dsn(path, true))
+	checkpoints, err := newCheckpointer(path)
 	if err != nil {
 		return nil, err
 	}
-	write.SetMaxOpenConns(1)
-	write.SetConnMaxIdleTime(0)
 	read, err := sql.Open("sqlite3", dsn(path, false))
 	if err != nil {
-		write.Close()
+		checkpoints.conn.Close()
 		return nil, err
 	}
 	read.SetMaxOpenConns(readConns)
-	db := &DB{write: write, read: read, path: path, jobsWake: make(chan struct{}, 1)}
+	db := &DB{read: read, path: path, checkpoints: checkpoints, jobsWake: make(chan struct{}, 1)}
+	db.write = openWritePool(path, db.committed)
+	go db.checkpointLoop()
+	db.startCommitter()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -115,9 +118,11 @@ func dsn(path string, writer bool) string {
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
-// Close closes both pools.
+// Close waits for the writes already queued to commit, refuses new ones,
+// and closes both pools.
 func (db *DB) Close() error {
-	return errors.Join(db.read.Close(), db.write.Close())
+	db.closeCommitter()
+	return errors.Join(db.closeCheckpointer(), db.read.Close(), db.write.Close())
 }
 
 // Ping reports whether the database answers a query, for /healthz.

@@ -237,9 +237,12 @@ func (db *DB) Cancellations(ctx context.Context, meetingID int64) (map[int64]boo
 
 // SetRSVP records (or changes) a member's answer for one occurrence.
 func (db *DB) SetRSVP(ctx context.Context, meetingID int64, startsAt time.Time, userID, answer string, now time.Time) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO meeting_rsvps (meeting_id, starts_at, user_id, answer, updated_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (meeting_id, starts_at, user_id) DO UPDATE SET answer = excluded.answer, updated_at = excluded.updated_at`,
-		meetingID, startsAt.Unix(), userID, answer, now.Unix())
+	err := db.writeTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO meeting_rsvps (meeting_id, starts_at, user_id, answer, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (meeting_id, starts_at, user_id) DO UPDATE SET answer = excluded.answer, updated_at = excluded.updated_at`,
+			meetingID, startsAt.Unix(), userID, answer, now.Unix())
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("save rsvp: %w", err)
 	}

@@ -64,6 +64,10 @@ type table struct {
 	index    map[string]int // normalized name -> position in names
 	defaults []string       // popular, limited to names we actually have
 	maxLen   int            // longest normalized name
+	// locs[i] loads names[i] the first time it is asked for: LoadLocation
+	// reads and parses the zone's file on every call, and a member's zone
+	// is needed on nearly every interaction.
+	locs []func() (*time.Location, error)
 }
 
 var load = sync.OnceValue(func() *table {
@@ -74,8 +78,10 @@ var load = sync.OnceValue(func() *table {
 		names: names,
 		lower: make([]string, len(names)),
 		index: make(map[string]int, len(names)),
+		locs:  make([]func() (*time.Location, error), len(names)),
 	}
 	for i, n := range names {
+		t.locs[i] = sync.OnceValues(func() (*time.Location, error) { return time.LoadLocation(n) })
 		l := normalize(n)
 		t.lower[i] = l
 		t.index[l] = i
@@ -108,7 +114,7 @@ func Lookup(name string) (canonical string, loc *time.Location, ok bool) {
 		return "", nil, false
 	}
 	canonical = t.names[i]
-	loc, err := time.LoadLocation(canonical)
+	loc, err := t.locs[i]()
 	if err != nil {
 		// Unreachable while zones.txt and the embedded tzdata come from
 		// the same Go release; refuse rather than store a zone that
