@@ -196,12 +196,18 @@ func (p *process) buildAdapter(ctx context.Context, botUserID string) {
 	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancelHandlers = cancelHandlers
 	p.adapter = newAdapter(handlerCtx, p.router, p.log, p.metrics)
-	p.session.AddHandler(p.adapter.onInteraction)
+	// Events are handled in order (SyncEvents, see newSession); these run
+	// concurrently, each on its own goroutine, as discordgo would run them.
+	p.session.AddHandler(func(s *discordgo.Session, ev *discordgo.InteractionCreate) {
+		go p.adapter.onInteraction(s, ev)
+	})
 	if p.cfg.Discord.MembersIntent {
 		p.adapter.memberLeft = func(ctx context.Context, guildID, userID string) error {
 			return commands.MemberLeft(ctx, env, guildID, userID)
 		}
-		p.session.AddHandler(p.adapter.onMemberRemove)
+		p.session.AddHandler(func(s *discordgo.Session, ev *discordgo.GuildMemberRemove) {
+			go p.adapter.onMemberRemove(s, ev)
+		})
 	}
 }
 
@@ -386,6 +392,12 @@ func newSession(cfg Config) (*discordgo.Session, error) {
 	session.StateEnabled = false
 	// A 429 is waited out and retried by discordgo itself.
 	session.ShouldRetryOnRateLimit = true
+	// Handlers run in the order the gateway sent their events, so that a
+	// role change is in the server cache before the interaction that
+	// follows it is answered (discordgo's own state was updated in order
+	// the same way). Work that takes time (an interaction, a member who
+	// left) starts its own goroutine: see process.buildAdapter.
+	session.SyncEvents = true
 	return session, nil
 }
 
