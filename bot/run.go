@@ -383,6 +383,7 @@ func newSession(cfg Config) (*discordgo.Session, error) {
 		return nil, err
 	}
 	session.Client = client
+	session.Dialer = gatewayDialer()
 	session.Identify.Intents = intents(cfg)
 	// discordgo's state would keep every channel, thread, role and member
 	// the gateway sends: most of the memory of a process with thousands of
@@ -486,4 +487,26 @@ func httpHandler(db *storage.DB, connected func() bool, m *metrics) http.Handler
 	})
 	mux.Handle("GET /metrics", metricsHandler(m))
 	return mux
+}
+
+// gatewayReadBuffer is the gateway connection's receive buffer. A burst of
+// interactions arrives faster than discordgo decodes it (one event at a
+// time); with the default, autotuned buffer the kernel prunes the queue
+// and can drop a segment, and the resend waits out TCP's minimum
+// retransmission timeout (200 ms on Linux): every interaction behind it
+// stalls.
+const gatewayReadBuffer = 4 << 20
+
+// gatewayDialer is websocket.DefaultDialer with a receive buffer big
+// enough for a burst.
+func gatewayDialer() *websocket.Dialer {
+	d := *websocket.DefaultDialer
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		conn, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if tcp, ok := conn.(*net.TCPConn); ok {
+			tcp.SetReadBuffer(gatewayReadBuffer) // best effort: the kernel caps it at rmem_max
+		}
+		return conn, err
+	}
+	return &d
 }
