@@ -220,20 +220,13 @@ func (s *Server) createMessage(c *call) {
 		}
 	}
 
-	raw, files, err := c.payload()
+	data, files, errs, err := c.readMessage()
 	if err != nil {
 		c.fail(http.StatusBadRequest, 50109, err.Error())
 		return
 	}
-	data, err := decodeMessagePayload(raw)
-	var errs formErrors
-	if err != nil {
-		errs.add("components", "BASE_TYPE_INVALID", "%v", err)
-	} else {
-		validateMessage(&errs, "", data)
-	}
 	var ref *discordgo.Message
-	if err == nil && data.MessageReference != nil && data.MessageReference.MessageID != "" {
+	if data != nil && data.MessageReference != nil && data.MessageReference.MessageID != "" {
 		if ms := s.messages[data.MessageReference.MessageID]; ms != nil && ms.msg.ChannelID == ch.ID {
 			ref = ms.msg
 		} else if data.MessageReference.FailIfNotExists == nil || *data.MessageReference.FailIfNotExists {
@@ -315,17 +308,10 @@ func (s *Server) editMessage(c *call) {
 		c.fail(http.StatusForbidden, codeCannotEditOthers, "Cannot edit a message authored by another user")
 		return
 	}
-	raw, files, err := c.payload()
+	data, files, errs, err := c.readMessage()
 	if err != nil {
 		c.fail(http.StatusBadRequest, 50109, err.Error())
 		return
-	}
-	data, err := decodeMessagePayload(raw)
-	var errs formErrors
-	if err != nil {
-		errs.add("components", "BASE_TYPE_INVALID", "%v", err)
-	} else {
-		validateMessage(&errs, "", data)
 	}
 	if len(errs) > 0 {
 		c.invalid(errs)

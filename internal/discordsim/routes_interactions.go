@@ -457,18 +457,11 @@ func (s *Server) deleteFollowup(c *call) {
 // messageBody reads and validates a message payload for the interaction
 // webhook, logging a rejection on the interaction.
 func (s *Server) messageBody(c *call, p *Pending, what string) (*messagePayload, []File, bool) {
-	raw, files, err := c.payload()
+	data, files, errs, err := c.readMessage()
 	if err != nil {
 		p.logf(c.at, "%s rejected: %v", what, err)
 		c.fail(http.StatusBadRequest, 50109, err.Error())
 		return nil, nil, false
-	}
-	data, err := decodeMessagePayload(raw)
-	var errs formErrors
-	if err != nil {
-		errs.add("components", "BASE_TYPE_INVALID", "%v", err)
-	} else {
-		validateMessage(&errs, "", data)
 	}
 	if len(errs) > 0 {
 		p.logf(c.at, "%s rejected: 400 Invalid Form Body\n%s", what, indent(errs.String()))

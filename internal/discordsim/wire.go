@@ -93,6 +93,23 @@ type messagePayload struct {
 	components []discordgo.MessageComponent // decoded RawComponents
 }
 
+// readMessage reads a message body (JSON or multipart) and checks it as
+// Discord checks a message. A body that can't be read is err (Discord's
+// 50109); what Discord would refuse in it is errs (50035).
+func (c *call) readMessage() (data *messagePayload, files []File, errs formErrors, err error) {
+	raw, files, err := c.payload()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	data, derr := decodeMessagePayload(raw)
+	if derr != nil {
+		errs.add("components", "BASE_TYPE_INVALID", "%v", derr)
+	} else {
+		validateMessage(&errs, "", data)
+	}
+	return data, files, errs, nil
+}
+
 func decodeMessagePayload(raw json.RawMessage) (*messagePayload, error) {
 	p := &messagePayload{}
 	if len(bytes.TrimSpace(raw)) == 0 || string(bytes.TrimSpace(raw)) == "null" {
