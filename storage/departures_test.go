@@ -18,12 +18,7 @@ import (
 func TestMemberLeftEndsTheServersHoldOnly(t *testing.T) {
 	ctx := context.Background()
 	db := storagetest.Open(t)
-	live(t, db, mdAlice, mdBob)
-	live(t, db, mdBob, mdAlice)
-	g, err := db.GroupByName(ctx, mdGuild, "Circle", false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := aliceAndBob(t, db)
 	if _, err := db.RecordRound(ctx, storage.NewRound{GroupID: g.ID, At: mdT0, Groups: [][]string{{mdAlice, mdBob}}, Prompts: []int{0}}, nil); err != nil {
 		t.Fatal(err)
 	}

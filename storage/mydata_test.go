@@ -176,6 +176,19 @@ const (
 
 var mdT0 = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 
+// aliceAndBob gives Alice and Bob their lives (see live) and returns the
+// group they share.
+func aliceAndBob(t *testing.T, db *storage.DB) storage.Group {
+	t.Helper()
+	live(t, db, mdAlice, mdBob)
+	live(t, db, mdBob, mdAlice)
+	g, err := db.GroupByName(context.Background(), mdGuild, "Circle", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 // live gives a member a life in two servers: preferences, a group, a
 // meeting answer and attendance, check-ins, a reminder, buddies, an avoid,
 // a round with an answer, and a DM waiting to be sent.
@@ -233,12 +246,7 @@ func exportJSON(t *testing.T, db *storage.DB, user string) (storage.MemberData, 
 func TestExportAndEraseMemberData(t *testing.T) {
 	ctx := context.Background()
 	db := storagetest.Open(t)
-	live(t, db, mdAlice, mdBob)
-	live(t, db, mdBob, mdAlice)
-	g, err := db.GroupByName(ctx, mdGuild, "Circle", false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := aliceAndBob(t, db)
 	round, err := db.RecordRound(ctx, storage.NewRound{GroupID: g.ID, RunBy: mdBob, At: mdT0, Groups: [][]string{{mdAlice, mdBob}}, Prompts: []int{0}},
 		func(storage.Round) []storage.NewJob { return nil })
 	if err != nil {
@@ -424,12 +432,7 @@ func TestPastGroupMembershipsAreExportedAndErased(t *testing.T) {
 func TestEraseBetweenReadAndWriteLeavesNoTrace(t *testing.T) {
 	ctx := context.Background()
 	db := storagetest.Open(t)
-	live(t, db, mdAlice, mdBob)
-	live(t, db, mdBob, mdAlice)
-	g, err := db.GroupByName(ctx, mdGuild, "Circle", false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := aliceAndBob(t, db)
 	ms, err := db.GroupMeetings(ctx, g.ID)
 	if err != nil || len(ms) == 0 {
 		t.Fatalf("meetings = %v, %v", ms, err)
