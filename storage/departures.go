@@ -70,27 +70,15 @@ func (db *DB) MemberLeft(ctx context.Context, guildID, userID string, at time.Ti
 	}
 
 	// ?1 is the member, ?2 the server.
-	steps := []struct {
-		n     *int
-		query string
-		args  []any
-	}{
+	steps := []countedStatement{
 		{&d.PairingOptIns, `DELETE FROM buddy_members WHERE user_id = ?1 AND group_id IN (SELECT id FROM groups WHERE guild_id = ?2)`, nil},
 		{&d.RSVPs, `DELETE FROM meeting_rsvps WHERE user_id = ?1 AND starts_at > ?3
 			AND meeting_id IN (SELECT id FROM meetings WHERE guild_id = ?2)`, []any{at.Unix()}},
 		{&d.CheckinReminders, `DELETE FROM checkin_reminders WHERE user_id = ?1 AND guild_id = ?2`, nil},
 		{&d.PendingJobs, `DELETE FROM jobs WHERE ` + memberJobsWhere + ` AND guild_id = ?2`, nil},
 	}
-	for _, s := range steps {
-		res, err := tx.ExecContext(ctx, s.query, append([]any{userID, guildID}, s.args...)...)
-		if err != nil {
-			return Departure{}, fmt.Errorf("member left: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return Departure{}, fmt.Errorf("member left: %w", err)
-		}
-		*s.n = int(n)
+	if err := execCounted(ctx, tx, steps, userID, guildID); err != nil {
+		return Departure{}, fmt.Errorf("member left: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return Departure{}, fmt.Errorf("member left: %w", err)

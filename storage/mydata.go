@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -723,38 +724,52 @@ func (db *DB) EraseMemberData(ctx context.Context, userID string) (ErasedMemberD
 	}
 	defer tx.Rollback()
 	var e ErasedMemberData
-	steps := []struct {
-		n     *int
-		query string
-	}{
-		{&e.Checkins, `DELETE FROM checkins WHERE user_id = ?1`},
-		{&e.CheckinReminders, `DELETE FROM checkin_reminders WHERE user_id = ?1`},
-		{&e.CheckinRuns, `DELETE FROM checkin_runs WHERE user_id = ?1`},
-		{&e.Preferences, `DELETE FROM member_preferences WHERE user_id = ?1`},
-		{&e.GroupMemberships, `DELETE FROM group_members WHERE user_id = ?1`},
-		{&e.GroupMemberships, `DELETE FROM past_group_memberships WHERE user_id = ?1`},
-		{&e.BuddySettings, `DELETE FROM buddy_members WHERE user_id = ?1`},
-		{&e.BuddyAvoids, `DELETE FROM buddy_avoids WHERE user_id = ?1`},
-		{&e.Pairings, `DELETE FROM pairing_round_members WHERE user_id = ?1`},
-		{&e.RSVPs, `DELETE FROM meeting_rsvps WHERE user_id = ?1`},
-		{&e.Attendance, `DELETE FROM meeting_attendance WHERE user_id = ?1`},
-		{&e.PendingMessages, `DELETE FROM jobs WHERE ` + memberJobsWhere},
-		{&e.FailedMessages, `DELETE FROM jobs_failed WHERE ` + memberJobsWhere},
-		{&e.SentMessageMarks, `DELETE FROM sent_log WHERE ` + memberSentSQL},
+	steps := []countedStatement{
+		{&e.Checkins, `DELETE FROM checkins WHERE user_id = ?1`, nil},
+		{&e.CheckinReminders, `DELETE FROM checkin_reminders WHERE user_id = ?1`, nil},
+		{&e.CheckinRuns, `DELETE FROM checkin_runs WHERE user_id = ?1`, nil},
+		{&e.Preferences, `DELETE FROM member_preferences WHERE user_id = ?1`, nil},
+		{&e.GroupMemberships, `DELETE FROM group_members WHERE user_id = ?1`, nil},
+		{&e.GroupMemberships, `DELETE FROM past_group_memberships WHERE user_id = ?1`, nil},
+		{&e.BuddySettings, `DELETE FROM buddy_members WHERE user_id = ?1`, nil},
+		{&e.BuddyAvoids, `DELETE FROM buddy_avoids WHERE user_id = ?1`, nil},
+		{&e.Pairings, `DELETE FROM pairing_round_members WHERE user_id = ?1`, nil},
+		{&e.RSVPs, `DELETE FROM meeting_rsvps WHERE user_id = ?1`, nil},
+		{&e.Attendance, `DELETE FROM meeting_attendance WHERE user_id = ?1`, nil},
+		{&e.PendingMessages, `DELETE FROM jobs WHERE ` + memberJobsWhere, nil},
+		{&e.FailedMessages, `DELETE FROM jobs_failed WHERE ` + memberJobsWhere, nil},
+		{&e.SentMessageMarks, `DELETE FROM sent_log WHERE ` + memberSentSQL, nil},
 	}
-	for _, s := range steps {
-		res, err := tx.ExecContext(ctx, s.query, userID)
-		if err != nil {
-			return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)
-		}
-		*s.n += int(n)
+	if err := execCounted(ctx, tx, steps, userID); err != nil {
+		return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)
 	}
 	return e, nil
+}
+
+// countedStatement is one statement of a change spanning several tables,
+// and the counter that adds up the rows it touched.
+type countedStatement struct {
+	n     *int
+	query string
+	args  []any // after the arguments every statement shares
+}
+
+// execCounted runs each statement in tx with the shared args, then its
+// own, adding the rows it touched to its counter.
+func execCounted(ctx context.Context, tx *sql.Tx, steps []countedStatement, shared ...any) error {
+	for _, s := range steps {
+		res, err := tx.ExecContext(ctx, s.query, append(slices.Clone(shared), s.args...)...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		*s.n += int(n)
+	}
+	return nil
 }
