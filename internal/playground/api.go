@@ -439,10 +439,7 @@ func dispatch(w *world, i *discordgo.Interaction, buildErr error, line string) (
 	}
 	reply, err := w.sim.Do(i)
 	if err != nil {
-		// The simulator's story includes request bodies, which may hold
-		// what a member typed: the person gets its first line only.
-		first, _, _ := strings.Cut(err.Error(), "\n")
-		return nil, &apiError{status: http.StatusBadGateway, text: "Kindred did not answer: " + strings.TrimPrefix(first, "discordsim: ")}
+		return nil, notAnswered(err)
 	}
 	out := &answerJSON{OK: true, ChannelID: i.ChannelID}
 	switch {
@@ -454,6 +451,14 @@ func dispatch(w *world, i *discordgo.Interaction, buildErr error, line string) (
 		out.MessageID = reply.Followups[0].ID
 	}
 	return out, nil
+}
+
+// notAnswered is the answer to an interaction Kindred didn't answer. The
+// simulator's story includes request bodies, which may hold what a member
+// typed: the person gets its first line only.
+func notAnswered(err error) error {
+	first, _, _ := strings.Cut(err.Error(), "\n")
+	return &apiError{status: http.StatusBadGateway, text: "Kindred did not answer: " + strings.TrimPrefix(first, "discordsim: ")}
 }
 
 // parserText is the simulator's complaint about a line, without its
@@ -503,8 +508,7 @@ func (p *Playground) autocomplete(w *world, r *http.Request) (any, error) {
 	}
 	choices, err := w.sim.Complete(i)
 	if err != nil {
-		first, _, _ := strings.Cut(err.Error(), "\n")
-		return nil, &apiError{status: http.StatusBadGateway, text: "Kindred did not answer: " + strings.TrimPrefix(first, "discordsim: ")}
+		return nil, notAnswered(err)
 	}
 	if choices == nil {
 		choices = []*discordgo.ApplicationCommandOptionChoice{}
