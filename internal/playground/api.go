@@ -46,14 +46,14 @@
 //	  "content": "text with <@id>, <#id>, <@&id>, <t:unix:F> markup",
 //	  "embeds": [ {"title","description","color","fields":[{"name","value","inline"}],"footer":{"text"},"image":{"url":"attachment://mood.png"}} ],
 //	  "components": [ {"type":1,"components":[{"type":2,"style":1,"label":"Going","custom_id":"...","disabled":false}, {"type":3,"custom_id":"...","placeholder":"...","options":[{"label","value","description"}]}]} ],
-//	  "attachments": [ {"id": "...", "filename": "mood.png", "content_type": "image/png", "url": "/attachments/MSGID/mood.png", "size": 1234} ],
+//	  "attachments": [ {"id": "...", "filename": "mood.png", "content_type": "image/png", "url": "/attachments/MSGID/mood.png?as=USER", "size": 1234} ],
 //	  "timestamp": "RFC3339",
 //	  "flags": 64,                               // 64 = ephemeral
 //	  "ephemeral": true,                         // convenience: only this member sees it
 //	  "interaction": {"name": "checkin", "user": {"id": "...", "username": "Riley"}}   // "Riley used /checkin", when it answers a command
 //	}
 // An embed image `attachment://NAME` refers to the message's attachment NAME; the page shows it
-// inline (PNG). Other attachments are download links (`/attachments/MSGID/NAME`, served with
+// inline (PNG). Other attachments are download links (`/attachments/MSGID/NAME?as=USER`, served with
 // Content-Disposition attachment).
 //
 // ## POST /api/messages  {"as","channel_id","content"}
@@ -102,8 +102,9 @@
 // added to a thread, the clock moved, a reset). The page then refetches /api/state and the open
 // channel's messages. A comment line `: ping` every 15 s keeps it open.
 //
-// ## GET /attachments/{message_id}/{filename}
-// The file's bytes, with its content type.
+// ## GET /attachments/{message_id}/{filename}?as=USER
+// The file's bytes, with its content type, for a member who can see its message (404 for anyone
+// else). PNG, JPEG, GIF and WebP are shown inline; anything else is a download.
 
 package playground
 
@@ -121,6 +122,8 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/kindred-bot/kindred/internal/discordsim"
 )
 
 //go:embed web
@@ -361,7 +364,9 @@ type messageJSON struct {
 	Interaction *discordgo.MessageInteraction  `json:"interaction,omitempty"`
 }
 
-func toJSON(m *discordgo.Message) *messageJSON {
+// toJSON is a message as the page shows it to the member as: its files'
+// addresses name them, since only who can see a message may fetch them.
+func toJSON(m *discordgo.Message, as string) *messageJSON {
 	out := &messageJSON{
 		Message:     m,
 		Components:  m.Components,
@@ -374,7 +379,7 @@ func toJSON(m *discordgo.Message) *messageJSON {
 	}
 	for i, a := range m.Attachments {
 		cp := *a
-		cp.URL = "/attachments/" + m.ID + "/" + url.PathEscape(a.Filename)
+		cp.URL = "/attachments/" + m.ID + "/" + url.PathEscape(a.Filename) + "?as=" + url.QueryEscape(as)
 		cp.ProxyURL = cp.URL
 		out.Attachments[i] = &cp
 	}
@@ -388,7 +393,7 @@ func (p *Playground) messages(w *world, r *http.Request) (any, error) {
 	}
 	out := []*messageJSON{}
 	for _, m := range w.sim.MessagesFor(as, r.PathValue("id")) {
-		out = append(out, toJSON(m))
+		out = append(out, toJSON(m, as))
 	}
 	return out, nil
 }
@@ -411,7 +416,7 @@ func (p *Playground) postMessage(w *world, r *http.Request) (any, error) {
 	case n > maxContent:
 		return nil, badRequest("a message can be up to %d characters; this one has %d", maxContent, n)
 	}
-	return toJSON(w.sim.UserMessage(req.ChannelID, req.As, req.Content)), nil
+	return toJSON(w.sim.UserMessage(req.ChannelID, req.As, req.Content), req.As), nil
 }
 
 // --- interactions ---
@@ -715,9 +720,25 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // attachment serves a file of a message: images inline, anything else as
 // a download.
+// inlineImage reports whether the page shows a file of that type as an
+// image; any other file (an SVG could carry a script) is a download.
+func inlineImage(contentType string) bool {
+	switch contentType {
+	case "image/png", "image/jpeg", "image/gif", "image/webp":
+		return true
+	}
+	return false
+}
+
 func (p *Playground) attachment(w http.ResponseWriter, r *http.Request) {
+	// A file is fetched as a member, who must be able to see its message:
+	// Riley's /mydata export is Riley's alone.
+	as, id := r.URL.Query().Get("as"), r.PathValue("message")
 	p.mu.RLock()
-	files := p.w.sim.MessageFiles(r.PathValue("message"))
+	var files []discordsim.File
+	if p.w.sim.MessageFor(as, id) != nil {
+		files = p.w.sim.MessageFiles(id)
+	}
 	p.mu.RUnlock()
 	name := r.PathValue("filename")
 	for _, f := range files {
@@ -726,7 +747,7 @@ func (p *Playground) attachment(w http.ResponseWriter, r *http.Request) {
 		}
 		w.Header().Set("Content-Type", f.ContentType)
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		if !strings.HasPrefix(f.ContentType, "image/") {
+		if !inlineImage(f.ContentType) {
 			w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
 		}
 		w.Write(f.Data)

@@ -447,6 +447,18 @@ func TestTourRunsInOrder(t *testing.T) {
 	if body, header := p.download(export.Attachments[0].URL); !json.Valid(body) || !strings.HasPrefix(header.Get("Content-Disposition"), "attachment") {
 		t.Errorf("export served as %v: %.100s", header, body)
 	}
+	// Riley's export is Riley's: asked for as Sam, or as no one, it isn't there.
+	for _, as := range []string{SamID, ""} {
+		u := strings.Replace(export.Attachments[0].URL, "as="+RileyID, "as="+as, 1)
+		resp, err := http.Get(p.url + u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("Riley's export fetched as %q → %d, want 404", as, resp.StatusCode)
+		}
+	}
 
 	// A day later the meeting's first reminder has gone out, in the
 	// channel and, as Riley is going, by DM.
