@@ -932,7 +932,9 @@ func (f *Buddies) openThread(ctx context.Context, g storage.Group, number, i int
 			log.Warn("could not record pairing members added", "err", err)
 		}
 	}
-	if !p.IntroPosted {
+	// Nobody to introduce when everyone left between the round's check and
+	// the thread.
+	if !p.IntroPosted && len(present) > 0 {
 		prompt := pairingPrompts[p.Prompt%len(pairingPrompts)]
 		intro := fmt.Sprintf("👋 %s, you're buddies this round in **%s**!\n"+
 			"This thread is just for you. There's no agenda: a short chat, a voice call, or a check-in message all count. "+

@@ -254,3 +254,23 @@ func TestGroupRoleToMemberWhoLeft(t *testing.T) {
 		t.Errorf("member = %v, %v; the membership of someone who left must end", member, err)
 	}
 }
+
+// When both buddies leave between the round's check and their thread,
+// nobody is introduced in an empty thread.
+func TestNoIntroductionWhenBothBuddiesLeft(t *testing.T) {
+	env, rec, _, g, ids := buddyEnv(t, 2)
+	for range 2 {
+		rec.failNext("AddThreadMember", discordError(404, discordgo.ErrCodeUnknownMember, "Unknown Member"))
+	}
+	runRound(t, env)
+	for _, post := range rec.Calls("Send") {
+		if strings.Contains(post.Message.Content, "you're buddies") {
+			t.Errorf("an introduction with nobody to introduce: %q", post.Message.Content)
+		}
+	}
+	for _, id := range ids {
+		if stillHas(t, env, g, id) {
+			t.Errorf("%s, gone, keeps their place", id)
+		}
+	}
+}
