@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -509,30 +508,53 @@ func TestInvalidSessionIdentifiesAgain(t *testing.T) {
 // A new session's GUILD_CREATEs carry each guild's own active threads
 // and no other guild's.
 func TestGuildCreateCarriesItsThreads(t *testing.T) {
-	b := startBot(t, discordsim.Options{})
-	const otherID = "200000000000000001"
-	b.fake.AddGuild(discordsim.Guild{ID: otherID, Name: "Second"})
-	th, err := b.dg.ThreadStartComplex(generalID, &discordgo.ThreadStart{Name: "Meeting 1", AutoArchiveDuration: 1440, Type: discordgo.ChannelTypeGuildPrivateThread})
+	t.Parallel()
+	fake := discordsim.New(discordsim.Options{})
+	t.Cleanup(fake.Close)
+	fake.AddGuild(testGuild())
+	dg := newSession(fake, fake.Token())
+	dg.ShouldReconnectOnError = false
+	// Handled in the order they were sent, so each GUILD_CREATE below is
+	// known to come from the step that sent it.
+	dg.SyncEvents = true
+	events := make(chan *discordgo.Guild, 8)
+	dg.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) { events <- g.Guild })
+	if err := dg.Open(); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { dg.Close() })
+	next := func(step string) *discordgo.Guild {
+		t.Helper()
+		select {
+		case g := <-events:
+			return g
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no GUILD_CREATE after %s", step)
+		}
+		return nil
+	}
+	if g := next("identifying"); g.ID != guildID {
+		t.Fatalf("first GUILD_CREATE is for %s", g.ID)
+	}
+	th, err := dg.ThreadStartComplex(generalID, &discordgo.ThreadStart{Name: "Meeting 1", AutoArchiveDuration: 1440, Type: discordgo.ChannelTypeGuildPrivateThread})
 	if err != nil {
 		t.Fatal(err)
 	}
-	threads := make(chan map[string][]string, 2)
-	b.dg.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
-		var ids []string
+	const otherID = "200000000000000001"
+	fake.AddGuild(discordsim.Guild{ID: otherID, Name: "Second"})
+	if g := next("adding a server"); g.ID != otherID {
+		t.Fatalf("GUILD_CREATE for %s, want the added %s", g.ID, otherID)
+	}
+
+	fake.InvalidateSession()
+	got := map[string][]string{}
+	for len(got) < 2 {
+		g := next("identifying again")
+		ids := []string{}
 		for _, c := range g.Threads {
 			ids = append(ids, c.ID)
 		}
-		threads <- map[string][]string{g.ID: ids}
-	})
-	b.fake.InvalidateSession()
-	got := map[string][]string{}
-	for range 2 {
-		select {
-		case m := <-threads:
-			maps.Copy(got, m)
-		case <-time.After(5 * time.Second):
-			t.Fatalf("GUILD_CREATEs after identifying again: %v", got)
-		}
+		got[g.ID] = ids
 	}
 	if !slices.Equal(got[guildID], []string{th.ID}) || len(got[otherID]) != 0 {
 		t.Errorf("threads by guild %v, want only %s in %s", got, th.ID, guildID)
