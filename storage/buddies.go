@@ -222,7 +222,7 @@ func queryBuddyMembers(ctx context.Context, q *sql.DB, query string, args ...any
 // archived ones included, by group name.
 func (db *DB) BuddyMemberships(ctx context.Context, guildID, userID string) ([]BuddyMember, error) {
 	ms, err := queryBuddyMembers(ctx, db.read, `SELECT `+buddyMemberColumns+` FROM buddy_members b
-		JOIN groups g ON g.id = b.group_id WHERE g.guild_id = ? AND b.user_id = ? ORDER BY g.name, g.id`, guildID, userID)
+		JOIN groups g ON g.id = b.group_id WHERE g.guild_id = ? AND b.user_id = ? ORDER BY `+db.dialect.byGroupName, guildID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list pairing opt-ins: %w", err)
 	}
@@ -324,25 +324,19 @@ func (db *DB) RecordRound(ctx context.Context, r NewRound, jobsFor func(Round) [
 	if r.JobKey != "" {
 		jobKey = r.JobKey
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO pairing_rounds (group_id, number, job_key, run_by, created_at) VALUES (?, ?, ?, ?, ?)`,
-		r.GroupID, round.Number, jobKey, r.RunBy, round.At.Unix())
+	err = tx.QueryRowContext(ctx, `INSERT INTO pairing_rounds (group_id, number, job_key, run_by, created_at) VALUES (?, ?, ?, ?, ?)
+		RETURNING id`, r.GroupID, round.Number, jobKey, r.RunBy, round.At.Unix()).Scan(&round.ID)
 	if isUniqueViolation(err) {
 		return Round{}, fmt.Errorf("record round: job %q already formed one: %w", r.JobKey, ErrConflict)
 	}
 	if err != nil {
 		return Round{}, fmt.Errorf("record round: %w", err)
 	}
-	if round.ID, err = res.LastInsertId(); err != nil {
-		return Round{}, err
-	}
 	for i, members := range r.Groups {
-		res, err := tx.ExecContext(ctx, `INSERT INTO pairing_round_groups (round_id, prompt) VALUES (?, ?)`, round.ID, r.Prompts[i])
-		if err != nil {
+		var id int64
+		if err := tx.QueryRowContext(ctx, `INSERT INTO pairing_round_groups (round_id, prompt) VALUES (?, ?) RETURNING id`,
+			round.ID, r.Prompts[i]).Scan(&id); err != nil {
 			return Round{}, fmt.Errorf("record round: %w", err)
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return Round{}, err
 		}
 		for _, u := range members {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO pairing_round_members (round_group_id, user_id) VALUES (?, ?)`, id, u); err != nil {

@@ -10,9 +10,10 @@ import (
 	"github.com/kindred-bot/kindred/storage/storagetest"
 )
 
-func TestPairingOptInPauseAndAvoid(t *testing.T) {
+func TestPairingOptInPauseAndAvoid(t *testing.T) { storagetest.Each(t, testPairingOptInPauseAndAvoid) }
+
+func testPairingOptInPauseAndAvoid(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	g := mustCreateGroup(t, db, newGroup("Buddies"))
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	for _, u := range []string{"u1", "u2", "u3"} {
@@ -67,8 +68,11 @@ func TestPairingOptInPauseAndAvoid(t *testing.T) {
 }
 
 func TestRecordRoundWithJobsAnswersAndStats(t *testing.T) {
+	storagetest.Each(t, testRecordRoundWithJobsAnswersAndStats)
+}
+
+func testRecordRoundWithJobsAnswersAndStats(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	g := mustCreateGroup(t, db, newGroup("Buddies"))
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	for _, u := range []string{"a", "b", "c", "d", "e"} {
@@ -143,8 +147,11 @@ func TestRecordRoundWithJobsAnswersAndStats(t *testing.T) {
 }
 
 func TestConfigurePairingReplacesQueuedRound(t *testing.T) {
+	storagetest.Each(t, testConfigurePairingReplacesQueuedRound)
+}
+
+func testConfigurePairingReplacesQueuedRound(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	g := mustCreateGroup(t, db, newGroup("Buddies"))
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	job := func(at time.Time) storage.NewJob {

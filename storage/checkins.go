@@ -123,7 +123,7 @@ func (db *DB) RecordCheckin(ctx context.Context, c Checkin) (Streak, error) {
 			return err
 		}
 		var err error
-		streak, err = extendRun(ctx, tx, c.GuildID, c.UserID, c.LocalDate)
+		streak, err = extendRun(ctx, tx, db.dialect, c.GuildID, c.UserID, c.LocalDate)
 		return err
 	})
 	if err != nil {
@@ -137,7 +137,7 @@ func (db *DB) RecordCheckin(ctx context.Context, c Checkin) (Streak, error) {
 // streak as of that day. Only a missing run, or a day before the run's
 // last day (the member changed timezone), needs the walk over the
 // member's check-ins.
-func extendRun(ctx context.Context, tx *sql.Tx, guildID, userID, date string) (Streak, error) {
+func extendRun(ctx context.Context, tx *sql.Tx, d dialect, guildID, userID, date string) (Streak, error) {
 	day, _ := dayNumber(date) // validated by RecordCheckin
 	var last, days int
 	err := tx.QueryRowContext(ctx, `SELECT last_day, days FROM checkin_runs WHERE user_id = ? AND guild_id = ?`, userID, guildID).Scan(&last, &days)
@@ -149,7 +149,7 @@ func extendRun(ctx context.Context, tx *sql.Tx, guildID, userID, date string) (S
 	case err == nil && day > last:
 		last, days = day, 1
 	case err == nil || errors.Is(err, sql.ErrNoRows):
-		s, err := checkinStreak(ctx, tx, guildID, userID, dateOf(max(day, last)))
+		s, err := checkinStreak(ctx, tx, d, guildID, userID, dateOf(max(day, last)))
 		if err != nil {
 			return Streak{}, err
 		}
@@ -195,7 +195,7 @@ func (db *DB) CheckinStreak(ctx context.Context, guildID, userID, today string) 
 		}
 		return Streak{Days: days, Today: last == now}, nil
 	case err == nil || errors.Is(err, sql.ErrNoRows):
-		return checkinStreak(ctx, db.read, guildID, userID, today)
+		return checkinStreak(ctx, db.read, db.dialect, guildID, userID, today)
 	default:
 		return Streak{}, fmt.Errorf("check-in streak: %w", err)
 	}
@@ -208,10 +208,6 @@ func (db *DB) CheckinStreak(ctx context.Context, guildID, userID, today string) 
 // it belongs to someone who checks in most days, so the next chunk is big
 // enough for well over a year.
 const (
-	streakFirstSQL = `SELECT group_concat(local_date, ''), COUNT(*) FROM (SELECT local_date FROM checkins
-		WHERE user_id = ? AND guild_id = ? AND local_date <= ? ORDER BY local_date DESC LIMIT ?)`
-	streakMoreSQL = `SELECT group_concat(local_date, ''), COUNT(*) FROM (SELECT local_date FROM checkins
-		WHERE user_id = ? AND guild_id = ? AND local_date < ? ORDER BY local_date DESC LIMIT ?)`
 	streakFirstChunk  = 32
 	streakChunkGrowth = 16
 	localDateLen      = len("2006-01-02")
@@ -221,10 +217,10 @@ const (
 // stops at the first gap that breaks the run, so its cost follows the
 // streak's length, not the member's history. The chunks come from the
 // covering index checkins_by_member alone: no table rows are read.
-func checkinStreak(ctx context.Context, q queryer, guildID, userID, today string) (Streak, error) {
+func checkinStreak(ctx context.Context, q queryer, d dialect, guildID, userID, today string) (Streak, error) {
 	now, _ := dayNumber(today) // validated by the callers
 	walk := newStreakWalk(now)
-	query, upTo, limit := streakFirstSQL, today, streakFirstChunk
+	query, upTo, limit := d.streakFirst, today, streakFirstChunk
 	var days []int
 	for {
 		var list sql.NullString
@@ -251,7 +247,7 @@ func checkinStreak(ctx context.Context, q queryer, guildID, userID, today string
 		if n < limit || len(days) == 0 {
 			return walk.streak(), nil // no older days
 		}
-		query, upTo, limit = streakMoreSQL, dateOf(days[0]), limit*streakChunkGrowth
+		query, upTo, limit = d.streakMore, dateOf(days[0]), limit*streakChunkGrowth
 	}
 }
 
@@ -400,7 +396,7 @@ func (db *DB) GroupCheckinSummary(ctx context.Context, q CheckinSummaryQuery) (C
 		return true
 	}
 	mine := groups[q.GroupID]
-	err = each(ctx, tx, `WITH members AS (SELECT user_id FROM (`+membersAtSQL(`g.id = ?2`)+`))
+	err = each(ctx, tx, `WITH members AS (SELECT user_id FROM (`+membersAtSQL(`g.id = ?2`)+`) m)
 		SELECT c.user_id, c.local_date, c.mood, COUNT(*) FROM members m
 		JOIN checkins c ON c.user_id = m.user_id AND c.guild_id = ?3 AND c.local_date >= ?4 AND c.local_date < ?5
 		GROUP BY c.user_id, c.local_date, c.mood`,

@@ -57,7 +57,10 @@ func checkinGroup(t *testing.T, db *storage.DB, guildID, name string, members ..
 }
 
 func TestRecordCheckinStoresEverything(t *testing.T) {
-	db := storagetest.Open(t)
+	storagetest.Each(t, testRecordCheckinStoresEverything)
+}
+
+func testRecordCheckinStoresEverything(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	g := checkinGroup(t, db, checkinGuild, "Evening Circle", memberAna)
 	in := storage.Checkin{
@@ -89,7 +92,10 @@ func TestRecordCheckinStoresEverything(t *testing.T) {
 }
 
 func TestRecordCheckinRefusesBadInputAndWritesNothing(t *testing.T) {
-	db := storagetest.Open(t)
+	storagetest.Each(t, testRecordCheckinRefusesBadInputAndWritesNothing)
+}
+
+func testRecordCheckinRefusesBadInputAndWritesNothing(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	ok := storage.Checkin{GuildID: checkinGuild, UserID: memberAna, Mood: 3, LocalDate: "2026-11-25", At: checkinT0}
 	for name, change := range map[string]func(*storage.Checkin){
@@ -122,7 +128,10 @@ func TestRecordCheckinRefusesBadInputAndWritesNothing(t *testing.T) {
 }
 
 func TestCheckinsBetweenIsTheMembersOwnWindowOldestFirst(t *testing.T) {
-	db := storagetest.Open(t)
+	storagetest.Each(t, testCheckinsBetweenIsTheMembersOwnWindowOldestFirst)
+}
+
+func testCheckinsBetweenIsTheMembersOwnWindowOldestFirst(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	// Recorded out of order, and twice on one day.
 	mustRecord(t, db, storage.Checkin{UserID: memberAna, Mood: 4, LocalDate: "2026-11-20", At: checkinT0.Add(2 * time.Hour)})
@@ -149,8 +158,9 @@ func TestCheckinsBetweenIsTheMembersOwnWindowOldestFirst(t *testing.T) {
 	}
 }
 
-func TestCheckinDailyMoods(t *testing.T) {
-	db := storagetest.Open(t)
+func TestCheckinDailyMoods(t *testing.T) { storagetest.Each(t, testCheckinDailyMoods) }
+
+func testCheckinDailyMoods(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	for _, c := range []storage.Checkin{
 		{UserID: memberAna, Mood: 2, LocalDate: "2026-11-20"},
@@ -182,7 +192,10 @@ func TestCheckinDailyMoods(t *testing.T) {
 // and leaves afterwards change nothing, and the facilitator who asks is
 // never counted.
 func TestGroupCheckinSummaryCountsMembersAtTheWindowStart(t *testing.T) {
-	db := storagetest.Open(t)
+	storagetest.Each(t, testGroupCheckinSummaryCountsMembersAtTheWindowStart)
+}
+
+func testGroupCheckinSummaryCountsMembersAtTheWindowStart(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	const memberEve = "210000000000000005" // the facilitator who asks
 	g := checkinGroup(t, db, checkinGuild, "Evening Circle", memberAna, memberBen, memberCam, memberEve)
@@ -274,7 +287,10 @@ func TestGroupCheckinSummaryCountsMembersAtTheWindowStart(t *testing.T) {
 }
 
 func TestCheckinReminderReplacesItsPrompts(t *testing.T) {
-	db := storagetest.Open(t)
+	storagetest.Each(t, testCheckinReminderReplacesItsPrompts)
+}
+
+func testCheckinReminderReplacesItsPrompts(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	prompt := func(userID string, at time.Time) storage.NewJob {
 		return storage.NewJob{
@@ -351,7 +367,10 @@ func TestCheckinReminderReplacesItsPrompts(t *testing.T) {
 }
 
 func TestSetCheckinReminderRefusesBadInputAndWritesNothing(t *testing.T) {
-	db := storagetest.Open(t)
+	storagetest.Each(t, testSetCheckinReminderRefusesBadInputAndWritesNothing)
+}
+
+func testSetCheckinReminderRefusesBadInputAndWritesNothing(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	good := storage.CheckinReminder{GuildID: checkinGuild, UserID: memberAna, Minute: 0, Days: storage.ReminderDaily, Timezone: "UTC", CreatedAt: checkinT0}
 	job := storage.NewJob{Kind: "checkin.prompt", GuildID: checkinGuild, RunAt: checkinT0, DedupeKey: storage.CheckinPromptJobPrefix(checkinGuild, memberAna) + "1"}
@@ -387,8 +406,11 @@ func TestSetCheckinReminderRefusesBadInputAndWritesNothing(t *testing.T) {
 // The stored run must always agree with the walk over every check-in day,
 // whatever order the days arrive in.
 func TestStoredRunAgreesWithGentleStreak(t *testing.T) {
+	storagetest.Each(t, testStoredRunAgreesWithGentleStreak)
+}
+
+func testStoredRunAgreesWithGentleStreak(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	var dates []string
@@ -424,9 +446,10 @@ func TestStoredRunAgreesWithGentleStreak(t *testing.T) {
 	}
 }
 
-func TestPurgeCheckinsBefore(t *testing.T) {
+func TestPurgeCheckinsBefore(t *testing.T) { storagetest.Each(t, testPurgeCheckinsBefore) }
+
+func testPurgeCheckinsBefore(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	old := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	recent := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 	for _, at := range []time.Time{old, recent} {

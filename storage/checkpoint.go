@@ -59,13 +59,13 @@ type checkpointer struct {
 	exited chan struct{}
 }
 
-func newCheckpointer(path string) (checkpointer, error) {
+func newCheckpointer(path string) (*checkpointer, error) {
 	conn, err := sql.Open("sqlite3", dsn(path, false))
 	if err != nil {
-		return checkpointer{}, err
+		return nil, err
 	}
 	conn.SetMaxOpenConns(1)
-	return checkpointer{conn: conn, wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}, nil
+	return &checkpointer{conn: conn, wake: make(chan struct{}, 1), stop: make(chan struct{}), exited: make(chan struct{})}, nil
 }
 
 // committed tells the checkpointer the WAL has grown. It is the write
@@ -80,7 +80,7 @@ func (db *DB) committed() {
 }
 
 func (db *DB) checkpointLoop() {
-	c := &db.checkpoints
+	c := db.checkpoints
 	defer close(c.exited)
 	for {
 		select {
@@ -103,7 +103,10 @@ func (db *DB) checkpointLoop() {
 
 // closeCheckpointer stops the checkpointer and closes its connection.
 func (db *DB) closeCheckpointer() error {
-	c := &db.checkpoints
+	c := db.checkpoints
+	if c == nil {
+		return nil
+	}
 	select {
 	case <-c.stop:
 	default:

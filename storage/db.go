@@ -1,5 +1,6 @@
-// Package storage is Kindred's database: one concrete *DB over SQLite, with
-// embedded, numbered migrations. Methods are grouped by feature, one
+// Package storage is Kindred's database: one concrete *DB over SQLite (the
+// default, one file) or PostgreSQL, with embedded, numbered migrations per
+// engine. Methods are grouped by feature, one
 // transaction each. The durable job queue is jobs.go; every dedupe key of
 // every job, and the prefixes that cancel a family of jobs, are built in
 // jobkeys.go and nowhere else.
@@ -34,19 +35,23 @@ var ErrConflict = errors.New("conflict")
 // newer Kindred than this binary: running on would risk corrupting it.
 var ErrSchemaTooNew = errors.New("database schema is newer than this version of Kindred")
 
-//go:embed migrations/*.sql
+//go:embed migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFiles embed.FS
 
 // DB is Kindred's database. SQLite allows one writer at a time, so writes
 // go through a pool of exactly one connection that takes the write lock at
 // BEGIN (no lock upgrades, no SQLITE_BUSY storms), and reads use their own
-// pool. The hottest writes share commits (see writeTx).
+// pool. PostgreSQL is used the same way (see postgres.go). The hottest
+// writes share commits (see writeTx).
 type DB struct {
-	write       *sql.DB
-	read        *sql.DB
-	path        string
-	commits     committer
-	checkpoints checkpointer
+	write   *sql.DB
+	read    *sql.DB
+	dialect dialect
+	path    string // the SQLite file; empty on PostgreSQL
+	commits committer
+
+	checkpoints *checkpointer // SQLite only
+	jobEvents   *jobEvents    // PostgreSQL only
 
 	// settings caches GuildSettings by guild id: they are read on nearly
 	// every interaction and change only through UpdateGuildSettings. This
@@ -88,11 +93,11 @@ func open(ctx context.Context, path string, readConns int) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(readConns)
-	db := &DB{read: read, path: path, checkpoints: checkpoints, jobsWake: make(chan struct{}, 1)}
+	db := &DB{read: read, dialect: sqliteDialect, path: path, checkpoints: checkpoints, jobsWake: make(chan struct{}, 1)}
 	db.write = openWritePool(path, db.committed)
 	go db.checkpointLoop()
 	db.startCommitter()
-	if err := db.migrate(ctx); err != nil {
+	if err := migrate(ctx, db.write, sqliteDialect); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -122,7 +127,7 @@ func dsn(path string, writer bool) string {
 // and closes both pools.
 func (db *DB) Close() error {
 	db.closeCommitter()
-	return errors.Join(db.closeCheckpointer(), db.read.Close(), db.write.Close())
+	return errors.Join(db.closeCheckpointer(), db.closeJobEvents(), db.read.Close(), db.write.Close())
 }
 
 // Ping reports whether the database answers a query, for /healthz.
@@ -134,8 +139,12 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Path is the database file, for messages about it.
+// Path is the SQLite database file, for messages about it; empty on
+// PostgreSQL.
 func (db *DB) Path() string { return db.path }
+
+// Engine is "sqlite" or "postgres".
+func (db *DB) Engine() string { return db.dialect.name }
 
 type migration struct {
 	version int
@@ -143,8 +152,11 @@ type migration struct {
 	sql     string
 }
 
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+// loadMigrations reads the migrations of one engine ("sqlite" or
+// "postgres"), in order.
+func loadMigrations(engine string) ([]migration, error) {
+	dir := "migrations/" + engine
+	entries, err := fs.ReadDir(migrationFiles, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +167,7 @@ func loadMigrations() ([]migration, error) {
 		if !ok || err != nil || v <= 0 {
 			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", e.Name())
 		}
-		body, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		body, err := migrationFiles.ReadFile(dir + "/" + e.Name())
 		if err != nil {
 			return nil, err
 		}
@@ -170,46 +182,56 @@ func loadMigrations() ([]migration, error) {
 	return ms, nil
 }
 
-// SchemaVersion is the highest migration this binary knows.
+// SchemaVersion is the highest migration this binary knows. Both engines
+// have the same migrations, by number and name (TestMigrationsMatch).
 func SchemaVersion() int {
-	ms, err := loadMigrations()
+	ms, err := loadMigrations("sqlite")
 	if err != nil {
 		return 0
 	}
 	return len(ms)
 }
 
+// migrationConn is what migrate needs of a connection: *sql.DB (SQLite's
+// one write connection) or *sql.Conn (PostgreSQL's, holding the
+// migration lock).
+type migrationConn interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
 // migrate applies the migrations the database lacks, each in its own
 // transaction together with its row in schema_migrations.
-func (db *DB) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+func migrate(ctx context.Context, conn migrationConn, d dialect) error {
+	ms, err := loadMigrations(d.name)
 	if err != nil {
 		return err
 	}
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY,
 		name TEXT NOT NULL,
-		applied_at INTEGER NOT NULL
+		applied_at BIGINT NOT NULL
 	)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", describe(err))
 	}
 	var current int
-	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if current > len(ms) {
 		return fmt.Errorf("%w (database at version %d, this binary knows %d): upgrade Kindred", ErrSchemaTooNew, current, len(ms))
 	}
 	for _, m := range ms[current:] {
-		if err := db.apply(ctx, m); err != nil {
+		if err := apply(ctx, conn, m); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
 	return nil
 }
 
-func (db *DB) apply(ctx context.Context, m migration) error {
-	tx, err := db.write.BeginTx(ctx, nil)
+func apply(ctx context.Context, conn migrationConn, m migration) error {
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

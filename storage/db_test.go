@@ -21,46 +21,96 @@ import (
 var t0 = time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)
 
 func TestOpenMigratesFreshDatabase(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "fresh.db")
-	db, err := storage.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		if got := schemaVersion(t, db); got != storage.SchemaVersion() {
+			t.Errorf("schema version = %d, want %d", got, storage.SchemaVersion())
+		}
+		if storage.SchemaVersion() < 1 {
+			t.Errorf("no migrations embedded")
+		}
+	})
+}
+
+// Both engines have the same migrations, by number and name: a schema
+// version means the same tables on either.
+func TestMigrationsMatch(t *testing.T) {
+	names := func(engine string) []string {
+		files, err := filepath.Glob(filepath.Join("migrations", engine, "*.sql"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range files {
+			files[i] = filepath.Base(f)
+		}
+		return files
 	}
-	defer db.Close()
-	if got := schemaVersion(t, path); got != storage.SchemaVersion() {
-		t.Errorf("schema version = %d, want %d", got, storage.SchemaVersion())
-	}
-	if storage.SchemaVersion() < 1 {
-		t.Errorf("no migrations embedded")
+	sqlite, postgres := names("sqlite"), names("postgres")
+	if len(sqlite) == 0 || fmt.Sprint(sqlite) != fmt.Sprint(postgres) {
+		t.Errorf("migrations differ:\n sqlite   %v\n postgres %v", sqlite, postgres)
 	}
 }
 
 func TestOpenKeepsExistingData(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "existing.db")
-	db, err := storage.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.SetTimezone(ctx, "u1", "Europe/Berlin", t0); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	storagetest.EachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		ctx := context.Background()
+		d := b.New(t)
+		db, err := d.TryOpen()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.SetTimezone(ctx, "u1", "Europe/Berlin", t0); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
 
-	db, err = storage.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
+		db = d.Open(t)
+		p, err := db.Preferences(ctx, "u1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Timezone != "Europe/Berlin" {
+			t.Errorf("timezone after reopen = %q", p.Timezone)
+		}
+		if got := countMigrations(t, db); got != storage.SchemaVersion() {
+			t.Errorf("schema_migrations rows = %d, want %d (each migration recorded once)", got, storage.SchemaVersion())
+		}
+	})
+}
+
+// Processes that start together on one PostgreSQL database migrate it
+// once: the others wait for the migration lock and find it done.
+func TestPostgresProcessesStartingTogetherMigrateOnce(t *testing.T) {
+	storagetest.Postgres.Require(t)
+	d := storagetest.Postgres.New(t)
+	const processes = 4
+	dbs := make([]*storage.DB, processes)
+	errs := make([]error, processes)
+	var wg sync.WaitGroup
+	for i := range processes {
+		wg.Go(func() { dbs[i], errs[i] = d.TryOpen() })
 	}
-	defer db.Close()
-	p, err := db.Preferences(ctx, "u1")
-	if err != nil {
-		t.Fatal(err)
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("process %d: %v", i, err)
+		}
+		defer dbs[i].Close()
 	}
-	if p.Timezone != "Europe/Berlin" {
-		t.Errorf("timezone after reopen = %q", p.Timezone)
+	if got := countMigrations(t, dbs[0]); got != storage.SchemaVersion() {
+		t.Errorf("schema_migrations rows = %d, want %d (each migration applied once)", got, storage.SchemaVersion())
 	}
-	if got := countMigrations(t, path); got != storage.SchemaVersion() {
-		t.Errorf("schema_migrations rows = %d, want %d (each migration recorded once)", got, storage.SchemaVersion())
+}
+
+func TestOpenPostgresRefusesBadSettings(t *testing.T) {
+	storagetest.Postgres.Require(t)
+	d := storagetest.Postgres.New(t)
+	if db, err := storage.OpenPostgres(context.Background(), d.URL, storage.MinPostgresConnections-1); err == nil {
+		db.Close()
+		t.Error("OpenPostgres with too few connections succeeded")
+	}
+	if db, err := storage.OpenPostgres(context.Background(), "postgres://postgres@127.0.0.1:1/nowhere?sslmode=disable&connect_timeout=2", 5); err == nil {
+		db.Close()
+		t.Error("OpenPostgres of a server that isn't there succeeded")
 	}
 }
 
@@ -78,7 +128,7 @@ func migrateTo(t *testing.T, path string, version int) *sql.DB {
 	if _, err := raw.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob(filepath.Join("migrations", "*.sql"))
+	files, err := filepath.Glob(filepath.Join("migrations", "sqlite", "*.sql"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +188,7 @@ func TestMigrationFillsJobUserIDs(t *testing.T) {
 		t.Fatalf("migrate from version 7: %v", err)
 	}
 	defer db.Close()
-	conn := rawConn(t, db)
+	conn := storage.RawWrite(db)
 	for table, want := range map[string]map[string]string{
 		"jobs": {
 			"test:dm:alice": mdAlice, prompt(mdAlice): mdAlice, prompt(mdBob): mdBob, prompt(mdBob) + ":dm": mdBob,
@@ -168,26 +218,25 @@ func TestMigrationFillsJobUserIDs(t *testing.T) {
 }
 
 func TestOpenRefusesNewerSchema(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "newer.db")
-	db, err := storage.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	raw, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := raw.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)`); err != nil {
-		t.Fatal(err)
-	}
-	raw.Close()
+	storagetest.EachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		d := b.New(t)
+		db, err := d.TryOpen()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := storage.RawWrite(db).Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, '0999_future.sql', 0)`); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
 
-	_, err = storage.Open(ctx, path)
-	if !errors.Is(err, storage.ErrSchemaTooNew) {
-		t.Fatalf("Open = %v, want ErrSchemaTooNew", err)
-	}
+		db, err = d.TryOpen()
+		if err == nil {
+			db.Close()
+		}
+		if !errors.Is(err, storage.ErrSchemaTooNew) {
+			t.Fatalf("Open = %v, want ErrSchemaTooNew", err)
+		}
+	})
 }
 
 func TestOpenRefusesUnusablePaths(t *testing.T) {
@@ -215,9 +264,10 @@ func TestOpenRefusesUnusablePaths(t *testing.T) {
 	}
 }
 
-func TestGuildSettingsRoundTrip(t *testing.T) {
+func TestGuildSettingsRoundTrip(t *testing.T) { storagetest.Each(t, testGuildSettingsRoundTrip) }
+
+func testGuildSettingsRoundTrip(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	s, err := db.GuildSettings(ctx, "g1")
 	if err != nil {
 		t.Fatal(err)
@@ -246,9 +296,10 @@ func TestGuildSettingsRoundTrip(t *testing.T) {
 	}
 }
 
-func TestPreferencesRoundTrip(t *testing.T) {
+func TestPreferencesRoundTrip(t *testing.T) { storagetest.Each(t, testPreferencesRoundTrip) }
+
+func testPreferencesRoundTrip(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	p, err := db.Preferences(ctx, "u1")
 	if err != nil {
 		t.Fatal(err)
@@ -300,9 +351,10 @@ func TestQuietHoursContains(t *testing.T) {
 }
 
 // Concurrent writers must queue on the one write connection, never fail with SQLITE_BUSY.
-func TestConcurrentWritesDoNotFail(t *testing.T) {
+func TestConcurrentWritesDoNotFail(t *testing.T) { storagetest.Each(t, testConcurrentWritesDoNotFail) }
+
+func testConcurrentWritesDoNotFail(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	var wg sync.WaitGroup
 	errs := make(chan error, 200)
 	for i := range 200 {
@@ -325,37 +377,28 @@ func TestConcurrentWritesDoNotFail(t *testing.T) {
 	}
 }
 
-func schemaVersion(t *testing.T, path string) int {
+func schemaVersion(t *testing.T, db *storage.DB) int {
 	t.Helper()
-	raw, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	var v int
-	if err := raw.QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
+	if err := storage.RawWrite(db).QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
 	return v
 }
 
-func countMigrations(t *testing.T, path string) int {
+func countMigrations(t *testing.T, db *storage.DB) int {
 	t.Helper()
-	raw, err := sql.Open("sqlite3", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
 	var n int
-	if err := raw.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
+	if err := storage.RawWrite(db).QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
 }
 
-func TestPruneSentLog(t *testing.T) {
+func TestPruneSentLog(t *testing.T) { storagetest.Each(t, testPruneSentLog) }
+
+func testPruneSentLog(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	db.RecordSent(ctx, "old", "1", t0.Add(-40*24*time.Hour))
 	db.RecordSent(ctx, "new", "2", t0)
 	if n, err := db.PruneSentLog(ctx, t0.Add(-30*24*time.Hour)); err != nil || n != 1 {

@@ -16,8 +16,11 @@ import (
 // they did there stays in their export, their other server is untouched,
 // and so is everyone else; a second call ends nothing more.
 func TestMemberLeftEndsTheServersHoldOnly(t *testing.T) {
+	storagetest.Each(t, testMemberLeftEndsTheServersHoldOnly)
+}
+
+func testMemberLeftEndsTheServersHoldOnly(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	g := aliceAndBob(t, db)
 	if _, err := db.RecordRound(ctx, storage.NewRound{GroupID: g.ID, At: mdT0, Groups: [][]string{{mdAlice, mdBob}}, Prompts: []int{0}}, nil); err != nil {
 		t.Fatal(err)
@@ -132,9 +135,10 @@ func TestMemberLeftEndsTheServersHoldOnly(t *testing.T) {
 
 // A member who comes back joins as anyone does, and leaving again keeps
 // both memberships.
-func TestMemberLeftThenBack(t *testing.T) {
+func TestMemberLeftThenBack(t *testing.T) { storagetest.Each(t, testMemberLeftThenBack) }
+
+func testMemberLeftThenBack(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	g, err := db.CreateGroup(ctx, storage.Group{GuildID: mdGuild, Name: "Circle", Description: "d", Type: "recovery", ChannelID: "720000000000000001", CreatedBy: mdBob}, mdT0)
 	if err != nil {
 		t.Fatal(err)
@@ -157,8 +161,9 @@ func TestMemberLeftThenBack(t *testing.T) {
 	}
 }
 
-func TestMemberLeftRefusesOddIDs(t *testing.T) {
-	db := storagetest.Open(t)
+func TestMemberLeftRefusesOddIDs(t *testing.T) { storagetest.Each(t, testMemberLeftRefusesOddIDs) }
+
+func testMemberLeftRefusesOddIDs(t *testing.T, db *storage.DB) {
 	for _, ids := range [][2]string{{"", mdAlice}, {mdGuild, ""}, {mdGuild, "1:2"}} {
 		if _, err := db.MemberLeft(context.Background(), ids[0], ids[1], mdT0); err == nil {
 			t.Errorf("MemberLeft(%q, %q) did not refuse", ids[0], ids[1])

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // ErrArchived is returned when a change needs an active group and the
@@ -154,14 +152,6 @@ func asciiOnly(s string) bool {
 	return true
 }
 
-// isUniqueViolation reports whether err is SQLite refusing a duplicate
-// under a UNIQUE or PRIMARY KEY constraint.
-func isUniqueViolation(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) &&
-		(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
-}
-
 // CreateGroup stores a new group and returns it with its id. Another group
 // of the server with the same name (ignoring case, archived ones included)
 // is ErrConflict. Empty Facilitation means peer-led.
@@ -180,18 +170,15 @@ func (db *DB) CreateGroup(ctx context.Context, g Group, now time.Time) (Group, e
 	case !errors.Is(err, ErrNotFound):
 		return Group{}, fmt.Errorf("create group: %w", err)
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO groups
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO groups
 		(guild_id, name, description, type, channel_id, role_id, facilitation, commitment, guidelines, timezone, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		g.GuildID, g.Name, g.Description, g.Type, g.ChannelID, g.RoleID, g.Facilitation, g.Commitment, g.Guidelines, g.Timezone,
-		g.CreatedBy, now.Unix(), now.Unix())
+		g.CreatedBy, now.Unix(), now.Unix()).Scan(&id)
 	if isUniqueViolation(err) {
 		return Group{}, fmt.Errorf("create group: name taken: %w", ErrConflict)
 	}
-	if err != nil {
-		return Group{}, fmt.Errorf("create group: %w", err)
-	}
-	id, err := res.LastInsertId()
 	if err != nil {
 		return Group{}, fmt.Errorf("create group: %w", err)
 	}
@@ -314,7 +301,7 @@ func (db *DB) GroupByName(ctx context.Context, guildID, name string, includeArch
 // ActiveGroups returns the server's active groups, by name.
 func (db *DB) ActiveGroups(ctx context.Context, guildID string) ([]Group, error) {
 	gs, err := queryGroups(ctx, db.read, `SELECT `+groupColumns+` FROM groups g
-		WHERE g.guild_id = ? AND g.archived_at IS NULL ORDER BY g.name, g.id`, guildID)
+		WHERE g.guild_id = ? AND g.archived_at IS NULL ORDER BY `+db.dialect.byGroupName, guildID)
 	if err != nil {
 		return nil, fmt.Errorf("list groups: %w", err)
 	}
@@ -438,7 +425,7 @@ func membersAtSQL(groupFilter string) string {
 // they did afterwards. Memberships erased with /mydata delete, and those
 // ended before past memberships were kept, are not known.
 func (db *DB) GroupMembersAt(ctx context.Context, groupID int64, at time.Time) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT user_id FROM (`+membersAtSQL(`g.id = ?2`)+`) ORDER BY user_id`, at.Unix(), groupID)
+	rows, err := db.read.QueryContext(ctx, `SELECT user_id FROM (`+membersAtSQL(`g.id = ?2`)+`) m ORDER BY user_id`, at.Unix(), groupID)
 	if err != nil {
 		return nil, fmt.Errorf("list members of group %d at %v: %w", groupID, at, err)
 	}
@@ -491,7 +478,7 @@ func (db *DB) GroupMembers(ctx context.Context, groupID int64) ([]string, error)
 func (db *DB) GroupsOfMember(ctx context.Context, guildID, userID string) ([]Group, error) {
 	gs, err := queryGroups(ctx, db.read, `SELECT `+groupColumns+` FROM groups g
 		JOIN group_members gm ON gm.group_id = g.id
-		WHERE g.guild_id = ? AND gm.user_id = ? ORDER BY g.name, g.id`, guildID, userID)
+		WHERE g.guild_id = ? AND gm.user_id = ? ORDER BY `+db.dialect.byGroupName, guildID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("list groups of member: %w", err)
 	}

@@ -38,8 +38,9 @@ func mustCreateGroup(t *testing.T, db *storage.DB, g storage.Group) storage.Grou
 	return created
 }
 
-func TestCreateAndReadGroup(t *testing.T) {
-	db := storagetest.Open(t)
+func TestCreateAndReadGroup(t *testing.T) { storagetest.Each(t, testCreateAndReadGroup) }
+
+func testCreateAndReadGroup(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	in := newGroup("Monday Circle")
 	in.RoleID, in.Commitment, in.Timezone = "400000000000000001", "Come most weeks", "Europe/Berlin"
@@ -66,7 +67,10 @@ func TestCreateAndReadGroup(t *testing.T) {
 }
 
 func TestGroupNamesAreUniquePerServerIgnoringCase(t *testing.T) {
-	db := storagetest.Open(t)
+	storagetest.Each(t, testGroupNamesAreUniquePerServerIgnoringCase)
+}
+
+func testGroupNamesAreUniquePerServerIgnoringCase(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	mustCreateGroup(t, db, newGroup("Monday Circle"))
 	mustCreateGroup(t, db, newGroup("Ärzte"))
@@ -87,8 +91,9 @@ func TestGroupNamesAreUniquePerServerIgnoringCase(t *testing.T) {
 	}
 }
 
-func TestUpdateGroup(t *testing.T) {
-	db := storagetest.Open(t)
+func TestUpdateGroup(t *testing.T) { storagetest.Each(t, testUpdateGroup) }
+
+func testUpdateGroup(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	g := mustCreateGroup(t, db, newGroup("Monday Circle"))
 	mustCreateGroup(t, db, newGroup("Tuesday Circle"))
@@ -119,7 +124,10 @@ func TestUpdateGroup(t *testing.T) {
 }
 
 func TestArchiveGroupCancelsItsJobs(t *testing.T) {
-	db := storagetest.Open(t)
+	storagetest.Each(t, testArchiveGroupCancelsItsJobs)
+}
+
+func testArchiveGroupCancelsItsJobs(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	g := mustCreateGroup(t, db, newGroup("Monday Circle"))
 	other := mustCreateGroup(t, db, newGroup("Tuesday Circle"))
@@ -183,8 +191,9 @@ func TestArchiveGroupCancelsItsJobs(t *testing.T) {
 	}
 }
 
-func TestActiveGroupsAndSearch(t *testing.T) {
-	db := storagetest.Open(t)
+func TestActiveGroupsAndSearch(t *testing.T) { storagetest.Each(t, testActiveGroupsAndSearch) }
+
+func testActiveGroupsAndSearch(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	names := []string{"Monday Circle", "morning pages", "Evening Circle", "Ärzte im Gespräch", "Archived circle"}
 	ids := map[string]int64{}
@@ -245,8 +254,9 @@ func TestActiveGroupsAndSearch(t *testing.T) {
 	}
 }
 
-func TestMembership(t *testing.T) {
-	db := storagetest.Open(t)
+func TestMembership(t *testing.T) { storagetest.Each(t, testMembership) }
+
+func testMembership(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	g := mustCreateGroup(t, db, newGroup("Monday Circle"))
 	h := mustCreateGroup(t, db, newGroup("Evening Circle"))
@@ -298,8 +308,9 @@ func TestMembership(t *testing.T) {
 
 // Membership at a moment: who had joined by then and not yet left, whatever
 // happened afterwards.
-func TestGroupMembersAt(t *testing.T) {
-	db := storagetest.Open(t)
+func TestGroupMembersAt(t *testing.T) { storagetest.Each(t, testGroupMembersAt) }
+
+func testGroupMembersAt(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	const carol, dana = "200000000000000003", "200000000000000004"
 	g := mustCreateGroup(t, db, newGroup("Monday Circle"))

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Job is one row of timed work: a reminder, a check-in prompt, a pairing
@@ -78,32 +79,10 @@ func required(ctx context.Context, tx *sql.Tx, j NewJob) (bool, error) {
 	return ok, nil
 }
 
-// The SQL of the queue lives here, in one place, so that a PostgreSQL
-// version only edits these strings: the claim gains FOR UPDATE SKIP LOCKED
-// and a shard filter in its subquery, max() becomes GREATEST().
-//
-// max(run_at, locked_until) is "when can this job be claimed" and must be
-// spelled exactly as in the jobs_claimable index for SQLite to use it.
-const (
-	jobColumns = `id, kind, guild_id, user_id, payload, run_at, dedupe_key, attempts, last_error`
-
-	insertJobSQL = `INSERT INTO jobs (kind, guild_id, user_id, payload, run_at, dedupe_key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (dedupe_key) DO NOTHING`
-
-	// Arguments: lease end, now, limit. RETURNING yields rows in no
-	// particular order.
-	claimJobsSQL = `UPDATE jobs SET locked_until = ?, attempts = attempts + 1
-		WHERE id IN (
-			SELECT id FROM jobs
-			WHERE max(run_at, locked_until) <= ?
-			ORDER BY max(run_at, locked_until)
-			LIMIT ?
-		)
-		RETURNING ` + jobColumns
-
-	nextJobTimeSQL = `SELECT max(run_at, locked_until) FROM jobs ORDER BY max(run_at, locked_until) LIMIT 1`
-)
+// insertJobSQL adds a job unless its dedupe key is taken.
+const insertJobSQL = `INSERT INTO jobs (kind, guild_id, user_id, payload, run_at, dedupe_key, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?)
+	ON CONFLICT (dedupe_key) DO NOTHING`
 
 // maxErrorText bounds last_error: a handler's error is a diagnosis, not a log.
 const maxErrorText = 2000
@@ -242,7 +221,7 @@ func (db *DB) ClaimDueJobs(ctx context.Context, now time.Time, lease time.Durati
 		return nil, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, claimJobsSQL, now.Add(lease).UnixMilli(), now.UnixMilli(), limit)
+	rows, err := tx.QueryContext(ctx, db.dialect.claimJobs, now.Add(lease).UnixMilli(), now.UnixMilli(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("claim jobs: %w", err)
 	}
@@ -428,7 +407,7 @@ func (db *DB) PruneFailedJobs(ctx context.Context, cutoff time.Time) (int, error
 // queue is empty.
 func (db *DB) NextJobTime(ctx context.Context) (t time.Time, ok bool, err error) {
 	var ms int64
-	err = db.read.QueryRowContext(ctx, nextJobTimeSQL).Scan(&ms)
+	err = db.read.QueryRowContext(ctx, db.dialect.nextJobTime).Scan(&ms)
 	if errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, false, nil
 	}
@@ -463,6 +442,9 @@ func CancelJobsTx(ctx context.Context, tx *sql.Tx, dedupePrefix string) (int, er
 	if dedupePrefix == "" {
 		return 0, errors.New("cancel jobs: empty dedupe prefix")
 	}
+	if !utf8.ValidString(dedupePrefix) {
+		return 0, fmt.Errorf("cancel jobs %q: dedupe prefix is not UTF-8", dedupePrefix)
+	}
 	// A range over the dedupe key's unique index instead of LIKE, which
 	// would need escaping and, being case-insensitive, could not use it.
 	query, args := `DELETE FROM jobs WHERE dedupe_key >= ?`, []any{dedupePrefix}
@@ -479,14 +461,21 @@ func CancelJobsTx(ctx context.Context, tx *sql.Tx, dedupePrefix string) (int, er
 }
 
 // prefixEnd returns the smallest string greater than every string that
-// starts with prefix, comparing bytes as SQLite's BINARY collation does;
-// ok is false when there is none (the prefix is all 0xff bytes).
+// starts with prefix, in the byte order both engines compare dedupe keys
+// in (which, for UTF-8, is code point order): the prefix with its last
+// code point incremented. ok is false when there is none (every code
+// point is the last one).
 func prefixEnd(prefix string) (string, bool) {
-	b := []byte(prefix)
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] < 0xff {
-			b[i]++
-			return string(b[:i+1]), true
+	for prefix != "" {
+		r, size := utf8.DecodeLastRuneInString(prefix)
+		prefix = prefix[:len(prefix)-size]
+		switch {
+		case r == utf8.MaxRune:
+			continue
+		case r == 0xD7FF: // the surrogates are not code points
+			return prefix + "\uE000", true
+		default:
+			return prefix + string(r+1), true
 		}
 	}
 	return "", false
@@ -501,6 +490,14 @@ func (db *DB) JobsChanged() <-chan struct{} { return db.jobsWake }
 // JobsEnqueued tells the scheduler that jobs were enqueued. Domain methods
 // that call EnqueueTx call it after their Commit; it never blocks.
 func (db *DB) JobsEnqueued() {
+	db.wakeScheduler()
+	if db.jobEvents != nil {
+		db.jobEvents.enqueued() // and the other processes' schedulers
+	}
+}
+
+// wakeScheduler signals JobsChanged; it never blocks.
+func (db *DB) wakeScheduler() {
 	select {
 	case db.jobsWake <- struct{}{}:
 	default:

@@ -60,16 +60,11 @@ func mustNext(t *testing.T, db *storage.DB) (time.Time, bool) {
 	return next, ok
 }
 
-// rawDB opens a second handle on the database file, standing in for a
-// domain method of the storage package: it owns a transaction that
-// EnqueueTx joins.
+// rawDB is the database's write pool, standing in for a domain method of
+// the storage package: it owns a transaction that EnqueueTx joins.
 func rawDB(t *testing.T, db *storage.DB) *sql.DB {
 	t.Helper()
-	raw, err := sql.Open("sqlite3", "file:"+db.Path()+"?_busy_timeout=5000&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
+	raw := storage.RawWrite(db)
 	if _, err := raw.Exec(`CREATE TABLE IF NOT EXISTS domain_rows (name TEXT PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
@@ -77,8 +72,11 @@ func rawDB(t *testing.T, db *storage.DB) *sql.DB {
 }
 
 func TestEnqueueTxCommitsAndRollsBackWithTheDomainWrite(t *testing.T) {
+	storagetest.Each(t, testEnqueueTxCommitsAndRollsBackWithTheDomainWrite)
+}
+
+func testEnqueueTxCommitsAndRollsBackWithTheDomainWrite(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	raw := rawDB(t, db)
 	for _, commit := range []bool{false, true} {
 		name := fmt.Sprintf("commit=%v", commit)
@@ -111,8 +109,11 @@ func TestEnqueueTxCommitsAndRollsBackWithTheDomainWrite(t *testing.T) {
 }
 
 func TestEnqueueKeepsTheFirstJobOfADedupeKey(t *testing.T) {
+	storagetest.Each(t, testEnqueueKeepsTheFirstJobOfADedupeKey)
+}
+
+func testEnqueueKeepsTheFirstJobOfADedupeKey(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	first := job("meeting:1:reminder", t0)
 	first.Payload = map[string]int{"version": 1}
 	mustEnqueue(t, db, first)
@@ -136,7 +137,10 @@ func TestEnqueueKeepsTheFirstJobOfADedupeKey(t *testing.T) {
 }
 
 func TestEnqueueRefusesIncompleteJobs(t *testing.T) {
-	db := storagetest.Open(t)
+	storagetest.Each(t, testEnqueueRefusesIncompleteJobs)
+}
+
+func testEnqueueRefusesIncompleteJobs(t *testing.T, db *storage.DB) {
 	for name, j := range map[string]storage.NewJob{
 		"no kind":       {DedupeKey: "k", RunAt: t0},
 		"no dedupe key": {Kind: "k", RunAt: t0},
@@ -149,8 +153,9 @@ func TestEnqueueRefusesIncompleteJobs(t *testing.T) {
 	}
 }
 
-func TestClaimLeasesDueJobs(t *testing.T) {
-	db := storagetest.Open(t)
+func TestClaimLeasesDueJobs(t *testing.T) { storagetest.Each(t, testClaimLeasesDueJobs) }
+
+func testClaimLeasesDueJobs(t *testing.T, db *storage.DB) {
 	mustEnqueue(t, db, job("b", t0.Add(-time.Minute)), job("a", t0.Add(-time.Hour)), job("c", t0), job("future", t0.Add(time.Millisecond)))
 
 	first := mustClaim(t, db, t0, 2)
@@ -176,8 +181,11 @@ func TestClaimLeasesDueJobs(t *testing.T) {
 }
 
 func TestExtendJobLeasesKeepsRunningJobsClaimed(t *testing.T) {
+	storagetest.Each(t, testExtendJobLeasesKeepsRunningJobsClaimed)
+}
+
+func testExtendJobLeasesKeepsRunningJobsClaimed(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	mustEnqueue(t, db, job("long", t0), job("short", t0))
 	jobs := mustClaim(t, db, t0, 10)
 	if err := db.ExtendJobLeases(ctx, t0.Add(10*time.Minute), jobs[0].ID); err != nil {
@@ -188,8 +196,9 @@ func TestExtendJobLeasesKeepsRunningJobsClaimed(t *testing.T) {
 	}
 }
 
-func TestNextJobTime(t *testing.T) {
-	db := storagetest.Open(t)
+func TestNextJobTime(t *testing.T) { storagetest.Each(t, testNextJobTime) }
+
+func testNextJobTime(t *testing.T, db *storage.DB) {
 	if _, ok := mustNext(t, db); ok {
 		t.Fatal("empty queue reports a next job")
 	}
@@ -204,8 +213,11 @@ func TestNextJobTime(t *testing.T) {
 }
 
 func TestCompleteJobEnqueuesFollowUpsWithIt(t *testing.T) {
+	storagetest.Each(t, testCompleteJobEnqueuesFollowUpsWithIt)
+}
+
+func testCompleteJobEnqueuesFollowUpsWithIt(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	mustEnqueue(t, db, job("series:1:occ:1", t0))
 	claimed := mustClaim(t, db, t0, 1)
 	if err := db.CompleteJob(ctx, claimed[0].ID, job("series:1:occ:2", t0.Add(7*24*time.Hour))); err != nil {
@@ -229,8 +241,11 @@ func TestCompleteJobEnqueuesFollowUpsWithIt(t *testing.T) {
 // A job may hand its own dedupe key to its follow-up (a DM held until
 // quiet hours end): the completion deletes the old row before inserting.
 func TestCompleteJobCanRescheduleUnderTheSameDedupeKey(t *testing.T) {
+	storagetest.Each(t, testCompleteJobCanRescheduleUnderTheSameDedupeKey)
+}
+
+func testCompleteJobCanRescheduleUnderTheSameDedupeKey(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	mustEnqueue(t, db, job("dm:u1:welcome", t0))
 	claimed := mustClaim(t, db, t0, 1)
 	if err := db.CompleteJob(ctx, claimed[0].ID, job("dm:u1:welcome", t0.Add(8*time.Hour))); err != nil {
@@ -242,8 +257,11 @@ func TestCompleteJobCanRescheduleUnderTheSameDedupeKey(t *testing.T) {
 }
 
 func TestCompleteJobOfACancelledJobEnqueuesNothing(t *testing.T) {
+	storagetest.Each(t, testCompleteJobOfACancelledJobEnqueuesNothing)
+}
+
+func testCompleteJobOfACancelledJobEnqueuesNothing(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	mustEnqueue(t, db, job("meeting:1:r", t0))
 	claimed := mustClaim(t, db, t0, 1)
 	if _, err := db.CancelJobs(ctx, "meeting:1:"); err != nil {
@@ -259,8 +277,11 @@ func TestCompleteJobOfACancelledJobEnqueuesNothing(t *testing.T) {
 }
 
 func TestRetryJobReleasesAndReschedules(t *testing.T) {
+	storagetest.Each(t, testRetryJobReleasesAndReschedules)
+}
+
+func testRetryJobReleasesAndReschedules(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	mustEnqueue(t, db, job("flaky", t0))
 	claimed := mustClaim(t, db, t0, 1)
 	retryAt := t0.Add(10 * time.Second)
@@ -283,8 +304,11 @@ func TestRetryJobReleasesAndReschedules(t *testing.T) {
 }
 
 func TestFailJobKeepsItForInspection(t *testing.T) {
+	storagetest.Each(t, testFailJobKeepsItForInspection)
+}
+
+func testFailJobKeepsItForInspection(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	mustEnqueue(t, db, job("doomed", t0), job("fine", t0.Add(time.Hour)))
 	claimed := mustClaim(t, db, t0, 1)
 	if err := db.FailJob(ctx, claimed[0].ID, "no such channel"); err != nil {
@@ -314,9 +338,10 @@ func TestFailJobKeepsItForInspection(t *testing.T) {
 
 // The member a job is about goes with it into jobs_failed, where /mydata
 // still finds it.
-func TestFailJobKeepsItsMember(t *testing.T) {
+func TestFailJobKeepsItsMember(t *testing.T) { storagetest.Each(t, testFailJobKeepsItsMember) }
+
+func testFailJobKeepsItsMember(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	dm := job("dm:alice", t0)
 	dm.UserID = mdAlice
 	mustEnqueue(t, db, dm)
@@ -336,19 +361,23 @@ func TestFailJobKeepsItsMember(t *testing.T) {
 	}
 }
 
-func TestCancelJobsByPrefix(t *testing.T) {
+func TestCancelJobsByPrefix(t *testing.T) { storagetest.Each(t, testCancelJobsByPrefix) }
+
+func testCancelJobsByPrefix(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	mustEnqueue(t, db,
 		job("meeting:1:reminder:a", t0), job("meeting:1:reminder:b", t0), job("meeting:1:", t0),
 		job("meeting:10:reminder:a", t0), job("meeting:2:reminder:a", t0), job("meeting:1", t0),
-		job("x\xff\xff", t0), job("y", t0),
+		job("x\U0010FFFF\U0010FFFF", t0), job("y", t0),
 	)
 	if n, err := db.CancelJobs(ctx, "meeting:1:"); err != nil || n != 3 {
 		t.Errorf("CancelJobs(meeting:1:) = %d, %v; want 3", n, err)
 	}
-	if n, err := db.CancelJobs(ctx, "x\xff"); err != nil || n != 1 {
-		t.Errorf("CancelJobs of a prefix ending in 0xff = %d, %v; want 1", n, err)
+	if n, err := db.CancelJobs(ctx, "x\U0010FFFF"); err != nil || n != 1 {
+		t.Errorf("CancelJobs of a prefix ending in the last code point = %d, %v; want 1", n, err)
+	}
+	if _, err := db.CancelJobs(ctx, "x\xff"); err == nil {
+		t.Error("CancelJobs with a prefix that is not UTF-8 succeeded")
 	}
 	if _, err := db.CancelJobs(ctx, ""); err == nil {
 		t.Error("CancelJobs with an empty prefix succeeded")
@@ -359,8 +388,11 @@ func TestCancelJobsByPrefix(t *testing.T) {
 }
 
 func TestCancelJobsTxRollsBackWithTheDomainWrite(t *testing.T) {
+	storagetest.Each(t, testCancelJobsTxRollsBackWithTheDomainWrite)
+}
+
+func testCancelJobsTxRollsBackWithTheDomainWrite(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	raw := rawDB(t, db)
 	mustEnqueue(t, db, job("meeting:7:r", t0))
 	tx, err := raw.BeginTx(ctx, nil)
@@ -376,9 +408,10 @@ func TestCancelJobsTxRollsBackWithTheDomainWrite(t *testing.T) {
 	}
 }
 
-func TestJobsChangedSignalsInserts(t *testing.T) {
+func TestJobsChangedSignalsInserts(t *testing.T) { storagetest.Each(t, testJobsChangedSignalsInserts) }
+
+func testJobsChangedSignalsInserts(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	signalled := func() bool {
 		select {
 		case <-db.JobsChanged():
@@ -409,8 +442,9 @@ func TestJobsChangedSignalsInserts(t *testing.T) {
 	}
 }
 
-func TestJobPayloadIsStoredAsJSON(t *testing.T) {
-	db := storagetest.Open(t)
+func TestJobPayloadIsStoredAsJSON(t *testing.T) { storagetest.Each(t, testJobPayloadIsStoredAsJSON) }
+
+func testJobPayloadIsStoredAsJSON(t *testing.T, db *storage.DB) {
 	type reminder struct {
 		MeetingID int64 `json:"meeting_id"`
 		Offset    int   `json:"offset"`

@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // Meeting is a one-off or recurring meeting of a group. Its occurrences
@@ -92,15 +90,11 @@ func (db *DB) CreateMeeting(ctx context.Context, m Meeting, jobsFor func(Meeting
 		return Meeting{}, err
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO meetings (guild_id, group_id, title, first_start, duration_minutes, format, location,
-		recurrence, timezone, reminders, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	if err := tx.QueryRowContext(ctx, `INSERT INTO meetings (guild_id, group_id, title, first_start, duration_minutes, format, location,
+		recurrence, timezone, reminders, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		m.GuildID, m.GroupID, m.Title, m.FirstStart.Unix(), int(m.Duration/time.Minute), m.Format, m.Location,
-		m.Recurrence, m.Timezone, encodeReminders(m.Reminders), m.CreatedBy, m.CreatedAt.Unix())
-	if err != nil {
+		m.Recurrence, m.Timezone, encodeReminders(m.Reminders), m.CreatedBy, m.CreatedAt.Unix()).Scan(&m.ID); err != nil {
 		return Meeting{}, fmt.Errorf("insert meeting: %w", err)
-	}
-	if m.ID, err = res.LastInsertId(); err != nil {
-		return Meeting{}, err
 	}
 	for _, j := range jobsFor(m) {
 		if _, err := EnqueueTx(ctx, tx, j); err != nil {
@@ -368,13 +362,6 @@ func (db *DB) RecordSent(ctx context.Context, key, ref string, now time.Time) er
 		return fmt.Errorf("record sent: %w", err)
 	}
 	return nil
-}
-
-// isConstraint reports whether err is SQLite refusing a write for a
-// constraint (a duplicate key, say).
-func isConstraint(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.Code == sqlite3.ErrConstraint
 }
 
 // PruneSentLog forgets what timed work recorded before cutoff: by then no

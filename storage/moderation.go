@@ -312,15 +312,19 @@ func scanReport(row interface{ Scan(...any) error }) (Report, error) {
 func (db *DB) AddReport(ctx context.Context, r Report) (Report, error) {
 	r.CreatedAt = time.Unix(r.CreatedAt.Unix(), 0).UTC()
 	r.DeliveredAt = time.Time{}
-	res, err := db.write.ExecContext(ctx, `INSERT INTO reports
-		(guild_id, reporter_id, reported_id, channel_id, message_id, reason, excerpt, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.GuildID, r.ReporterID, r.ReportedID, r.ChannelID, r.MessageID, r.Reason, r.Excerpt, r.CreatedAt.Unix())
+	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return Report{}, fmt.Errorf("add report: %w", err)
 	}
-	if r.ID, err = res.LastInsertId(); err != nil {
-		return Report{}, err
+	defer tx.Rollback()
+	if err := tx.QueryRowContext(ctx, `INSERT INTO reports
+		(guild_id, reporter_id, reported_id, channel_id, message_id, reason, excerpt, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.GuildID, r.ReporterID, r.ReportedID, r.ChannelID, r.MessageID, r.Reason, r.Excerpt, r.CreatedAt.Unix()).Scan(&r.ID); err != nil {
+		return Report{}, fmt.Errorf("add report: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Report{}, fmt.Errorf("add report: %w", err)
 	}
 	return r, nil
 }

@@ -26,7 +26,10 @@ func warning(guildID, userID string, days int) storage.Warning {
 
 // Twenty moderators warning at once get cases 1..20: no gaps, no duplicates.
 func TestWarningCaseNumbersUnderConcurrency(t *testing.T) {
-	db := storagetest.Open(t)
+	storagetest.Each(t, testWarningCaseNumbersUnderConcurrency)
+}
+
+func testWarningCaseNumbersUnderConcurrency(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	const n = 20
 	cases := make([]int64, n)
@@ -63,7 +66,10 @@ func TestWarningCaseNumbersUnderConcurrency(t *testing.T) {
 }
 
 func TestActiveWarningsExpireAndRevoke(t *testing.T) {
-	db := storagetest.Open(t)
+	storagetest.Each(t, testActiveWarningsExpireAndRevoke)
+}
+
+func testActiveWarningsExpireAndRevoke(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	w1, active, err := db.AddWarning(ctx, warning(groupGuild, alice, 1))
 	if err != nil || active != 1 {
@@ -105,8 +111,9 @@ func TestActiveWarningsExpireAndRevoke(t *testing.T) {
 	}
 }
 
-func TestEscalationRules(t *testing.T) {
-	db := storagetest.Open(t)
+func TestEscalationRules(t *testing.T) { storagetest.Each(t, testEscalationRules) }
+
+func testEscalationRules(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	for _, r := range []storage.EscalationRule{
 		{GuildID: groupGuild, Warnings: 3, Action: storage.ActionTimeout, Duration: time.Hour},
@@ -138,8 +145,9 @@ func TestEscalationRules(t *testing.T) {
 	}
 }
 
-func TestPendingReports(t *testing.T) {
-	db := storagetest.Open(t)
+func TestPendingReports(t *testing.T) { storagetest.Each(t, testPendingReports) }
+
+func testPendingReports(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	r := storage.Report{GuildID: groupGuild, ReporterID: alice, ReportedID: bob, ChannelID: "300000000000000001",
 		MessageID: "500000000000000001", Reason: "rude", Excerpt: "hello", CreatedAt: modT0}

@@ -349,10 +349,6 @@ func MemberDataColumns() []MemberColumn {
 // that they hold every matching row, and scans the table instead.
 const memberJobsWhere = `user_id = ?1 AND user_id <> ''`
 
-// memberSentSQL matches sent_log keys of work addressed to the member ?1:
-// the user id is one ':'-separated part of the key.
-const memberSentSQL = `instr(key || ':', ':' || ?1 || ':') > 0`
-
 func validMemberID(userID string) error {
 	if userID == "" || strings.ContainsAny(userID, ": \t\n") {
 		return fmt.Errorf("member data: invalid user id %q", userID)
@@ -652,8 +648,7 @@ func exportBuddies(ctx context.Context, tx *sql.Tx, userID string, d *MemberData
 
 func exportPairings(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
 	d.Pairings = []PairingData{}
-	return each(ctx, tx, `SELECT g.guild_id, r.group_id, r.id, r.number, r.created_at, pg.id, pg.thread_id, m.answer, m.answered_at,
-			(SELECT group_concat(o.user_id, ',') FROM (SELECT user_id FROM pairing_round_members WHERE round_group_id = pg.id ORDER BY user_id) o)
+	if err := each(ctx, tx, `SELECT g.guild_id, r.group_id, r.id, r.number, r.created_at, pg.id, pg.thread_id, m.answer, m.answered_at
 		FROM pairing_round_members m
 		JOIN pairing_round_groups pg ON pg.id = m.round_group_id
 		JOIN pairing_rounds r ON r.id = pg.round_id
@@ -662,17 +657,36 @@ func exportPairings(ctx context.Context, tx *sql.Tx, userID string, d *MemberDat
 		var p PairingData
 		var gid, rid, formed, pid int64
 		var answered sql.NullInt64
-		var members string
-		if err := r.Scan(&p.GuildID, &gid, &rid, &p.RoundNumber, &formed, &pid, &p.ThreadID, &p.Answer, &answered, &members); err != nil {
+		if err := r.Scan(&p.GuildID, &gid, &rid, &p.RoundNumber, &formed, &pid, &p.ThreadID, &p.Answer, &answered); err != nil {
 			return err
 		}
 		p.GroupID, p.RoundID, p.PairingID, p.FormedAt = idString(gid), idString(rid), idString(pid), unixUTC(formed)
-		p.MemberIDs = strings.Split(members, ",")
+		p.MemberIDs = []string{}
 		if answered.Valid {
 			t := unixUTC(answered.Int64)
 			p.AnsweredAt = &t
 		}
 		d.Pairings = append(d.Pairings, p)
+		return nil
+	}); err != nil {
+		return err
+	}
+	// Each pairing's members, the member included, in id order.
+	at := make(map[string]int, len(d.Pairings))
+	for i, p := range d.Pairings {
+		at[p.PairingID] = i
+	}
+	return each(ctx, tx, `SELECT o.round_group_id, o.user_id FROM pairing_round_members m
+		JOIN pairing_round_members o ON o.round_group_id = m.round_group_id
+		WHERE m.user_id = ? ORDER BY o.round_group_id, o.user_id`, []any{userID}, func(r *sql.Rows) error {
+		var pid int64
+		var member string
+		if err := r.Scan(&pid, &member); err != nil {
+			return err
+		}
+		if i, ok := at[idString(pid)]; ok {
+			d.Pairings[i].MemberIDs = append(d.Pairings[i].MemberIDs, member)
+		}
 		return nil
 	})
 }
@@ -738,7 +752,7 @@ func (db *DB) EraseMemberData(ctx context.Context, userID string) (ErasedMemberD
 		{&e.Attendance, `DELETE FROM meeting_attendance WHERE user_id = ?1`, nil},
 		{&e.PendingMessages, `DELETE FROM jobs WHERE ` + memberJobsWhere, nil},
 		{&e.FailedMessages, `DELETE FROM jobs_failed WHERE ` + memberJobsWhere, nil},
-		{&e.SentMessageMarks, `DELETE FROM sent_log WHERE ` + memberSentSQL, nil},
+		{&e.SentMessageMarks, `DELETE FROM sent_log WHERE ` + db.dialect.memberSent, nil},
 	}
 	if err := execCounted(ctx, tx, steps, userID); err != nil {
 		return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)

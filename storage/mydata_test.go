@@ -2,7 +2,6 @@ package storage_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,9 +53,8 @@ func holdsUserID(column string) bool {
 // storage.MemberDataColumns and returns every problem: a column that holds
 // a user id and is not classified, or a classification that names no
 // column.
-func unclassifiedColumns(t *testing.T, conn *sql.DB) []string {
+func unclassifiedColumns(t *testing.T, db *storage.DB) []string {
 	t.Helper()
-	ctx := context.Background()
 	classified := map[string]storage.MemberColumn{}
 	wholeTables := map[string]bool{}
 	var problems []string
@@ -72,43 +70,16 @@ func unclassifiedColumns(t *testing.T, conn *sql.DB) []string {
 		}
 		classified[c.Table+"."+c.Column] = c
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, name)
-	}
-	if err := rows.Close(); err != nil {
-		t.Fatal(err)
-	}
 	seen := map[string]bool{}
-	for _, table := range tables {
+	for _, tc := range schemaColumns(t, db) {
+		table, col := tc[0], tc[1]
 		seen[table+".*"] = true
-		cols, err := conn.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
-		if err != nil {
-			t.Fatal(err)
+		seen[table+"."+col] = true
+		if table == "schema_migrations" || wholeTables[table] || !holdsUserID(col) {
+			continue
 		}
-		for cols.Next() {
-			var col string
-			if err := cols.Scan(&col); err != nil {
-				t.Fatal(err)
-			}
-			seen[table+"."+col] = true
-			if table == "schema_migrations" || wholeTables[table] || !holdsUserID(col) {
-				continue
-			}
-			if _, ok := classified[table+"."+col]; !ok {
-				problems = append(problems, fmt.Sprintf("%s.%s holds a user id but /mydata doesn't know it: cover it in EraseMemberData and ExportMemberData, or classify it in storage.MemberDataColumns", table, col))
-			}
-		}
-		if err := cols.Close(); err != nil {
-			t.Fatal(err)
+		if _, ok := classified[table+"."+col]; !ok {
+			problems = append(problems, fmt.Sprintf("%s.%s holds a user id but /mydata doesn't know it: cover it in EraseMemberData and ExportMemberData, or classify it in storage.MemberDataColumns", table, col))
 		}
 	}
 	for key, c := range classified {
@@ -121,28 +92,52 @@ func unclassifiedColumns(t *testing.T, conn *sql.DB) []string {
 	return problems
 }
 
-func rawConn(t *testing.T, db *storage.DB) *sql.DB {
+// schemaColumns lists every table and column of the database's schema, as
+// (table, column) pairs in table order.
+func schemaColumns(t *testing.T, db *storage.DB) [][2]string {
 	t.Helper()
-	conn, err := sql.Open("sqlite3", "file:"+db.Path()+"?_busy_timeout=5000")
+	query := `SELECT m.name, c.name FROM sqlite_master m, pragma_table_info(m.name) c
+		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, c.cid`
+	if db.Engine() == "postgres" {
+		query = `SELECT table_name, column_name FROM information_schema.columns
+			WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`
+	}
+	rows, err := storage.RawWrite(db).Query(query)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
+	defer rows.Close()
+	var out [][2]string
+	for rows.Next() {
+		var tc [2]string
+		if err := rows.Scan(&tc[0], &tc[1]); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, tc)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // The completeness guard: every column of the migrated schema that holds
 // a member's user id is covered by /mydata or deliberately exempted.
 func TestMemberDataCoverage(t *testing.T) {
-	conn := rawConn(t, storagetest.Open(t))
-	for _, p := range unclassifiedColumns(t, conn) {
-		t.Error(p)
-	}
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		for _, p := range unclassifiedColumns(t, db) {
+			t.Error(p)
+		}
+	})
 }
 
 // The guard catches a table or column that nobody classified.
 func TestMemberDataCoverageCatchesNewTables(t *testing.T) {
-	conn := rawConn(t, storagetest.Open(t))
+	storagetest.Each(t, testMemberDataCoverageCatchesNewTables)
+}
+
+func testMemberDataCoverageCatchesNewTables(t *testing.T, db *storage.DB) {
+	conn := storage.RawWrite(db)
 	for _, stmt := range []string{
 		`CREATE TABLE journal (id INTEGER PRIMARY KEY, guild_id TEXT, author_id TEXT, body TEXT)`,
 		`ALTER TABLE groups ADD COLUMN archived_by TEXT`,
@@ -153,7 +148,7 @@ func TestMemberDataCoverageCatchesNewTables(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got := strings.Join(unclassifiedColumns(t, conn), "\n")
+	got := strings.Join(unclassifiedColumns(t, db), "\n")
 	for _, want := range []string{"journal.author_id", "groups.archived_by", "notes.user_id", "jobs_archive.user_id", "jobs_archive.payload"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the guard missed %s; it said:\n%s", want, got)
@@ -243,9 +238,10 @@ func exportJSON(t *testing.T, db *storage.DB, user string) (storage.MemberData, 
 	return d, string(b)
 }
 
-func TestExportAndEraseMemberData(t *testing.T) {
+func TestExportAndEraseMemberData(t *testing.T) { storagetest.Each(t, testExportAndEraseMemberData) }
+
+func testExportAndEraseMemberData(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	g := aliceAndBob(t, db)
 	round, err := db.RecordRound(ctx, storage.NewRound{GroupID: g.ID, RunBy: mdBob, At: mdT0, Groups: [][]string{{mdAlice, mdBob}}, Prompts: []int{0}},
 		func(storage.Round) []storage.NewJob { return nil })
@@ -332,8 +328,11 @@ func TestExportAndEraseMemberData(t *testing.T) {
 // reading payloads or keys: another member's jobs, and jobs about no one
 // member, stay.
 func TestMemberJobsAreFoundByUserID(t *testing.T) {
+	storagetest.Each(t, testMemberJobsAreFoundByUserID)
+}
+
+func testMemberJobsAreFoundByUserID(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	dm := func(user string, at time.Time) storage.NewJob {
 		return storage.NewJob{Kind: "dm", UserID: user, DedupeKey: "test:dm:" + user, RunAt: at, Payload: map[string]string{"user_id": user, "content": "secret"}}
 	}
@@ -372,8 +371,9 @@ func TestMemberJobsAreFoundByUserID(t *testing.T) {
 	}
 }
 
-func TestMemberDataRefusesOddIDs(t *testing.T) {
-	db := storagetest.Open(t)
+func TestMemberDataRefusesOddIDs(t *testing.T) { storagetest.Each(t, testMemberDataRefusesOddIDs) }
+
+func testMemberDataRefusesOddIDs(t *testing.T, db *storage.DB) {
 	if _, err := db.EraseMemberData(context.Background(), ""); err == nil {
 		t.Error("erasing an empty user id must fail")
 	}
@@ -385,8 +385,11 @@ func TestMemberDataRefusesOddIDs(t *testing.T) {
 // Past memberships are the member's data like current ones: exported with
 // when they began and ended, and erased.
 func TestPastGroupMembershipsAreExportedAndErased(t *testing.T) {
+	storagetest.Each(t, testPastGroupMembershipsAreExportedAndErased)
+}
+
+func testPastGroupMembershipsAreExportedAndErased(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	g, err := db.CreateGroup(ctx, storage.Group{GuildID: mdGuild, Name: "Circle", Description: "d", Type: "recovery", ChannelID: "720000000000000001", CreatedBy: mdBob}, mdT0)
 	if err != nil {
 		t.Fatal(err)
@@ -430,8 +433,11 @@ func TestPastGroupMembershipsAreExportedAndErased(t *testing.T) {
 // transaction that writes it, on every path that writes jobs, and a round
 // naming the member is refused whole.
 func TestEraseBetweenReadAndWriteLeavesNoTrace(t *testing.T) {
+	storagetest.Each(t, testEraseBetweenReadAndWriteLeavesNoTrace)
+}
+
+func testEraseBetweenReadAndWriteLeavesNoTrace(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	g := aliceAndBob(t, db)
 	ms, err := db.GroupMeetings(ctx, g.ID)
 	if err != nil || len(ms) == 0 {

@@ -14,7 +14,7 @@ import (
 const poolDeadline = 2 * time.Second
 
 // noConnection are the exported methods that take no connection.
-var noConnection = map[string]bool{"Close": true, "Path": true, "JobsChanged": true, "JobsEnqueued": true}
+var noConnection = map[string]bool{"Close": true, "Path": true, "Engine": true, "JobsChanged": true, "JobsEnqueued": true}
 
 // poolCall is one exported method, called with arguments that make it do
 // its whole work, and the pool it may use.

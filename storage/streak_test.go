@@ -178,8 +178,9 @@ func TestStreakCountsTheMembersLocalDays(t *testing.T) {
 	}
 }
 
-func TestStreakIsPerServer(t *testing.T) {
-	db := storagetest.Open(t)
+func TestStreakIsPerServer(t *testing.T) { storagetest.Each(t, testStreakIsPerServer) }
+
+func testStreakIsPerServer(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
 	for _, d := range []string{"2026-03-01", "2026-03-02"} {
 		if _, err := db.RecordCheckin(ctx, storage.Checkin{GuildID: checkinOtherGuild, UserID: memberAna, Mood: 4, LocalDate: d, At: checkinT0}); err != nil {
@@ -200,8 +201,11 @@ func TestStreakIsPerServer(t *testing.T) {
 // several chunks (and with repeated days at chunk edges), and checks them
 // against GentleStreak over the whole history.
 func TestCheckinStreakAgreesWithGentleStreak(t *testing.T) {
+	storagetest.Each(t, testCheckinStreakAgreesWithGentleStreak)
+}
+
+func testCheckinStreakAgreesWithGentleStreak(t *testing.T, db *storage.DB) {
 	ctx := context.Background()
-	db := storagetest.Open(t)
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	r := rand.New(rand.NewPCG(3, 4))
 	histories := []struct {

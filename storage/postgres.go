@@ -1,0 +1,398 @@
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// PostgreSQL. Kindred's SQL is written once, with SQLite's ? placeholders;
+// the connections this file opens rebind them to $1, $2, … as a statement
+// is sent, so the storage methods, their transactions and their tests are
+// the same on both engines. What the engines spell differently lives in
+// dialect.go.
+//
+// Writes are serialized, as on SQLite: every write transaction (and every
+// write outside one) first takes a transaction-scoped advisory lock that
+// names the database's schema. The storage methods decide inside one
+// transaction on what they read ("is this request still open?", "how many
+// warnings are active?"), and SQLite's single writer makes every such
+// decision safe; under PostgreSQL's READ COMMITTED another process could
+// change what was read before the decision commits. The lock keeps the
+// SQLite guarantees across processes, at the cost of writes not running in
+// parallel: Kindred's writes are short, and PostgreSQL is chosen for
+// operations (managed backups, replicas, several processes), not for
+// parallel writes. Reads run in parallel; a read transaction is one
+// REPEATABLE READ snapshot, as a SQLite read transaction is.
+
+// MinPostgresConnections is the smallest database.max_connections: one
+// connection writes, one listens for job notifications, and at least one
+// reads.
+const MinPostgresConnections = 3
+
+// pgConnector opens the connections of one pool, wrapping pgx's
+// database/sql connections.
+type pgConnector struct {
+	base   driver.Connector
+	rebind *rebinder
+	// writeLock, when not zero, is the advisory lock key every write
+	// transaction of this pool takes first (the write pool).
+	writeLock int64
+}
+
+func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.base.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &pgConn{Conn: conn.(*stdlib.Conn), c: c}, nil
+}
+
+func (c *pgConnector) Driver() driver.Driver { return c.base.Driver() }
+
+// pgConn is one connection: pgx's, with statements rebound and, in the
+// write pool, writes serialized.
+type pgConn struct {
+	*stdlib.Conn
+	c *pgConnector
+}
+
+func (p *pgConn) Prepare(query string) (driver.Stmt, error) {
+	return p.Conn.PrepareContext(context.Background(), p.c.rebind.sql(query))
+}
+
+func (p *pgConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	return p.Conn.PrepareContext(ctx, p.c.rebind.sql(query))
+}
+
+// QueryContext runs a query without the write lock: outside a transaction
+// the storage methods query only to read (SentRef), and inside one
+// BeginTx has taken the lock.
+func (p *pgConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	return p.Conn.QueryContext(ctx, p.c.rebind.sql(query), args)
+}
+
+func (p *pgConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	query = p.c.rebind.sql(query)
+	if p.c.writeLock == 0 || !p.idle() {
+		return p.Conn.ExecContext(ctx, query, args)
+	}
+	// A write on its own: the lock and the statement go in one batch,
+	// which PostgreSQL runs as one implicit transaction, in one round trip.
+	b := &pgx.Batch{}
+	b.Queue(`SELECT pg_advisory_xact_lock($1)`, p.c.writeLock)
+	values := make([]any, len(args))
+	for i, a := range args {
+		values[i] = a.Value
+	}
+	b.Queue(query, values...)
+	res := p.Conn.Conn().SendBatch(ctx, b)
+	if _, err := res.Exec(); err != nil {
+		res.Close()
+		return nil, err
+	}
+	tag, err := res.Exec()
+	if cerr := res.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	return driver.RowsAffected(tag.RowsAffected()), nil
+}
+
+func (p *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	if p.c.writeLock == 0 && sql.IsolationLevel(opts.Isolation) == sql.LevelDefault {
+		// A read transaction is one snapshot, as it is on SQLite.
+		opts.Isolation = driver.IsolationLevel(sql.LevelRepeatableRead)
+	}
+	tx, err := p.Conn.BeginTx(ctx, opts)
+	if err != nil || p.c.writeLock == 0 {
+		return tx, err
+	}
+	if _, err := p.Conn.Conn().Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, p.c.writeLock); err != nil {
+		tx.Rollback()
+		return nil, fmt.Errorf("take the write lock: %w", err)
+	}
+	return tx, nil
+}
+
+// CheckNamedValue stores a Go bool as 0 or 1: booleans are integer
+// columns on both engines, as SQLite has them.
+func (p *pgConn) CheckNamedValue(v *driver.NamedValue) error {
+	if b, ok := v.Value.(bool); ok {
+		v.Value = int64(0)
+		if b {
+			v.Value = int64(1)
+		}
+	}
+	return nil
+}
+
+// idle reports whether the connection is outside a transaction.
+func (p *pgConn) idle() bool { return p.Conn.Conn().PgConn().TxStatus() == 'I' }
+
+// rebinder turns ? and ?N placeholders into PostgreSQL's $N, remembering
+// each statement it has rewritten (Kindred's statements are a fixed set).
+type rebinder struct {
+	done sync.Map // string → string
+}
+
+func (r *rebinder) sql(query string) string {
+	if v, ok := r.done.Load(query); ok {
+		return v.(string)
+	}
+	out := rebind(query)
+	r.done.Store(query, out)
+	return out
+}
+
+// rebind rewrites the placeholders of one statement, leaving string
+// literals, quoted identifiers and comments as they are.
+func rebind(query string) string {
+	var b strings.Builder
+	b.Grow(len(query) + 8)
+	next := 1
+	for i := 0; i < len(query); i++ {
+		ch := query[i]
+		switch {
+		case ch == '\'' || ch == '"':
+			end := strings.IndexByte(query[i+1:], ch)
+			if end < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+end+2])
+			i += end + 1
+		case ch == '-' && strings.HasPrefix(query[i:], "--"):
+			end := strings.IndexByte(query[i:], '\n')
+			if end < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+end+1])
+			i += end
+		case ch == '/' && strings.HasPrefix(query[i:], "/*"):
+			end := strings.Index(query[i+2:], "*/")
+			if end < 0 {
+				b.WriteString(query[i:])
+				return b.String()
+			}
+			b.WriteString(query[i : i+end+4])
+			i += end + 3
+		case ch == '?':
+			j := i + 1
+			for j < len(query) && query[j] >= '0' && query[j] <= '9' {
+				j++
+			}
+			b.WriteByte('$')
+			if j > i+1 {
+				b.WriteString(query[i+1 : j]) // ?N names its argument
+			} else {
+				b.WriteString(strconv.Itoa(next))
+				next++
+			}
+			i = j - 1
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	return b.String()
+}
+
+// lockKey turns a name into an advisory lock key.
+func lockKey(name string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return int64(h.Sum64() &^ (1 << 63))
+}
+
+// OpenPostgres connects to the PostgreSQL database at url (a postgres://
+// URL or key=value string, as libpq takes them) and brings the schema that
+// url's search_path selects up to date. maxConns bounds the connections
+// this process opens (see MinPostgresConnections).
+func OpenPostgres(ctx context.Context, url string, maxConns int) (*DB, error) {
+	if maxConns < MinPostgresConnections {
+		return nil, fmt.Errorf("database.max_connections %d: want at least %d for PostgreSQL", maxConns, MinPostgresConnections)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("database url: %w", err)
+	}
+	// The listening connection comes first: it names the schema, which
+	// scopes the locks and the notification channel, so that databases in
+	// different schemas of one server never wait for each other.
+	listen, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	var schema string
+	if err := listen.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		listen.Close(ctx)
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	if schema == "" {
+		listen.Close(ctx)
+		return nil, errors.New("connect to PostgreSQL: no schema: the search_path names none that exists")
+	}
+	rb := &rebinder{}
+	write := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*cfg), rebind: rb, writeLock: lockKey("kindred write " + schema)})
+	write.SetMaxOpenConns(1)
+	read := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*cfg), rebind: rb})
+	read.SetMaxOpenConns(maxConns - 2)
+	read.SetMaxIdleConns(maxConns - 2)
+	db := &DB{write: write, read: read, dialect: postgresDialect, jobsWake: make(chan struct{}, 1)}
+	db.startCommitter()
+	if err := migratePostgres(ctx, read, lockKey("kindred migrate "+schema)); err != nil {
+		listen.Close(ctx)
+		db.Close()
+		return nil, err
+	}
+	db.jobEvents = startJobEvents(listen, cfg, fmt.Sprintf("kindred_jobs_%x", lockKey(schema)), db.wakeScheduler, read)
+	return db, nil
+}
+
+// migratePostgres migrates under a session advisory lock, so that of
+// several processes starting together one migrates and the others find
+// the schema up to date.
+func migratePostgres(ctx context.Context, pool *sql.DB, key int64) error {
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock(?)`, key); err != nil {
+		return fmt.Errorf("migrate: take the migration lock: %w", err)
+	}
+	// A failed unlock leaves the lock to the session's end: close the
+	// connection rather than return it to the pool holding it.
+	defer func() {
+		if _, err := conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock(?)`, key); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	return migrate(ctx, conn, postgresDialect)
+}
+
+// jobEvents carries "a job was enqueued" between processes sharing a
+// PostgreSQL database: NOTIFY after a commit that enqueued, LISTEN in
+// every process, so a job enqueued by one process wakes the schedulers
+// of all at once rather than at their next poll.
+type jobEvents struct {
+	channel  string
+	instance string        // this DB's payload: its own notifications are not news
+	send     chan struct{} // buffered 1: a notification is due
+	cancel   context.CancelFunc
+	done     sync.WaitGroup
+}
+
+func startJobEvents(listen *pgx.Conn, cfg *pgx.ConnConfig, channel string, wake func(), pool *sql.DB) *jobEvents {
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &jobEvents{channel: channel, instance: strconv.FormatInt(time.Now().UnixNano(), 36), send: make(chan struct{}, 1), cancel: cancel}
+	e.done.Add(2)
+	go func() {
+		defer e.done.Done()
+		e.listen(ctx, listen, cfg, wake)
+	}()
+	go func() {
+		defer e.done.Done()
+		e.notify(ctx, pool)
+	}()
+	return e
+}
+
+// listen waits for notifications, reconnecting after a lost connection.
+// After a reconnect the scheduler looks again: what was sent meanwhile is
+// lost.
+func (e *jobEvents) listen(ctx context.Context, conn *pgx.Conn, cfg *pgx.ConnConfig, wake func()) {
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
+	for backoff := time.Second; ctx.Err() == nil; {
+		if conn == nil {
+			c, err := pgx.ConnectConfig(ctx, cfg)
+			if err != nil {
+				slog.Warn("job notifications: reconnect to PostgreSQL", "err", err, "retry_in", backoff)
+				sleep(ctx, backoff)
+				backoff = min(2*backoff, time.Minute)
+				continue
+			}
+			conn = c
+			wake()
+		}
+		if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{e.channel}.Sanitize()); err != nil {
+			conn.Close(context.Background())
+			conn = nil
+			continue
+		}
+		backoff = time.Second
+		for {
+			n, err := conn.WaitForNotification(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					slog.Warn("job notifications: connection lost", "err", err)
+				}
+				conn.Close(context.Background())
+				conn = nil
+				break
+			}
+			if n.Payload != e.instance {
+				wake()
+			}
+		}
+	}
+}
+
+// notify sends one NOTIFY per burst of enqueues.
+func (e *jobEvents) notify(ctx context.Context, pool *sql.DB) {
+	for {
+		select {
+		case <-e.send:
+		case <-ctx.Done():
+			return
+		}
+		if _, err := pool.ExecContext(ctx, `SELECT pg_notify(?, ?)`, e.channel, e.instance); err != nil && ctx.Err() == nil {
+			// The others find the job at their next poll.
+			slog.Warn("job notifications: notify", "err", err)
+		}
+	}
+}
+
+// enqueued asks for a NOTIFY; it never blocks.
+func (e *jobEvents) enqueued() {
+	select {
+	case e.send <- struct{}{}:
+	default:
+	}
+}
+
+func (db *DB) closeJobEvents() error {
+	if db.jobEvents == nil {
+		return nil
+	}
+	db.jobEvents.cancel()
+	db.jobEvents.done.Wait()
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
