@@ -16,11 +16,21 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kindred-bot/kindred/storage"
 )
 
 // TokenEnv names the environment variable that holds the bot token. It
 // overrides discord.token, so the token need never be written to a file.
 const TokenEnv = "KINDRED_DISCORD_TOKEN"
+
+// DatabaseURLEnv names the environment variable that holds the PostgreSQL
+// URL. It overrides database.url, so its password need never be written
+// to a file.
+const DatabaseURLEnv = "KINDRED_DATABASE_URL"
+
+// DefaultPostgresConnections is database.max_connections when it is 0.
+const DefaultPostgresConnections = 10
 
 // DefaultConfigPath is read when it exists and no --config was given.
 const DefaultConfigPath = "config.yaml"
@@ -48,8 +58,34 @@ type DiscordConfig struct {
 	MembersIntent bool `yaml:"members_intent"`
 }
 
+// DatabaseConfig chooses the database: a SQLite file (Path, the default)
+// or PostgreSQL (URL); not both.
 type DatabaseConfig struct {
 	Path string `yaml:"path" want:"the SQLite file's path, e.g. kindred.db"`
+	URL  string `yaml:"url" want:"a postgres:// URL such as postgres://kindred:secret@db:5432/kindred?sslmode=require"`
+	// MaxConnections bounds the PostgreSQL connections of this process;
+	// 0 means DefaultPostgresConnections.
+	MaxConnections int `yaml:"max_connections" want:"a whole number of connections, at least 3 (0 picks 10)"`
+}
+
+// Postgres reports whether the database is PostgreSQL.
+func (d DatabaseConfig) Postgres() bool { return d.URL != "" }
+
+// Connections is the PostgreSQL pool size to use.
+func (d DatabaseConfig) Connections() int {
+	if d.MaxConnections == 0 {
+		return DefaultPostgresConnections
+	}
+	return d.MaxConnections
+}
+
+// Redacted is the database URL without its password, for messages.
+func (d DatabaseConfig) Redacted() string {
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		return "(an unreadable URL)"
+	}
+	return u.Redacted()
 }
 
 type HTTPConfig struct {
@@ -90,9 +126,10 @@ func configErrorf(format string, args ...any) error {
 func LoadConfig(path string, explicit bool, getenv func(string) string) (Config, error) {
 	cfg := DefaultConfig()
 	data, err := os.ReadFile(path)
+	set := map[string]bool{} // the keys the file sets
 	switch {
 	case err == nil:
-		if err := decodeConfig(data, &cfg); err != nil {
+		if err := decodeConfig(data, &cfg, set); err != nil {
 			return Config{}, configErrorf("config %s: %v", path, err)
 		}
 	case errors.Is(err, fs.ErrNotExist) && !explicit:
@@ -105,6 +142,18 @@ func LoadConfig(path string, explicit bool, getenv func(string) string) (Config,
 	if token := strings.TrimSpace(getenv(TokenEnv)); token != "" {
 		cfg.Discord.Token = token
 	}
+	urlKey := "database.url"
+	if u := strings.TrimSpace(getenv(DatabaseURLEnv)); u != "" {
+		cfg.Database.URL, urlKey = u, DatabaseURLEnv
+	}
+	if cfg.Database.URL != "" {
+		// The default SQLite path gives way to a URL; a path the file
+		// names does not.
+		if set["database.path"] {
+			return Config{}, configErrorf("database.path and %s are both set: keep database.path for SQLite or %s for PostgreSQL, not both", urlKey, urlKey)
+		}
+		cfg.Database.Path = ""
+	}
 	if err := cfg.Validate(); err != nil {
 		return Config{}, err
 	}
@@ -115,7 +164,7 @@ func LoadConfig(path string, explicit bool, getenv func(string) string) (Config,
 // names its key and the form it wants ("privacy.checkin_retention_days:
 // want a whole number of days (0 keeps forever), got "forever""), not the
 // Go type yaml would have named. Problems are joined on one line.
-func decodeConfig(data []byte, cfg *Config) error {
+func decodeConfig(data []byte, cfg *Config, set map[string]bool) error {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return errors.New(oneLine(strings.TrimPrefix(err.Error(), "yaml: ")))
@@ -124,7 +173,7 @@ func decodeConfig(data []byte, cfg *Config) error {
 		return nil // an empty file: the defaults apply
 	}
 	var problems []string
-	decodeSection(doc.Content[0], reflect.ValueOf(cfg).Elem(), "", &problems)
+	decodeSection(doc.Content[0], reflect.ValueOf(cfg).Elem(), "", set, &problems)
 	if len(problems) > 0 {
 		return errors.New(oneLine(strings.Join(problems, "; ")))
 	}
@@ -133,7 +182,7 @@ func decodeConfig(data []byte, cfg *Config) error {
 
 // decodeSection decodes a mapping into the struct v, whose fields are
 // named by their yaml tags; key is the section's dotted path ("" at the top).
-func decodeSection(n *yaml.Node, v reflect.Value, key string, problems *[]string) {
+func decodeSection(n *yaml.Node, v reflect.Value, key string, set map[string]bool, problems *[]string) {
 	if n.Tag == "!!null" {
 		return // "discord:" with nothing under it keeps the defaults
 	}
@@ -157,6 +206,7 @@ func decodeSection(n *yaml.Node, v reflect.Value, key string, problems *[]string
 			continue
 		}
 		seen[k.Value] = k.Line
+		set[path] = true
 		idx, ok := fields[k.Value]
 		if !ok {
 			*problems = append(*problems, fmt.Sprintf("unknown key %s on line %d (config.example.yaml lists every key)", path, k.Line))
@@ -164,7 +214,7 @@ func decodeSection(n *yaml.Node, v reflect.Value, key string, problems *[]string
 		}
 		field, fv := v.Type().Field(idx), v.Field(idx)
 		if fv.Kind() == reflect.Struct {
-			decodeSection(value, fv, path, problems)
+			decodeSection(value, fv, path, set, problems)
 			continue
 		}
 		want := field.Tag.Get("want")
@@ -236,8 +286,22 @@ func (c *Config) Validate() error {
 	if id := c.Discord.DevGuildID; id != "" && strings.Trim(id, "0123456789") != "" {
 		return configErrorf("discord.dev_guild_id %q: want a server id (digits only)", id)
 	}
-	if strings.TrimSpace(c.Database.Path) == "" {
+	switch db := c.Database; {
+	case db.URL != "" && db.Path != "":
+		return configErrorf("database.path and database.url are both set: keep database.path for SQLite or database.url for PostgreSQL, not both")
+	case db.URL != "":
+		u, err := url.Parse(db.URL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return configErrorf("database.url: want a postgres:// URL such as postgres://kindred:secret@db:5432/kindred?sslmode=require")
+		}
+		if n := db.MaxConnections; n != 0 && n < storage.MinPostgresConnections {
+			return configErrorf("database.max_connections is %d: want at least %d (0 picks %d)", n, storage.MinPostgresConnections, DefaultPostgresConnections)
+		}
+	case strings.TrimSpace(db.Path) == "":
 		return configErrorf("database.path is empty: name the SQLite file, e.g. kindred.db")
+	}
+	if c.Database.MaxConnections < 0 {
+		return configErrorf("database.max_connections is %d: want at least %d (0 picks %d)", c.Database.MaxConnections, storage.MinPostgresConnections, DefaultPostgresConnections)
 	}
 	if c.HTTP.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {

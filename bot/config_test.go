@@ -100,6 +100,13 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad listen", "http:\n  listen: localhost\n", true, token, "http.listen"},
 		{"negative retention", "privacy:\n  checkin_retention_days: -1\n", true, token, "checkin_retention_days"},
 		{"empty database path", "database:\n  path: \"\"\n", true, token, "database.path"},
+		{"path and url", "database:\n  path: k.db\n  url: postgres://db/kindred\n", true, token, "database.path and database.url are both set"},
+		{"path and url from the environment", "database:\n  path: k.db\n", true, env(map[string]string{TokenEnv: "tok", DatabaseURLEnv: "postgres://db/kindred"}),
+			"database.path and " + DatabaseURLEnv + " are both set"},
+		{"not a postgres url", "database:\n  url: mysql://db/kindred\n", true, token, "database.url: want a postgres:// URL"},
+		{"too few connections", "database:\n  url: postgres://db/kindred\n  max_connections: 2\n", true, token, "database.max_connections is 2: want at least 3"},
+		{"negative connections", "database:\n  max_connections: -1\n", true, token, "database.max_connections is -1"},
+		{"connections not a number", "database:\n  max_connections: many\n", true, token, "database.max_connections: want a whole number of connections"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,7 +152,7 @@ func FuzzDecodeConfig(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg := DefaultConfig()
-		if err := decodeConfig(data, &cfg); err != nil {
+		if err := decodeConfig(data, &cfg, map[string]bool{}); err != nil {
 			if strings.Contains(err.Error(), "\n") {
 				t.Fatalf("config error spans lines: %q", err)
 			}
@@ -205,5 +212,32 @@ func TestLoadConfigCommentsOnlyAndEmptySections(t *testing.T) {
 		if cfg.Log.Level != "info" || cfg.Database.Path != "kindred.db" {
 			t.Errorf("%q: defaults lost: %+v", body, cfg)
 		}
+	}
+}
+
+// A URL, from the file or the environment, selects PostgreSQL; the
+// default SQLite path gives way to it, and the environment wins.
+func TestLoadConfigDatabaseURL(t *testing.T) {
+	const fileURL, envURL = "postgres://kindred:secret@db:5432/kindred?sslmode=require", "postgres://kindred:other@db2/kindred"
+	cfg, err := LoadConfig(writeConfig(t, "database:\n  url: "+fileURL+"\n"), true, env(map[string]string{TokenEnv: "tok"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Database.Postgres() || cfg.Database.URL != fileURL || cfg.Database.Path != "" || cfg.Database.Connections() != DefaultPostgresConnections {
+		t.Errorf("database = %+v", cfg.Database)
+	}
+	if strings.Contains(cfg.Database.Redacted(), "secret") {
+		t.Errorf("Redacted() = %q shows the password", cfg.Database.Redacted())
+	}
+	cfg, err = LoadConfig(writeConfig(t, "database:\n  url: "+fileURL+"\n  max_connections: 4\n"), true, env(map[string]string{TokenEnv: "tok", DatabaseURLEnv: envURL}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Database.URL != envURL || cfg.Database.Connections() != 4 {
+		t.Errorf("database = %+v, want the environment's URL", cfg.Database)
+	}
+	cfg, err = LoadConfig(filepath.Join(t.TempDir(), "absent.yaml"), false, env(map[string]string{TokenEnv: "tok", DatabaseURLEnv: envURL}))
+	if err != nil || cfg.Database.URL != envURL || cfg.Database.Path != "" {
+		t.Errorf("no file, URL in the environment: %+v, %v", cfg.Database, err)
 	}
 }

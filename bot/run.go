@@ -143,6 +143,14 @@ type process struct {
 
 // openStorage opens the database.
 func (p *process) openStorage(ctx context.Context) error {
+	if d := p.cfg.Database; d.Postgres() {
+		db, err := storage.OpenPostgres(ctx, d.URL, d.Connections())
+		if err != nil {
+			return startupErrorf("database %s: %v", d.Redacted(), err)
+		}
+		p.db = db
+		return nil
+	}
 	db, err := storage.Open(ctx, p.cfg.Database.Path)
 	if err != nil {
 		return startupErrorf("database %s: %v", p.cfg.Database.Path, err)

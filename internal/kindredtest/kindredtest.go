@@ -6,7 +6,6 @@ package kindredtest
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/kindred-bot/kindred/bot"
 	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/scheduler"
+	"github.com/kindred-bot/kindred/storage/storagetest"
 )
 
 // The test server's ids.
@@ -36,7 +36,9 @@ const (
 
 // Harness is a running Kindred and the fake Discord it talks to.
 type Harness struct {
-	Fake     *discordsim.Server
+	Fake *discordsim.Server
+	// Database is the bot's database; DBPath is its file on SQLite.
+	Database storagetest.Database
 	DBPath   string
 	HTTPAddr string
 	Logs     *SyncBuffer
@@ -54,6 +56,8 @@ type Options struct {
 	Fake discordsim.Options
 	// Configure changes the bot's config before it starts.
 	Configure func(*bot.Config)
+	// Backend is the database engine; the zero value is SQLite.
+	Backend storagetest.Backend
 }
 
 // Start runs Kindred against a new fake Discord and waits until it serves.
@@ -67,13 +71,18 @@ func Start(t testing.TB, opts Options) *Harness {
 	cfg := bot.DefaultConfig()
 	cfg.Discord.Token = fake.Token()
 	cfg.Discord.APIURL = fake.URL()
-	cfg.Database.Path = filepath.Join(t.TempDir(), "kindred.db")
+	backend := opts.Backend
+	if backend == (storagetest.Backend{}) {
+		backend = storagetest.SQLite
+	}
+	database := backend.New(t)
+	cfg.Database.Path, cfg.Database.URL = database.Path, database.URL
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Log.Level = "debug" // tests read the most a log could ever say
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
-	h := &Harness{Fake: fake, DBPath: cfg.Database.Path, Logs: &SyncBuffer{}, Clock: &Clock{}, cfg: cfg}
+	h := &Harness{Fake: fake, Database: database, DBPath: database.Path, Logs: &SyncBuffer{}, Clock: &Clock{}, cfg: cfg}
 	h.start(t)
 	t.Cleanup(func() { h.Stop(t) })
 	return h
