@@ -129,25 +129,27 @@ func TestStreak(t *testing.T) {
 		{"latest three days ago", []string{"2026-03-01", "2026-03-02"}, "2026-03-05", storage.Streak{}},
 		{"over the clocks going forward", []string{"2026-03-28", "2026-03-29", "2026-03-30"}, "2026-03-30", storage.Streak{Days: 3, Today: true}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			db := storagetest.Open(t)
-			for i, d := range tt.days {
-				day, _ := time.ParseInLocation(time.DateOnly, d, berlin)
-				s := checkinAt(t, db, memberAna, day.Add(21*time.Hour+30*time.Minute), berlin)
-				if want := storage.GentleStreak(tt.days[:i+1], d); s.Days != want || !s.Today {
-					t.Errorf("after check-in on %s: streak %+v, want %d days, today", d, s, want)
+	storagetest.EachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				db := b.New(t).Open(t)
+				for i, d := range tt.days {
+					day, _ := time.ParseInLocation(time.DateOnly, d, berlin)
+					s := checkinAt(t, db, memberAna, day.Add(21*time.Hour+30*time.Minute), berlin)
+					if want := storage.GentleStreak(tt.days[:i+1], d); s.Days != want || !s.Today {
+						t.Errorf("after check-in on %s: streak %+v, want %d days, today", d, s, want)
+					}
 				}
-			}
-			got, err := db.CheckinStreak(context.Background(), checkinGuild, memberAna, tt.today)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got != tt.want {
-				t.Errorf("streak on %s = %+v, want %+v", tt.today, got, tt.want)
-			}
-		})
-	}
+				got, err := db.CheckinStreak(context.Background(), checkinGuild, memberAna, tt.today)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != tt.want {
+					t.Errorf("streak on %s = %+v, want %+v", tt.today, got, tt.want)
+				}
+			})
+		}
+	})
 }
 
 // TestStreakCountsTheMembersLocalDays: 23:30 and 00:30 in Berlin are two
@@ -159,23 +161,23 @@ func TestStreakCountsTheMembersLocalDays(t *testing.T) {
 	if late.UTC().YearDay() != early.UTC().YearDay() {
 		t.Fatal("test premise: both check-ins should fall on one UTC day")
 	}
-
-	db := storagetest.Open(t)
-	checkinAt(t, db, memberAna, late, berlin)
-	if s := checkinAt(t, db, memberAna, early, berlin); s != (storage.Streak{Days: 2, Today: true}) {
-		t.Errorf("Berlin member: streak after 23:30 and 00:30 = %+v, want 2 days", s)
-	}
-	checkinAt(t, db, memberBen, late, time.UTC)
-	if s := checkinAt(t, db, memberBen, early, time.UTC); s != (storage.Streak{Days: 1, Today: true}) {
-		t.Errorf("UTC member: streak after the same two instants = %+v, want 1 day", s)
-	}
-	got, err := db.CheckinsBetween(context.Background(), checkinGuild, memberAna, "2026-11-24", "2026-11-25")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != 2 || got[0].LocalDate != "2026-11-24" || got[1].LocalDate != "2026-11-25" {
-		t.Errorf("Berlin member's local dates = %+v", got)
-	}
+	storagetest.Each(t, func(t *testing.T, db *storage.DB) {
+		checkinAt(t, db, memberAna, late, berlin)
+		if s := checkinAt(t, db, memberAna, early, berlin); s != (storage.Streak{Days: 2, Today: true}) {
+			t.Errorf("Berlin member: streak after 23:30 and 00:30 = %+v, want 2 days", s)
+		}
+		checkinAt(t, db, memberBen, late, time.UTC)
+		if s := checkinAt(t, db, memberBen, early, time.UTC); s != (storage.Streak{Days: 1, Today: true}) {
+			t.Errorf("UTC member: streak after the same two instants = %+v, want 1 day", s)
+		}
+		got, err := db.CheckinsBetween(context.Background(), checkinGuild, memberAna, "2026-11-24", "2026-11-25")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].LocalDate != "2026-11-24" || got[1].LocalDate != "2026-11-25" {
+			t.Errorf("Berlin member's local dates = %+v", got)
+		}
+	})
 }
 
 func TestStreakIsPerServer(t *testing.T) { storagetest.Each(t, testStreakIsPerServer) }
