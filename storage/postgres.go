@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
@@ -97,16 +98,22 @@ func (p *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 		values[i] = a.Value
 	}
 	b.Queue(query, values...)
-	res := p.Conn.Conn().SendBatch(ctx, b)
-	if _, err := res.Exec(); err != nil {
-		res.Close()
-		return nil, err
+	if p.Conn.Conn().IsClosed() {
+		return nil, driver.ErrBadConn
 	}
-	tag, err := res.Exec()
+	res := p.Conn.Conn().SendBatch(ctx, b)
+	_, err := res.Exec()
+	var tag pgconn.CommandTag
+	if err == nil {
+		tag, err = res.Exec()
+	}
 	if cerr := res.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
+		if pgconn.SafeToRetry(err) {
+			return nil, driver.ErrBadConn // nothing was sent: database/sql retries on another connection
+		}
 		return nil, err
 	}
 	return driver.RowsAffected(tag.RowsAffected()), nil
