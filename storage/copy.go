@@ -135,7 +135,11 @@ func copyInto(ctx context.Context, pc *pgConn, src *sql.Tx, tables []copyTable, 
 	if version != SchemaVersion() {
 		return CopyReport{}, fmt.Errorf("copy: the PostgreSQL database is at schema version %d, this Kindred's is %d", version, SchemaVersion())
 	}
-	if err := matchSchemas(ctx, tx, tables); err != nil {
+	pg, err := readPGSchema(ctx, tx)
+	if err != nil {
+		return CopyReport{}, err
+	}
+	if err := matchSchemas(pg, tables); err != nil {
 		return CopyReport{}, err
 	}
 	if err := refuseNonEmpty(ctx, tx, tables); err != nil {
@@ -156,7 +160,7 @@ func copyInto(ctx context.Context, pc *pgConn, src *sql.Tx, tables []copyTable, 
 			progress(t.name, n)
 		}
 	}
-	if err := continueIdentities(ctx, tx, sequences); err != nil {
+	if err := continueIdentities(ctx, tx, pg.identities, sequences); err != nil {
 		return CopyReport{}, err
 	}
 	var mismatched []string
@@ -289,45 +293,66 @@ func sqliteSequences(ctx context.Context, tx *sql.Tx) (map[string]int64, error) 
 	return seqs, rows.Err()
 }
 
+// pgSchema is the tables of the PostgreSQL schema, with their columns,
+// and the identity columns among them. It reads the catalog directly:
+// information_schema's views take a tenth of a second for each question.
+type pgSchema struct {
+	columns    map[string][]string
+	identities [][2]string // table, column
+}
+
+func readPGSchema(ctx context.Context, tx pgx.Tx) (pgSchema, error) {
+	rows, err := tx.Query(ctx, `SELECT c.relname, a.attname, a.attidentity <> ''
+		FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+		WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
+			AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+			AND c.relname <> 'schema_migrations'
+		ORDER BY c.relname, a.attnum`)
+	if err != nil {
+		return pgSchema{}, fmt.Errorf("copy: read the PostgreSQL schema: %w", err)
+	}
+	defer rows.Close()
+	s := pgSchema{columns: map[string][]string{}}
+	for rows.Next() {
+		var table, column string
+		var identity bool
+		if err := rows.Scan(&table, &column, &identity); err != nil {
+			return pgSchema{}, fmt.Errorf("copy: read the PostgreSQL schema: %w", err)
+		}
+		s.columns[table] = append(s.columns[table], column)
+		if identity {
+			s.identities = append(s.identities, [2]string{table, column})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return pgSchema{}, fmt.Errorf("copy: read the PostgreSQL schema: %w", err)
+	}
+	return s, nil
+}
+
 // matchSchemas checks that PostgreSQL has exactly SQLite's tables, each
 // with the same columns, so that every row has a place to go and no
 // PostgreSQL table is left out of the copy and its verification.
-func matchSchemas(ctx context.Context, tx pgx.Tx, tables []copyTable) error {
-	rows, err := tx.Query(ctx, `SELECT c.table_name, c.column_name
-		FROM information_schema.columns c
-		JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
-		WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> 'schema_migrations'`)
-	if err != nil {
-		return fmt.Errorf("copy: read the PostgreSQL schema: %w", err)
-	}
-	pg := map[string][]string{}
-	for rows.Next() {
-		var table, column string
-		if err := rows.Scan(&table, &column); err != nil {
-			rows.Close()
-			return fmt.Errorf("copy: read the PostgreSQL schema: %w", err)
-		}
-		pg[table] = append(pg[table], column)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("copy: read the PostgreSQL schema: %w", err)
-	}
+func matchSchemas(pg pgSchema, tables []copyTable) error {
 	var problems []string
+	seen := map[string]bool{}
 	for _, t := range tables {
-		cols, ok := pg[t.name]
+		seen[t.name] = true
+		cols, ok := pg.columns[t.name]
 		if !ok {
 			problems = append(problems, fmt.Sprintf("table %s is missing", t.name))
 			continue
 		}
-		delete(pg, t.name)
 		want, got := slices.Sorted(slices.Values(t.columns)), slices.Sorted(slices.Values(cols))
 		if !slices.Equal(want, got) {
 			problems = append(problems, fmt.Sprintf("table %s has columns %s, SQLite's has %s", t.name, strings.Join(got, ", "), strings.Join(want, ", ")))
 		}
 	}
-	extra := make([]string, 0, len(pg))
-	for table := range pg {
-		extra = append(extra, table)
+	var extra []string
+	for table := range pg.columns {
+		if !seen[table] {
+			extra = append(extra, table)
+		}
 	}
 	sort.Strings(extra)
 	for _, table := range extra {
@@ -410,35 +435,18 @@ func (s *sqlRowSource) Err() error {
 // id copied, and past the highest SQLite ever gave out for AUTOINCREMENT
 // tables (a job's id names that job for good, even once it is deleted).
 // A table with no rows and no history starts again at 1.
-func continueIdentities(ctx context.Context, tx pgx.Tx, sqliteSeqs map[string]int64) error {
-	rows, err := tx.Query(ctx, `SELECT table_name, column_name FROM information_schema.columns
-		WHERE table_schema = current_schema() AND is_identity = 'YES' ORDER BY table_name`)
-	if err != nil {
-		return fmt.Errorf("copy: find identity columns: %w", err)
-	}
-	type identity struct{ table, column string }
-	var ids []identity
-	for rows.Next() {
-		var id identity
-		if err := rows.Scan(&id.table, &id.column); err != nil {
-			rows.Close()
-			return fmt.Errorf("copy: find identity columns: %w", err)
-		}
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("copy: find identity columns: %w", err)
-	}
-	for _, id := range ids {
+func continueIdentities(ctx context.Context, tx pgx.Tx, identities [][2]string, sqliteSeqs map[string]int64) error {
+	for _, id := range identities {
+		table, column := id[0], id[1]
 		var high int64
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(`+pgx.Identifier{id.column}.Sanitize()+`), 0) FROM `+pgx.Identifier{id.table}.Sanitize()).Scan(&high); err != nil {
-			return fmt.Errorf("copy %s: highest %s: %w", id.table, id.column, err)
+		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(`+pgx.Identifier{column}.Sanitize()+`), 0) FROM `+pgx.Identifier{table}.Sanitize()).Scan(&high); err != nil {
+			return fmt.Errorf("copy %s: highest %s: %w", table, column, err)
 		}
-		high = max(high, sqliteSeqs[id.table])
+		high = max(high, sqliteSeqs[table])
 		// setval(seq, n, true): the next id is n+1; (seq, 1, false): it is 1.
 		if _, err := tx.Exec(ctx, `SELECT setval(pg_get_serial_sequence($1, $2), GREATEST($3::bigint, 1), $3::bigint > 0)`,
-			pgx.Identifier{id.table}.Sanitize(), id.column, high); err != nil {
-			return fmt.Errorf("copy %s: continue the ids after %d: %w", id.table, high, err)
+			pgx.Identifier{table}.Sanitize(), column, high); err != nil {
+			return fmt.Errorf("copy %s: continue the ids after %d: %w", table, high, err)
 		}
 	}
 	return nil
