@@ -6,6 +6,11 @@
 // page:
 //
 //	kindred playground [--listen 127.0.0.1:8081] [--db playground.db]
+//
+// and, to move from SQLite to PostgreSQL, copying the configured SQLite
+// database into an empty PostgreSQL database:
+//
+//	kindred migrate-data --to postgres://… [--config config.yaml]
 package main
 
 import (
@@ -14,10 +19,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	_ "time/tzdata" // timezones must not depend on the host having them
 
@@ -25,6 +33,7 @@ import (
 
 	"github.com/kindred-bot/kindred/bot"
 	"github.com/kindred-bot/kindred/internal/playground"
+	"github.com/kindred-bot/kindred/storage"
 )
 
 func main() {
@@ -38,6 +47,9 @@ func main() {
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "playground" {
 		return runPlayground(ctx, args[1:], stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "migrate-data" {
+		return runMigrateData(ctx, args[1:], getenv, stdout, stderr)
 	}
 	flags := flag.NewFlagSet("kindred", flag.ContinueOnError)
 	flags.SetOutput(stderr)
@@ -111,4 +123,95 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 		fmt.Fprintln(stderr, "playground:", err)
 		return 1
 	}
+}
+
+// runMigrateData is `kindred migrate-data`: it copies the SQLite database
+// the config names into the empty PostgreSQL database --to names, and
+// verifies the copy. The exit status is 2 when the copy cannot begin (bad
+// flags or config, a database that cannot be opened) and 1 when the copy
+// is refused or fails; either way no data has been written to the target.
+func runMigrateData(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("kindred migrate-data", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: kindred migrate-data --to postgres://USER:PASSWORD@HOST:5432/DB [--config PATH]")
+		fmt.Fprintln(stderr, "Copies the SQLite database the config names (database.path) into an empty PostgreSQL")
+		fmt.Fprintln(stderr, "database, in one transaction, and checks that every table has as many rows in both.")
+		fmt.Fprintln(stderr, "Stop Kindred first: what it writes while the copy runs is not copied.")
+		flags.PrintDefaults()
+	}
+	to := flags.String("to", "", "the PostgreSQL database to copy into, as a postgres:// URL (required)")
+	configPath := flags.String("config", bot.DefaultConfigPath, "path of the YAML config file naming the SQLite database")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "kindred migrate-data: "+format+"\n", args...)
+		return 2
+	}
+	if flags.NArg() > 0 {
+		return fail("unexpected argument %q (the options are --to URL and --config PATH)", flags.Arg(0))
+	}
+	if *to == "" {
+		return fail("--to is required: the PostgreSQL database to copy into, e.g. --to postgres://kindred:secret@db:5432/kindred")
+	}
+	target, err := url.Parse(*to)
+	if err != nil || (target.Scheme != "postgres" && target.Scheme != "postgresql") || target.Host == "" {
+		return fail("--to: want a postgres:// URL such as postgres://kindred:secret@db:5432/kindred?sslmode=require")
+	}
+	shown := redactedURL(target)
+	explicit := false
+	flags.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	cfg, err := bot.LoadDatabaseConfig(*configPath, explicit, getenv)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if cfg.Postgres() {
+		return fail("the config selects PostgreSQL (database.url or %s): migrate-data copies from a SQLite database, so name its database.path and leave the URL unset", bot.DatabaseURLEnv)
+	}
+	// Opening a SQLite file creates it: a missing file is a wrong path,
+	// not an empty community.
+	if _, err := os.Stat(cfg.Path); errors.Is(err, fs.ErrNotExist) {
+		return fail("the SQLite database %s does not exist: name it with database.path in the config (--config PATH)", cfg.Path)
+	} else if err != nil {
+		return fail("the SQLite database %s: %v", cfg.Path, err)
+	}
+	src, err := storage.Open(ctx, cfg.Path)
+	if err != nil {
+		return fail("the SQLite database %s: %v", cfg.Path, err)
+	}
+	defer src.Close()
+	dst, err := storage.OpenPostgres(ctx, *to, storage.MinPostgresConnections)
+	if err != nil {
+		return fail("the PostgreSQL database %s: %v", shown, err)
+	}
+	defer dst.Close()
+
+	fmt.Fprintf(stdout, "Copying %s into %s\n", cfg.Path, shown)
+	start := time.Now()
+	report, err := storage.CopyToPostgres(ctx, src, dst, func(table string, rows int64) {
+		fmt.Fprintf(stdout, "  %-24s %10d rows\n", table, rows)
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "kindred migrate-data: %v\nNo data was written to %s.\n", err, shown)
+		return 1
+	}
+	fmt.Fprintf(stdout, "Copied %d rows in %d tables in %s; every table has as many rows in PostgreSQL as in SQLite.\n",
+		report.Rows(), len(report.Tables), time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "To run Kindred on it, set database.url (or %s) and remove database.path.\n", bot.DatabaseURLEnv)
+	return 0
+}
+
+// redactedURL is u for messages: without its password, whether in the
+// user info or in a password parameter.
+func redactedURL(u *url.URL) string {
+	c := *u
+	if q := c.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		c.RawQuery = q.Encode()
+	}
+	return c.Redacted()
 }

@@ -160,6 +160,19 @@ func LoadConfig(path string, explicit bool, getenv func(string) string) (Config,
 	return cfg, nil
 }
 
+// LoadDatabaseConfig reads the configuration as LoadConfig does, for
+// commands that use only its database section (kindred migrate-data): no
+// bot token is needed, and one in the file is not checked.
+func LoadDatabaseConfig(path string, explicit bool, getenv func(string) string) (DatabaseConfig, error) {
+	cfg, err := LoadConfig(path, explicit, func(key string) string {
+		if key == TokenEnv {
+			return "unused" // stands in for the token, which this command never sends
+		}
+		return getenv(key)
+	})
+	return cfg.Database, err
+}
+
 // decodeConfig reads the YAML key by key into cfg, so that every problem
 // names its key and the form it wants ("privacy.checkin_retention_days:
 // want a whole number of days (0 keeps forever), got "forever""), not the

@@ -241,3 +241,20 @@ func TestLoadConfigDatabaseURL(t *testing.T) {
 		t.Errorf("no file, URL in the environment: %+v, %v", cfg.Database, err)
 	}
 }
+
+// Commands that use only the database need no token, and a broken one in
+// the file is none of their business; the rest is checked as for the bot.
+func TestLoadDatabaseConfigNeedsNoToken(t *testing.T) {
+	path := writeConfig(t, "discord:\n  token: \"has spaces\"\ndatabase:\n  path: community.db\n")
+	db, err := LoadDatabaseConfig(path, true, env(nil))
+	if err != nil || db.Path != "community.db" || db.Postgres() {
+		t.Errorf("LoadDatabaseConfig = %+v, %v; want community.db", db, err)
+	}
+	db, err = LoadDatabaseConfig(writeConfig(t, "log:\n  level: info\n"), true, env(map[string]string{DatabaseURLEnv: "postgres://k@db:5432/k"}))
+	if err != nil || !db.Postgres() {
+		t.Errorf("with %s: %+v, %v; want PostgreSQL", DatabaseURLEnv, db, err)
+	}
+	if _, err := LoadDatabaseConfig(writeConfig(t, "database:\n  path: \"\"\n"), true, env(nil)); err == nil {
+		t.Error("an empty database.path was accepted")
+	}
+}
