@@ -13,6 +13,7 @@ import (
 	"github.com/kindred-bot/kindred/bot"
 	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
+	"github.com/kindred-bot/kindred/storage/storagetest"
 )
 
 func TestResourcesEndToEnd(t *testing.T) {
@@ -121,18 +122,21 @@ func TestPreferencesEndToEnd(t *testing.T) {
 // Commands are registered on the first start and not again when nothing changed.
 func TestCommandsRegisteredOnlyWhenChanged(t *testing.T) {
 	t.Parallel()
-	h := kindredtest.Start(t, kindredtest.Options{})
-	if n := len(h.Fake.Commands("")); n == 0 {
-		t.Fatal("no global commands registered")
-	}
-	writes := h.Fake.CommandWrites()
-	if writes != 1 {
-		t.Errorf("first start made %d command writes, want 1 bulk overwrite", writes)
-	}
-	h.Restart(t)
-	if got := h.Fake.CommandWrites(); got != writes {
-		t.Errorf("restart with unchanged commands wrote them again (%d writes)", got-writes)
-	}
+	storagetest.EachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		t.Parallel()
+		h := kindredtest.Start(t, kindredtest.Options{Backend: b})
+		if n := len(h.Fake.Commands("")); n == 0 {
+			t.Fatal("no global commands registered")
+		}
+		writes := h.Fake.CommandWrites()
+		if writes != 1 {
+			t.Errorf("first start made %d command writes, want 1 bulk overwrite", writes)
+		}
+		h.Restart(t)
+		if got := h.Fake.CommandWrites(); got != writes {
+			t.Errorf("restart with unchanged commands wrote them again (%d writes)", got-writes)
+		}
+	})
 }
 
 func TestDevGuildRegistration(t *testing.T) {

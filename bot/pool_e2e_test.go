@@ -13,6 +13,7 @@ import (
 	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
 	"github.com/kindred-bot/kindred/storage"
+	"github.com/kindred-bot/kindred/storage/storagetest"
 )
 
 // exportBudget is a generous bound for a burst of exports and a health
@@ -23,25 +24,35 @@ const exportBudget = 5 * time.Second
 
 // warnMembers gives each member an active warning, and checkins check-ins
 // a day before it, written to Kindred's database beside the running bot.
+// The members are written side by side, so that their check-ins share
+// commits.
 func warnMembers(t *testing.T, h *kindredtest.Harness, checkins int, members ...string) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := storage.Open(ctx, h.DBPath)
+	db, err := h.Database.TryOpen()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	now := time.Now()
+	errs := make(chan error, len(members))
 	for _, m := range members {
-		for d := range checkins {
-			at := now.AddDate(0, 0, -checkins+d)
-			if _, err := db.RecordCheckin(ctx, storage.Checkin{GuildID: kindredtest.GuildID, UserID: m, Mood: 1 + d%5,
-				Note: "a day like any other", LocalDate: at.Format(time.DateOnly), At: at}); err != nil {
-				t.Fatal(err)
+		go func() {
+			for d := range checkins {
+				at := now.AddDate(0, 0, -checkins+d)
+				if _, err := db.RecordCheckin(ctx, storage.Checkin{GuildID: kindredtest.GuildID, UserID: m, Mood: 1 + d%5,
+					Note: "a day like any other", LocalDate: at.Format(time.DateOnly), At: at}); err != nil {
+					errs <- err
+					return
+				}
 			}
-		}
-		if _, _, err := db.AddWarning(ctx, storage.Warning{GuildID: kindredtest.GuildID, UserID: m, ModeratorID: kindredtest.ModeratorID,
-			Reason: "Please keep advice to when it's asked for", CreatedAt: now, ExpiresAt: now.Add(90 * 24 * time.Hour)}); err != nil {
+			_, _, err := db.AddWarning(ctx, storage.Warning{GuildID: kindredtest.GuildID, UserID: m, ModeratorID: kindredtest.ModeratorID,
+				Reason: "Please keep advice to when it's asked for", CreatedAt: now, ExpiresAt: now.Add(90 * 24 * time.Hour)})
+			errs <- err
+		}()
+	}
+	for range members {
+		if err := <-errs; err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -110,67 +121,73 @@ func prepareExport(t *testing.T, h *kindredtest.Harness, userID string) *discord
 // to overlap); storage's TestPoolNesting catches it every time.
 func TestConcurrentExportsKeepKindredResponsive(t *testing.T) {
 	t.Parallel()
-	h := kindredtest.Start(t, kindredtest.Options{})
-	var members []string
-	for i := range 8 {
-		id := fmt.Sprint(830000000000000001 + i)
-		h.Fake.AddMember(kindredtest.GuildID, discordsim.Member{User: discordsim.User{ID: id, Username: fmt.Sprintf("member%d", i+1)}})
-		members = append(members, id)
-	}
-	warnMembers(t, h, 365, members...)
+	storagetest.EachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		t.Parallel()
+		h := kindredtest.Start(t, kindredtest.Options{Backend: b})
+		var members []string
+		for i := range 8 {
+			id := fmt.Sprint(830000000000000001 + i)
+			h.Fake.AddMember(kindredtest.GuildID, discordsim.Member{User: discordsim.User{ID: id, Username: fmt.Sprintf("member%d", i+1)}})
+			members = append(members, id)
+		}
+		warnMembers(t, h, 365, members...)
 
-	var exports []*discordsim.Prepared
-	for _, m := range members {
-		exports = append(exports, prepareExport(t, h, m))
-	}
-	replies, health, took := burst(t, h, exports)
-	t.Logf("8 concurrent exports and /healthz: %v", took)
-	if health != http.StatusOK {
-		t.Errorf("/healthz = %d during the exports", health)
-	}
-	for i, r := range replies {
-		if len(r.Files) != 1 {
-			t.Errorf("%s: %q with %d files, want the export", members[i], r.Text(), len(r.Files))
-			continue
+		var exports []*discordsim.Prepared
+		for _, m := range members {
+			exports = append(exports, prepareExport(t, h, m))
 		}
-		var d storage.MemberData
-		if err := json.Unmarshal(r.Files[0].Data, &d); err != nil || d.UserID != members[i] || len(d.Warnings) != 1 {
-			t.Errorf("%s: export for %q with %d warnings (%v), want theirs with one", members[i], d.UserID, len(d.Warnings), err)
+		replies, health, took := burst(t, h, exports)
+		t.Logf("8 concurrent exports and /healthz: %v", took)
+		if health != http.StatusOK {
+			t.Errorf("/healthz = %d during the exports", health)
 		}
-	}
-	if took > exportBudget {
-		t.Errorf("8 exports and /healthz took %v, want well under a second (at most %v)", took, exportBudget)
-	}
+		for i, r := range replies {
+			if len(r.Files) != 1 {
+				t.Errorf("%s: %q with %d files, want the export", members[i], r.Text(), len(r.Files))
+				continue
+			}
+			var d storage.MemberData
+			if err := json.Unmarshal(r.Files[0].Data, &d); err != nil || d.UserID != members[i] || len(d.Warnings) != 1 {
+				t.Errorf("%s: export for %q with %d warnings (%v), want theirs with one", members[i], d.UserID, len(d.Warnings), err)
+			}
+		}
+		if took > exportBudget {
+			t.Errorf("8 exports and /healthz took %v, want well under a second (at most %v)", took, exportBudget)
+		}
+	})
 }
 
 // One member asking for their data eight times at once gets one export and
 // seven kind answers, straight away, and /healthz still answers.
 func TestRepeatedExportsByOneMember(t *testing.T) {
 	t.Parallel()
-	h := kindredtest.Start(t, kindredtest.Options{})
-	warnMembers(t, h, 365, kindredtest.AliceID)
-	var exports []*discordsim.Prepared
-	for range 8 {
-		exports = append(exports, prepareExport(t, h, kindredtest.AliceID))
-	}
-	replies, health, took := burst(t, h, exports)
-	t.Logf("8 concurrent exports by one member and /healthz: %v", took)
-	if health != http.StatusOK {
-		t.Errorf("/healthz = %d during the exports", health)
-	}
-	files := 0
-	for _, r := range replies {
-		switch text := r.Text(); {
-		case len(r.Files) == 1:
-			files++
-		case !r.Ephemeral() || !(strings.Contains(text, "still putting together your `/mydata export`") || strings.Contains(text, "You just asked for `/mydata export`")):
-			t.Errorf("a repeated export got %q (ephemeral %v), want a kind refusal", text, r.Ephemeral())
+	storagetest.EachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		t.Parallel()
+		h := kindredtest.Start(t, kindredtest.Options{Backend: b})
+		warnMembers(t, h, 365, kindredtest.AliceID)
+		var exports []*discordsim.Prepared
+		for range 8 {
+			exports = append(exports, prepareExport(t, h, kindredtest.AliceID))
 		}
-	}
-	if files != 1 {
-		t.Errorf("%d exports arrived, want one", files)
-	}
-	if took > exportBudget {
-		t.Errorf("took %v, want well under a second (at most %v)", took, exportBudget)
-	}
+		replies, health, took := burst(t, h, exports)
+		t.Logf("8 concurrent exports by one member and /healthz: %v", took)
+		if health != http.StatusOK {
+			t.Errorf("/healthz = %d during the exports", health)
+		}
+		files := 0
+		for _, r := range replies {
+			switch text := r.Text(); {
+			case len(r.Files) == 1:
+				files++
+			case !r.Ephemeral() || !(strings.Contains(text, "still putting together your `/mydata export`") || strings.Contains(text, "You just asked for `/mydata export`")):
+				t.Errorf("a repeated export got %q (ephemeral %v), want a kind refusal", text, r.Ephemeral())
+			}
+		}
+		if files != 1 {
+			t.Errorf("%d exports arrived, want one", files)
+		}
+		if took > exportBudget {
+			t.Errorf("took %v, want well under a second (at most %v)", took, exportBudget)
+		}
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kindred-bot/kindred/internal/kindredtest"
+	"github.com/kindred-bot/kindred/storage/storagetest"
 )
 
 // Through Discord: a crafted mood button, pressed in a DM by a member the
@@ -12,7 +13,7 @@ import (
 // answer.
 func TestCraftedButtonsEndToEnd(t *testing.T) {
 	t.Parallel()
-	h := startCheckins(t)
+	h := startCheckins(t, storagetest.SQLite)
 	reply := h.Fake.Click(t, "", kindredtest.AliceID, "checkin:mood:"+kindredtest.GuildID+":1", nil)
 	if !reply.Ephemeral() || !strings.Contains(reply.Text(), "no longer works") {
 		t.Errorf("crafted mood button by DM: %q (ephemeral %v)", reply.Text(), reply.Ephemeral())
@@ -28,7 +29,7 @@ func TestCraftedButtonsEndToEnd(t *testing.T) {
 // facilitator can't ask at all.
 func TestSummaryOfFewMembersEndToEnd(t *testing.T) {
 	t.Parallel()
-	h := startCheckins(t)
+	h := startCheckins(t, storagetest.SQLite)
 	h.Fake.Interact(t, kindredtest.GuildID, kindredtest.AliceID, `/checkin mood:1 note:"rough week"`)
 	reply := h.Fake.Interact(t, kindredtest.GuildID, kindredtest.OwnerID, `/checkins summary group:"Evening Circle" days:7`)
 	if !reply.Ephemeral() || !strings.Contains(reply.Text(), "Not shown") || strings.Contains(reply.Text(), "Struggling") {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kindred-bot/kindred/internal/discordsim"
 	"github.com/kindred-bot/kindred/internal/kindredtest"
+	"github.com/kindred-bot/kindred/storage/storagetest"
 )
 
 // Tuesday 1 December 2026, 10:00 UTC (11:00 in Berlin).
@@ -51,131 +52,140 @@ func buttonID(t testing.TB, m *discordgo.Message, label string) string {
 // Going → reminder in the channel and by DM → I'm here → attendance.
 func TestMeetingLifecycleEndToEnd(t *testing.T) {
 	t.Parallel()
-	h := startMeetings(t)
-	guild := kindredtest.GuildID
+	storagetest.EachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		t.Parallel()
+		h := startMeetingsWith(t, kindredtest.Options{Backend: b})
+		guild := kindredtest.GuildID
 
-	scheduled := h.Fake.Interact(t, guild, kindredtest.OwnerID,
-		`/meeting schedule group:"Evening Circle" title:"Tuesday circle" start:"2026-12-01 19:00" repeat:weekly reminders:1h`)
-	if !scheduled.Ephemeral() {
-		t.Error("the scheduling reply is for the facilitator only")
-	}
-	// 19:00 is read in the group's timezone (the owner has none) and echoed.
-	for _, want := range []string{"Understood", "19:00", "Europe/Berlin", "every Tuesday"} {
-		if !strings.Contains(scheduled.Text(), want) {
-			t.Errorf("schedule reply %q should mention %q", scheduled.Text(), want)
+		scheduled := h.Fake.Interact(t, guild, kindredtest.OwnerID,
+			`/meeting schedule group:"Evening Circle" title:"Tuesday circle" start:"2026-12-01 19:00" repeat:weekly reminders:1h`)
+		if !scheduled.Ephemeral() {
+			t.Error("the scheduling reply is for the facilitator only")
 		}
-	}
-	announcement := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
-	start := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC) // 19:00 in Berlin
-	if got := discordsim.MessageText(announcement); !strings.Contains(got, "Tuesday circle") || !strings.Contains(got, "<t:1796148000:F>") {
-		t.Errorf("announcement = %q, want the title and the start as a timestamp", got)
-	}
+		// 19:00 is read in the group's timezone (the owner has none) and echoed.
+		for _, want := range []string{"Understood", "19:00", "Europe/Berlin", "every Tuesday"} {
+			if !strings.Contains(scheduled.Text(), want) {
+				t.Errorf("schedule reply %q should mention %q", scheduled.Text(), want)
+			}
+		}
+		announcement := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
+		start := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC) // 19:00 in Berlin
+		if got := discordsim.MessageText(announcement); !strings.Contains(got, "Tuesday circle") || !strings.Contains(got, "<t:1796148000:F>") {
+			t.Errorf("announcement = %q, want the title and the start as a timestamp", got)
+		}
 
-	going := h.Fake.Click(t, guild, kindredtest.AliceID, buttonID(t, announcement, "Going"), announcement)
-	if !going.Ephemeral() || !strings.Contains(going.Text(), "going") {
-		t.Errorf("Going = %q", going.Text())
-	}
-	maybe := h.Fake.Click(t, guild, kindredtest.BobID, buttonID(t, announcement, "Maybe"), announcement)
-	if !maybe.Ephemeral() {
-		t.Error("RSVP confirmations are private")
-	}
-	// Bob changes his mind: only Alice gets a DM.
-	h.Fake.Click(t, guild, kindredtest.BobID, buttonID(t, announcement, "Can't go"), announcement)
+		going := h.Fake.Click(t, guild, kindredtest.AliceID, buttonID(t, announcement, "Going"), announcement)
+		if !going.Ephemeral() || !strings.Contains(going.Text(), "going") {
+			t.Errorf("Going = %q", going.Text())
+		}
+		maybe := h.Fake.Click(t, guild, kindredtest.BobID, buttonID(t, announcement, "Maybe"), announcement)
+		if !maybe.Ephemeral() {
+			t.Error("RSVP confirmations are private")
+		}
+		// Bob changes his mind: only Alice gets a DM.
+		h.Fake.Click(t, guild, kindredtest.BobID, buttonID(t, announcement, "Can't go"), announcement)
 
-	// Nothing is due before the reminder time.
-	if n := h.RunDue(t, start.Add(-61*time.Minute)); n != 0 {
-		t.Fatalf("%d jobs ran before the reminder was due", n)
-	}
-	h.RunDue(t, start.Add(-59*time.Minute))
-	reminder := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
-	if !strings.Contains(reminder.Content, "Tuesday circle") || strings.Contains(reminder.Content, "late") {
-		t.Errorf("channel reminder = %q", reminder.Content)
-	}
-	if reminder.Flags&discordgo.MessageFlagsEphemeral != 0 {
-		t.Error("the channel reminder is public")
-	}
-	h.RunDue(t, start.Add(-59*time.Minute)) // the DM jobs the reminder queued
-	dmChannel := h.Fake.DMChannelID(kindredtest.AliceID)
-	if dmChannel == "" {
-		t.Fatal("Alice, who is going, got no DM")
-	}
-	dm := h.Fake.WaitMessage(t, dmChannel, 5*time.Second)
-	if !strings.Contains(dm.Content, "Tuesday circle") {
-		t.Errorf("DM = %q", dm.Content)
-	}
-	if h.Fake.DMChannelID(kindredtest.BobID) != "" {
-		t.Error("Bob said he can't go, yet got a DM")
-	}
+		// Nothing is due before the reminder time.
+		if n := h.RunDue(t, start.Add(-61*time.Minute)); n != 0 {
+			t.Fatalf("%d jobs ran before the reminder was due", n)
+		}
+		h.RunDue(t, start.Add(-59*time.Minute))
+		reminder := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
+		if !strings.Contains(reminder.Content, "Tuesday circle") || strings.Contains(reminder.Content, "late") {
+			t.Errorf("channel reminder = %q", reminder.Content)
+		}
+		if reminder.Flags&discordgo.MessageFlagsEphemeral != 0 {
+			t.Error("the channel reminder is public")
+		}
+		h.RunDue(t, start.Add(-59*time.Minute)) // the DM jobs the reminder queued
+		dmChannel := h.Fake.DMChannelID(kindredtest.AliceID)
+		if dmChannel == "" {
+			t.Fatal("Alice, who is going, got no DM")
+		}
+		dm := h.Fake.WaitMessage(t, dmChannel, 5*time.Second)
+		if !strings.Contains(dm.Content, "Tuesday circle") {
+			t.Errorf("DM = %q", dm.Content)
+		}
+		if h.Fake.DMChannelID(kindredtest.BobID) != "" {
+			t.Error("Bob said he can't go, yet got a DM")
+		}
 
-	// I'm here: too early, then during the meeting.
-	h.Clock.Set(start.Add(-time.Hour))
-	early := h.Fake.Click(t, guild, kindredtest.AliceID, buttonID(t, reminder, "I'm here"), reminder)
-	if !strings.Contains(early.Text(), "works from") {
-		t.Errorf("I'm here an hour early = %q", early.Text())
-	}
-	h.Clock.Set(start.Add(5 * time.Minute))
-	here := h.Fake.Click(t, guild, kindredtest.AliceID, buttonID(t, reminder, "I'm here"), reminder)
-	if !here.Ephemeral() || !strings.Contains(here.Text(), "marked as here") {
-		t.Errorf("I'm here = %q", here.Text())
-	}
+		// I'm here: too early, then during the meeting.
+		h.Clock.Set(start.Add(-time.Hour))
+		early := h.Fake.Click(t, guild, kindredtest.AliceID, buttonID(t, reminder, "I'm here"), reminder)
+		if !strings.Contains(early.Text(), "works from") {
+			t.Errorf("I'm here an hour early = %q", early.Text())
+		}
+		h.Clock.Set(start.Add(5 * time.Minute))
+		here := h.Fake.Click(t, guild, kindredtest.AliceID, buttonID(t, reminder, "I'm here"), reminder)
+		if !here.Ephemeral() || !strings.Contains(here.Text(), "marked as here") {
+			t.Errorf("I'm here = %q", here.Text())
+		}
 
-	h.Clock.Set(start.Add(2 * time.Hour))
-	attendance := h.Fake.Interact(t, guild, kindredtest.OwnerID, `/meeting attendance meeting:"Tuesday circle"`)
-	if !attendance.Ephemeral() || !strings.Contains(attendance.Text(), "<@"+kindredtest.AliceID+">: 1 of 1") {
-		t.Errorf("attendance = %q", attendance.Text())
-	}
-	refused := h.Fake.Interact(t, guild, kindredtest.AliceID, `/meeting attendance meeting:"Tuesday circle"`)
-	if !strings.Contains(refused.Text(), "Only facilitators") {
-		t.Errorf("a member asked for attendance: %q", refused.Text())
-	}
+		h.Clock.Set(start.Add(2 * time.Hour))
+		attendance := h.Fake.Interact(t, guild, kindredtest.OwnerID, `/meeting attendance meeting:"Tuesday circle"`)
+		if !attendance.Ephemeral() || !strings.Contains(attendance.Text(), "<@"+kindredtest.AliceID+">: 1 of 1") {
+			t.Errorf("attendance = %q", attendance.Text())
+		}
+		refused := h.Fake.Interact(t, guild, kindredtest.AliceID, `/meeting attendance meeting:"Tuesday circle"`)
+		if !strings.Contains(refused.Text(), "Only facilitators") {
+			t.Errorf("a member asked for attendance: %q", refused.Text())
+		}
 
-	// The series goes on: next Tuesday's reminder is prepared and sent.
-	nextWeek := start.AddDate(0, 0, 7)
-	h.RunDue(t, nextWeek.Add(-59*time.Minute))
-	next := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
-	if !strings.Contains(next.Content, "Tuesday circle") || !strings.Contains(next.Content, fmt.Sprintf("<t:%d:F>", nextWeek.Unix())) {
-		t.Errorf("next week's reminder = %q", next.Content)
-	}
+		// The series goes on: next Tuesday's reminder is prepared and sent.
+		nextWeek := start.AddDate(0, 0, 7)
+		h.RunDue(t, nextWeek.Add(-59*time.Minute))
+		next := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
+		if !strings.Contains(next.Content, "Tuesday circle") || !strings.Contains(next.Content, fmt.Sprintf("<t:%d:F>", nextWeek.Unix())) {
+			t.Errorf("next week's reminder = %q", next.Content)
+		}
+	})
 }
 
 // A restart between scheduling and the due time loses no reminder: a late
 // one is sent once, marked late, while the meeting hasn't started.
 func TestReminderSurvivesRestartAndIsMarkedLate(t *testing.T) {
 	t.Parallel()
-	h := startMeetings(t)
-	h.Fake.Interact(t, kindredtest.GuildID, kindredtest.OwnerID,
-		`/meeting schedule group:"Evening Circle" title:"One-off" start:"2026-12-01 19:00" reminders:1h`)
-	h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second) // the announcement
-	h.Restart(t)
-	start := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
-	// The bot was down at 17:00; it is back at 17:30.
-	h.RunDue(t, start.Add(-30*time.Minute))
-	late := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
-	if !strings.Contains(late.Content, "late") {
-		t.Errorf("late reminder = %q, want it marked late", late.Content)
-	}
-	h.Restart(t)
-	if n := h.RunDue(t, start.Add(-20*time.Minute)); n != 0 {
-		t.Errorf("%d jobs ran again after the reminder was sent", n)
-	}
-	if got := len(h.Fake.Messages(kindredtest.GeneralID)); got != 2 {
-		t.Errorf("%d messages in the channel, want the announcement and one reminder", got)
-	}
+	storagetest.EachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		t.Parallel()
+		h := startMeetingsWith(t, kindredtest.Options{Backend: b})
+		h.Fake.Interact(t, kindredtest.GuildID, kindredtest.OwnerID,
+			`/meeting schedule group:"Evening Circle" title:"One-off" start:"2026-12-01 19:00" reminders:1h`)
+		h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second) // the announcement
+		h.Restart(t)
+		start := time.Date(2026, 12, 1, 18, 0, 0, 0, time.UTC)
+		// The bot was down at 17:00; it is back at 17:30.
+		h.RunDue(t, start.Add(-30*time.Minute))
+		late := h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
+		if !strings.Contains(late.Content, "late") {
+			t.Errorf("late reminder = %q, want it marked late", late.Content)
+		}
+		h.Restart(t)
+		if n := h.RunDue(t, start.Add(-20*time.Minute)); n != 0 {
+			t.Errorf("%d jobs ran again after the reminder was sent", n)
+		}
+		if got := len(h.Fake.Messages(kindredtest.GeneralID)); got != 2 {
+			t.Errorf("%d messages in the channel, want the announcement and one reminder", got)
+		}
+	})
 }
 
 // A reminder whose time passed while the bot was down is dropped once the
 // meeting has started.
 func TestReminderDroppedAfterStart(t *testing.T) {
 	t.Parallel()
-	h := startMeetings(t)
-	h.Fake.Interact(t, kindredtest.GuildID, kindredtest.OwnerID,
-		`/meeting schedule group:"Evening Circle" title:"One-off" start:"2026-12-01 19:00" reminders:1h`)
-	h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
-	h.Restart(t)
-	h.RunDue(t, time.Date(2026, 12, 1, 18, 10, 0, 0, time.UTC))
-	if got := len(h.Fake.Messages(kindredtest.GeneralID)); got != 1 {
-		t.Errorf("%d messages in the channel, want only the announcement", got)
-	}
+	storagetest.EachBackend(t, func(t *testing.T, b storagetest.Backend) {
+		t.Parallel()
+		h := startMeetingsWith(t, kindredtest.Options{Backend: b})
+		h.Fake.Interact(t, kindredtest.GuildID, kindredtest.OwnerID,
+			`/meeting schedule group:"Evening Circle" title:"One-off" start:"2026-12-01 19:00" reminders:1h`)
+		h.Fake.WaitMessage(t, kindredtest.GeneralID, 5*time.Second)
+		h.Restart(t)
+		h.RunDue(t, time.Date(2026, 12, 1, 18, 10, 0, 0, time.UTC))
+		if got := len(h.Fake.Messages(kindredtest.GeneralID)); got != 1 {
+			t.Errorf("%d messages in the channel, want only the announcement", got)
+		}
+	})
 }
 
 func TestMeetingScheduleBadInput(t *testing.T) {

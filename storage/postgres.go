@@ -266,7 +266,13 @@ func OpenPostgres(ctx context.Context, url string, maxConns int) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	db.jobEvents = startJobEvents(listen, cfg, fmt.Sprintf("kindred_jobs_%x", lockKey(schema)), db.wakeScheduler, read)
+	events, err := startJobEvents(ctx, listen, cfg, fmt.Sprintf("kindred_jobs_%x", lockKey(schema)), db.wakeScheduler, read)
+	if err != nil {
+		listen.Close(ctx)
+		db.Close()
+		return nil, err
+	}
+	db.jobEvents = events
 	return db, nil
 }
 
@@ -304,9 +310,14 @@ type jobEvents struct {
 	done     sync.WaitGroup
 }
 
-func startJobEvents(listen *pgx.Conn, cfg *pgx.ConnConfig, channel string, wake func(), pool *sql.DB) *jobEvents {
-	ctx, cancel := context.WithCancel(context.Background())
-	e := &jobEvents{channel: channel, instance: strconv.FormatInt(time.Now().UnixNano(), 36), send: make(chan struct{}, 1), cancel: cancel}
+// startJobEvents listens on listen before it returns, so that a job
+// another process enqueues once Open has returned is never missed.
+func startJobEvents(ctx context.Context, listen *pgx.Conn, cfg *pgx.ConnConfig, channel string, wake func(), pool *sql.DB) (*jobEvents, error) {
+	e := &jobEvents{channel: channel, instance: strconv.FormatInt(time.Now().UnixNano(), 36), send: make(chan struct{}, 1)}
+	if err := e.subscribe(ctx, listen); err != nil {
+		return nil, fmt.Errorf("listen for job notifications: %w", err)
+	}
+	ctx, e.cancel = context.WithCancel(context.Background())
 	e.done.Add(2)
 	go func() {
 		defer e.done.Done()
@@ -316,12 +327,18 @@ func startJobEvents(listen *pgx.Conn, cfg *pgx.ConnConfig, channel string, wake 
 		defer e.done.Done()
 		e.notify(ctx, pool)
 	}()
-	return e
+	return e, nil
 }
 
-// listen waits for notifications, reconnecting after a lost connection.
-// After a reconnect the scheduler looks again: what was sent meanwhile is
-// lost.
+// subscribe starts listening on conn.
+func (e *jobEvents) subscribe(ctx context.Context, conn *pgx.Conn) error {
+	_, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{e.channel}.Sanitize())
+	return err
+}
+
+// listen waits for notifications on conn, which listens already,
+// reconnecting after a lost connection. After a reconnect the scheduler
+// looks again: what was sent meanwhile is lost.
 func (e *jobEvents) listen(ctx context.Context, conn *pgx.Conn, cfg *pgx.ConnConfig, wake func()) {
 	defer func() {
 		if conn != nil {
@@ -331,34 +348,33 @@ func (e *jobEvents) listen(ctx context.Context, conn *pgx.Conn, cfg *pgx.ConnCon
 	for backoff := time.Second; ctx.Err() == nil; {
 		if conn == nil {
 			c, err := pgx.ConnectConfig(ctx, cfg)
+			if err == nil {
+				if err = e.subscribe(ctx, c); err != nil {
+					c.Close(context.Background())
+				}
+			}
 			if err != nil {
-				slog.Warn("job notifications: reconnect to PostgreSQL", "err", err, "retry_in", backoff)
+				if ctx.Err() == nil {
+					slog.Warn("job notifications: reconnect to PostgreSQL", "err", err, "retry_in", backoff)
+				}
 				sleep(ctx, backoff)
 				backoff = min(2*backoff, time.Minute)
 				continue
 			}
-			conn = c
+			conn, backoff = c, time.Second
 			wake()
 		}
-		if _, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{e.channel}.Sanitize()); err != nil {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				slog.Warn("job notifications: connection lost", "err", err)
+			}
 			conn.Close(context.Background())
 			conn = nil
 			continue
 		}
-		backoff = time.Second
-		for {
-			n, err := conn.WaitForNotification(ctx)
-			if err != nil {
-				if ctx.Err() == nil {
-					slog.Warn("job notifications: connection lost", "err", err)
-				}
-				conn.Close(context.Background())
-				conn = nil
-				break
-			}
-			if n.Payload != e.instance {
-				wake()
-			}
+		if n.Payload != e.instance {
+			wake()
 		}
 	}
 }
