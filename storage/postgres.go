@@ -50,6 +50,9 @@ type pgConnector struct {
 	// writeLock, when not zero, is the advisory lock key every write
 	// transaction of this pool takes first (the write pool).
 	writeLock int64
+	// beginLockedSQL begins a transaction and takes writeLock: two statements
+	// in one simple query: one round trip, not two.
+	beginLockedSQL string
 }
 
 func (c *pgConnector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -120,13 +123,19 @@ func (p *pgConn) ExecContext(ctx context.Context, query string, args []driver.Na
 }
 
 func (p *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if p.c.writeLock == 0 && sql.IsolationLevel(opts.Isolation) == sql.LevelDefault {
-		// A read transaction is one snapshot, as it is on SQLite.
-		opts.Isolation = driver.IsolationLevel(sql.LevelRepeatableRead)
+	if p.c.writeLock == 0 {
+		if sql.IsolationLevel(opts.Isolation) == sql.LevelDefault {
+			// A read transaction is one snapshot, as it is on SQLite.
+			opts.Isolation = driver.IsolationLevel(sql.LevelRepeatableRead)
+		}
+		return p.Conn.BeginTx(ctx, opts)
+	}
+	if sql.IsolationLevel(opts.Isolation) == sql.LevelDefault && !opts.ReadOnly {
+		return p.beginLocked(ctx)
 	}
 	tx, err := p.Conn.BeginTx(ctx, opts)
-	if err != nil || p.c.writeLock == 0 {
-		return tx, err
+	if err != nil {
+		return nil, err
 	}
 	if _, err := p.Conn.Conn().Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, p.c.writeLock); err != nil {
 		tx.Rollback()
@@ -134,6 +143,33 @@ func (p *pgConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx,
 	}
 	return tx, nil
 }
+
+// beginLocked begins a write transaction and takes the write lock in one
+// round trip.
+func (p *pgConn) beginLocked(ctx context.Context) (driver.Tx, error) {
+	conn := p.Conn.Conn()
+	if conn.IsClosed() {
+		return nil, driver.ErrBadConn
+	}
+	// When BEGIN runs and the lock fails (a lock_timeout), the connection
+	// is left in the failed transaction; the pool discards such a
+	// connection before its next use (stdlib.Conn.ResetSession).
+	tx, err := conn.BeginTx(ctx, pgx.TxOptions{BeginQuery: p.c.beginLockedSQL})
+	if err != nil {
+		return nil, fmt.Errorf("begin and take the write lock: %w", err)
+	}
+	return pgTx{ctx: ctx, tx: tx}, nil
+}
+
+// pgTx is a write transaction begun by pgConn.BeginTx; it ends as
+// pgx's database/sql transactions do.
+type pgTx struct {
+	ctx context.Context
+	tx  pgx.Tx
+}
+
+func (t pgTx) Commit() error   { return t.tx.Commit(t.ctx) }
+func (t pgTx) Rollback() error { return t.tx.Rollback(t.ctx) }
 
 // CheckNamedValue stores a Go bool as 0 or 1: booleans are integer
 // columns on both engines, as SQLite has them.
@@ -254,7 +290,9 @@ func OpenPostgres(ctx context.Context, url string, maxConns int) (*DB, error) {
 		return nil, errors.New("connect to PostgreSQL: no schema: the search_path names none that exists")
 	}
 	rb := &rebinder{}
-	write := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*cfg), rebind: rb, writeLock: lockKey("kindred write " + schema)})
+	writeLock := lockKey("kindred write " + schema)
+	write := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*cfg), rebind: rb,
+		writeLock: writeLock, beginLockedSQL: fmt.Sprintf("BEGIN; SELECT pg_advisory_xact_lock(%d)", writeLock)})
 	write.SetMaxOpenConns(1)
 	read := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*cfg), rebind: rb})
 	read.SetMaxOpenConns(maxConns - 2)
