@@ -22,7 +22,10 @@ import (
 // fails every write in the group, and none of them is stored.
 
 // maxWriteGroup bounds how many writes share a commit, so one commit's
-// latency stays bounded under any burst.
+// latency stays bounded under any burst. Each write in a group is a
+// savepoint; PostgreSQL keeps the ids of at most 64 of a transaction's
+// subtransactions in shared memory and past that slows other sessions'
+// reads, so its groups stop at 64 (dialect.maxWriteGroup).
 const maxWriteGroup = 128
 
 // errClosed is returned by writes that arrive once Close has begun.
@@ -112,7 +115,7 @@ func (db *DB) commitLoop() {
 // gather adds to group the writes waiting in the queue, up to
 // maxWriteGroup, without waiting for more.
 func (db *DB) gather(group []*writeRequest) []*writeRequest {
-	for len(group) < maxWriteGroup {
+	for len(group) < db.dialect.maxWriteGroup {
 		select {
 		case r, ok := <-db.commits.queue:
 			if !ok {
@@ -147,6 +150,10 @@ func (db *DB) commitGroup(group []*writeRequest) []*writeRequest {
 	defer tx.Rollback()
 
 	ok := 0
+	// A write's savepoint is released together with the next write's
+	// SAVEPOINT, in one statement (one round trip on PostgreSQL); the
+	// last one is released by COMMIT.
+	released := true
 	for i := 0; i < len(group); i++ {
 		r := group[i]
 		if err := r.ctx.Err(); err != nil {
@@ -160,28 +167,26 @@ func (db *DB) commitGroup(group []*writeRequest) []*writeRequest {
 		}
 		// A lone write needs no savepoint: if it fails, the transaction
 		// is rolled back below.
-		savepoint := len(group) > 1
-		if savepoint {
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT write`); err != nil {
+		if len(group) > 1 {
+			begin := `SAVEPOINT write`
+			if !released {
+				begin = `RELEASE write; SAVEPOINT write`
+			}
+			if _, err := tx.ExecContext(ctx, begin); err != nil {
 				failGroup(group[:i], group[i:], fmt.Errorf("savepoint: %w", err))
 				return group
 			}
+			released = false
 		}
 		r.res = run(ctx, tx, r.fn)
 		if r.res.err == nil && r.res.panicked == nil {
 			ok++
-		} else if savepoint {
+		} else if !released {
 			if _, err := tx.ExecContext(ctx, `ROLLBACK TO write`); err != nil {
 				// SQLite has rolled back the whole transaction (an I/O
 				// error, a full disk): the writes before this one are
 				// gone too.
 				failGroup(group[:i+1], group[i+1:], fmt.Errorf("roll back a failed write: %w", err))
-				return group
-			}
-		}
-		if savepoint {
-			if _, err := tx.ExecContext(ctx, `RELEASE write`); err != nil {
-				failGroup(group[:i+1], group[i+1:], fmt.Errorf("release savepoint: %w", err))
 				return group
 			}
 		}

@@ -29,6 +29,8 @@ type dialect struct {
 	// byGroupName orders groups g by name ignoring case, as SQLite's
 	// NOCASE does (ASCII letters folded, then bytes), then by id.
 	byGroupName string
+	// maxWriteGroup is how many writes may share a commit (see commit.go).
+	maxWriteGroup int
 }
 
 // max(run_at, locked_until) is "when can this job be claimed", spelled
@@ -51,11 +53,12 @@ var sqliteDialect = dialect{
 			LIMIT ?
 		)
 		RETURNING ` + jobColumns,
-	nextJobTime: `SELECT max(run_at, locked_until) FROM jobs ORDER BY max(run_at, locked_until) LIMIT 1`,
-	streakFirst: `SELECT group_concat(local_date, ''), COUNT(*) FROM ` + strings.Replace(streakChunk, "%s", "<=", 1),
-	streakMore:  `SELECT group_concat(local_date, ''), COUNT(*) FROM ` + strings.Replace(streakChunk, "%s", "<", 1),
-	memberSent:  `instr(key || ':', ':' || ?1 || ':') > 0`,
-	byGroupName: `g.name, g.id`,
+	nextJobTime:   `SELECT max(run_at, locked_until) FROM jobs ORDER BY max(run_at, locked_until) LIMIT 1`,
+	streakFirst:   `SELECT group_concat(local_date, ''), COUNT(*) FROM ` + strings.Replace(streakChunk, "%s", "<=", 1),
+	streakMore:    `SELECT group_concat(local_date, ''), COUNT(*) FROM ` + strings.Replace(streakChunk, "%s", "<", 1),
+	memberSent:    `instr(key || ':', ':' || ?1 || ':') > 0`,
+	byGroupName:   `g.name, g.id`,
+	maxWriteGroup: maxWriteGroup,
 }
 
 // On PostgreSQL the claim locks the rows it takes and skips rows another
@@ -79,7 +82,8 @@ var postgresDialect = dialect{
 	memberSent:  `strpos(key || ':', ':' || ?1 || ':') > 0`,
 	// The name's own collation (kindred_nocase) sorts by language rules;
 	// this keeps SQLite's order.
-	byGroupName: `lower(g.name) COLLATE "C", g.id`,
+	byGroupName:   `lower(g.name) COLLATE "C", g.id`,
+	maxWriteGroup: 64,
 }
 
 // isUniqueViolation reports whether err is the database refusing a
