@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -60,9 +59,10 @@ func request(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error
 
 // Many members checking in at once share commits, and each gets back
 // the streak of its own days, as if the check-ins had run one by one.
-func TestConcurrentCheckins(t *testing.T) {
+func TestConcurrentCheckins(t *testing.T) { eachEngine(t, testConcurrentCheckins) }
+
+func testConcurrentCheckins(t *testing.T, db *DB) {
 	const members, days = 8, 40
-	db := openCommitTest(t)
 	start := time.Date(2026, 1, 1, 20, 0, 0, 0, time.UTC)
 	var wg sync.WaitGroup
 	for m := range members {
@@ -94,8 +94,9 @@ func TestConcurrentCheckins(t *testing.T) {
 // In a group, a write that fails (its own error, a broken constraint, a
 // panic, a caller that gave up) is undone and reported to its caller
 // alone; the others commit.
-func TestFailingWriteFailsAlone(t *testing.T) {
-	db := openCommitTest(t)
+func TestFailingWriteFailsAlone(t *testing.T) { eachEngine(t, testFailingWriteFailsAlone) }
+
+func testFailingWriteFailsAlone(t *testing.T, db *DB) {
 	ctx := context.Background()
 	gaveUp, cancel := context.WithCancel(ctx)
 	cancel()
@@ -129,7 +130,7 @@ func TestFailingWriteFailsAlone(t *testing.T) {
 
 	for i, want := range []error{nil, refused, context.Canceled, nil, nil, nil} {
 		if got := (<-group[i].done).err; i == 3 {
-			if got == nil || !strings.Contains(got.Error(), "FOREIGN KEY") {
+			if got == nil || !isConstraint(got) {
 				t.Errorf("write %d: err = %v, want the foreign key's", i, got)
 			}
 		} else if !errors.Is(got, want) {
@@ -146,8 +147,9 @@ func TestFailingWriteFailsAlone(t *testing.T) {
 
 // A panic in a write reaches its caller's goroutine, where the bot's
 // recovery answers the member, and does not kill the committer.
-func TestWritePanicReachesCaller(t *testing.T) {
-	db := openCommitTest(t)
+func TestWritePanicReachesCaller(t *testing.T) { eachEngine(t, testWritePanicReachesCaller) }
+
+func testWritePanicReachesCaller(t *testing.T, db *DB) {
 	func() {
 		defer func() {
 			if p := recover(); p != "a bug" {
@@ -163,8 +165,9 @@ func TestWritePanicReachesCaller(t *testing.T) {
 
 // No caller hears back before the COMMIT has returned, and a COMMIT that
 // fails fails every write of its group, none of which is stored.
-func TestCommitBeforeAnswer(t *testing.T) {
-	db := openCommitTest(t)
+func TestCommitBeforeAnswer(t *testing.T) { eachEngine(t, testCommitBeforeAnswer) }
+
+func testCommitBeforeAnswer(t *testing.T, db *DB) {
 	ctx := context.Background()
 	group := []*writeRequest{request(ctx, insertCheckin("a")), request(ctx, insertCheckin("b")), request(ctx, insertCheckin("c"))}
 	diskFull := errors.New("disk full")
