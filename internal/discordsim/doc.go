@@ -13,7 +13,16 @@
 // Interact, Autocomplete, Click, SubmitModal and MessageCommand, and look at
 // what the bot did through Reply, Messages, Requests and the model getters.
 // Gateway trouble (reconnect requests, invalid sessions, dropped connections)
-// and REST failures (FailNext) can be injected. Outside tests, Do and
+// and REST failures (FailNext) can be injected.
+//
+// The gateway shards as Discord does: a session that IDENTIFYs with
+// shard [id, count] gets READY, GUILD_CREATE and every guild event only for
+// the guilds with (guild_id >> 22) % count == id, and DMs only on shard 0;
+// interactions go to a session of the owning shard. GET /gateway/bot
+// reports the recommended shards and the session start limit, which
+// IDENTIFY uses up; Options.MaxConcurrency enforces the identify buckets,
+// IdentifyLog shows when each shard identified, and ReconnectShard and
+// InvalidateShard disturb one shard only. Outside tests, Do and
 // Complete dispatch what the Build* methods build and return errors, and
 // VisibleChannels, MessagesFor and MessageFor show the world as one member
 // sees it (their own ephemeral replies included); Changed and Version

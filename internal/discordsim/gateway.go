@@ -59,6 +59,7 @@ type gwSession struct {
 	id      string
 	intents discordgo.Intent
 	started time.Time
+	shard   shardKey // [0, 1] for an unsharded session
 
 	// mu orders the dispatches of the session: the sequence number is taken
 	// and the frame written under it.
@@ -157,16 +158,17 @@ type outgoing struct {
 	payload []byte
 }
 
-// emitLocked queues an event for every live session whose intents include
+// emitLocked queues an event about a guild ("" for none: DMs) for every
+// live session of the shard that guild belongs to whose intents include
 // intent (0: no intent needed).
-func (s *Server) emitLocked(out *outbox, event string, intent discordgo.Intent, data any) {
-	s.emitEachLocked(out, event, intent, func(*gwSession) any { return data })
+func (s *Server) emitLocked(out *outbox, guildID, event string, intent discordgo.Intent, data any) {
+	s.emitEachLocked(out, guildID, event, intent, func(*gwSession) any { return data })
 }
 
 // emitEachLocked is emitLocked with a payload per session.
-func (s *Server) emitEachLocked(out *outbox, event string, intent discordgo.Intent, data func(*gwSession) any) {
+func (s *Server) emitEachLocked(out *outbox, guildID, event string, intent discordgo.Intent, data func(*gwSession) any) {
 	for _, sess := range s.sessionsLocked() {
-		if intent != 0 && sess.intents&intent == 0 {
+		if intent != 0 && sess.intents&intent == 0 || !sess.shard.owns(guildID) {
 			continue
 		}
 		b, err := json.Marshal(data(sess))
@@ -196,16 +198,24 @@ func (s *Server) flush(out outbox) {
 	}
 }
 
-// DispatchRaw sends any dispatch, as is, to every live session. Use it for
-// events the fake does not produce itself or for malformed payloads.
+// DispatchRaw sends any dispatch, as is, to every live session of the
+// shard its top-level "guild_id" belongs to (shard 0 without one). Use it
+// for events the fake does not produce itself or for malformed payloads.
 func (s *Server) DispatchRaw(eventType string, data json.RawMessage) {
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, data); err != nil {
 		panic("discordsim: encoding dispatch: " + err.Error())
 	}
+	var about struct {
+		GuildID string `json:"guild_id"`
+	}
+	_ = json.Unmarshal(data, &about) // not an object: no guild
 	var out outbox
 	s.mu.Lock()
 	for _, sess := range s.sessionsLocked() {
+		if !sess.shard.owns(about.GuildID) {
+			continue
+		}
 		out = append(out, outgoing{sess: sess, event: eventType, payload: slices.Clone(compact.Bytes())})
 	}
 	s.mu.Unlock()
@@ -350,12 +360,35 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 		c.closeWith(4014, "Disallowed intent(s).")
 		return false
 	}
+	shard, ok := shardOf(idf.Shard)
+	if !ok {
+		// Close event codes: 4010 Invalid shard, "You sent an invalid shard
+		// when identifying."
+		s.recordIdentify(shard, IdentifyInvalidShard)
+		c.closeWith(4010, "Invalid shard.")
+		return false
+	}
 
-	sess := &gwSession{id: randomHex(16), intents: idf.Intents, started: time.Now()}
+	sess := &gwSession{id: randomHex(16), intents: idf.Intents, started: time.Now(), shard: shard}
 	sess.mu.Lock()
 	defer sess.mu.Unlock()
 
 	s.mu.Lock()
+	switch outcome := s.startSessionLocked(shard); outcome {
+	case IdentifyAccepted:
+	case IdentifyShardingRequired:
+		s.mu.Unlock()
+		c.closeWith(4011, "Sharding required.")
+		return false
+	case IdentifyStartLimit:
+		s.mu.Unlock()
+		c.closeWith(4004, "Authentication failed.")
+		return false
+	default: // IdentifyConcurrency
+		s.mu.Unlock()
+		_ = c.writeOp(opInvalidSession, false)
+		return true
+	}
 	sess.conn = c
 	c.session = sess
 	s.sessions[sess.id] = sess
@@ -364,6 +397,9 @@ func (s *Server) identify(c *gwConn, raw json.RawMessage) bool {
 	if sess.intents&discordgo.IntentGuilds != 0 {
 		threads := s.threadsByGuildLocked()
 		for _, id := range s.guildOrder {
+			if !shard.owns(id) {
+				continue
+			}
 			b, _ := json.Marshal(s.guildCreateLocked(s.guilds[id], threads[id]))
 			creates = append(creates, b)
 		}
@@ -426,7 +462,9 @@ func (s *Server) readyLocked(sess *gwSession, shard *[2]int) []byte {
 	}
 	guilds := make([]unavailableGuild, 0, len(s.guildOrder))
 	for _, id := range s.guildOrder {
-		guilds = append(guilds, unavailableGuild{ID: id, Unavailable: true})
+		if sess.shard.owns(id) {
+			guilds = append(guilds, unavailableGuild{ID: id, Unavailable: true})
+		}
 	}
 	if shard == nil {
 		shard = &[2]int{0, 1}
@@ -571,7 +609,7 @@ func (s *Server) Resumes() int {
 // Reconnect sends op 7 (Reconnect) to every identified session. Dispatches
 // from then on are kept for the RESUME the client is expected to make.
 func (s *Server) Reconnect() {
-	for _, c := range s.takeOutOfService(false) {
+	for _, c := range s.takeOutOfService(false, -1) {
 		_ = c.writeOp(opReconnect, nil)
 	}
 }
@@ -580,7 +618,7 @@ func (s *Server) Reconnect() {
 // identified session and forgets all sessions, so the client has to
 // IDENTIFY again (discordgo does so on the same connection).
 func (s *Server) InvalidateSession() {
-	for _, c := range s.takeOutOfService(true) {
+	for _, c := range s.takeOutOfService(true, -1) {
 		_ = c.writeOp(opInvalidSession, false)
 	}
 }
@@ -601,18 +639,19 @@ func (s *Server) DropConnection() {
 	}
 }
 
-// takeOutOfService detaches the identified connections from their sessions:
-// they stop counting as ready and receive no more dispatches. With forget,
-// the sessions are invalidated and the connections may IDENTIFY again;
-// without, the connections are retired and the sessions wait for a RESUME.
-func (s *Server) takeOutOfService(forget bool) []*gwConn {
+// takeOutOfService detaches the identified connections of shard (-1: of
+// every shard) from their sessions: they stop counting as ready and receive
+// no more dispatches. With forget, those sessions are invalidated and the
+// connections may IDENTIFY again; without, the connections are retired and
+// the sessions wait for a RESUME.
+func (s *Server) takeOutOfService(forget bool, shard int) []*gwConn {
 	s.mu.Lock()
 	var (
 		conns    []*gwConn
 		sessions []*gwSession
 	)
 	for c := range s.gwConns {
-		if c.session == nil {
+		if c.session == nil || shard >= 0 && c.session.shard.id != shard {
 			continue
 		}
 		conns = append(conns, c)
@@ -625,7 +664,11 @@ func (s *Server) takeOutOfService(forget bool) []*gwConn {
 		}
 	}
 	if forget {
-		clear(s.sessions)
+		for id, sess := range s.sessions {
+			if shard < 0 || sess.shard.id == shard {
+				delete(s.sessions, id)
+			}
+		}
 	}
 	s.notifyLocked()
 	s.mu.Unlock()

@@ -13,7 +13,8 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-// ErrNotConnected is returned by Start when no gateway session is ready.
+// ErrNotConnected is returned by Start when no gateway session that
+// receives the interaction's guild (shard 0 for a DM) is ready.
 var ErrNotConnected = errors.New("discordsim: no gateway session is connected and ready")
 
 // ackGrace is how long past the interaction deadline Wait keeps listening
@@ -334,13 +335,14 @@ func (s *Server) Prepare(i *discordgo.Interaction) (*Prepared, error) {
 	return &Prepared{pending: &Pending{s: s, interaction: &cp}, payload: payload}, nil
 }
 
-// Dispatch sends a prepared interaction to the connected bot. A Prepared
-// is dispatched once.
+// Dispatch sends a prepared interaction to the connected bot: to the
+// newest ready session of the shard its guild belongs to (shard 0 for a
+// DM). A Prepared is dispatched once.
 func (s *Server) Dispatch(pr *Prepared) (*Pending, error) {
 	p := pr.pending
 	s.mu.Lock()
-	conns := s.readyConnsLocked()
-	if len(conns) == 0 {
+	conn := s.readyConnForLocked(p.interaction.GuildID)
+	if conn == nil {
 		s.mu.Unlock()
 		return nil, ErrNotConnected
 	}
@@ -348,7 +350,7 @@ func (s *Server) Dispatch(pr *Prepared) (*Pending, error) {
 		s.mu.Unlock()
 		return nil, errors.New("discordsim: interaction dispatched twice")
 	}
-	sess := conns[0].session
+	sess := conn.session
 	s.interactions[p.interaction.ID] = p
 	s.tokens[p.interaction.Token] = p
 	s.mu.Unlock()
@@ -397,7 +399,7 @@ func newInteractionToken(id string) string {
 // The test helpers below are Build* followed by Do.
 func (s *Server) Do(i *discordgo.Interaction) (*Reply, error) {
 	start := time.Now()
-	if !s.waitUntil(waitTimeout, func() bool { return len(s.readyConnsLocked()) > 0 }) {
+	if !s.waitUntil(waitTimeout, func() bool { return s.readyConnForLocked(i.GuildID) != nil }) {
 		return nil, fmt.Errorf("discordsim: interaction %s: no gateway session became ready within %v", describeInteraction(i), waitTimeout)
 	}
 	p, err := s.Start(i)

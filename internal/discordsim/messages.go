@@ -199,7 +199,7 @@ func (s *Server) emitMessageLocked(out *outbox, event string, m *discordgo.Messa
 	if m.GuildID == "" {
 		intent = discordgo.IntentDirectMessages
 	}
-	s.emitEachLocked(out, event, intent, func(sess *gwSession) any {
+	s.emitEachLocked(out, m.GuildID, event, intent, func(sess *gwSession) any {
 		if s.contentVisible(sess, m) {
 			return wire(m)
 		}

@@ -143,7 +143,7 @@ func (s *Server) AddGuild(g Guild) {
 	gs := s.addGuildLocked(g)
 	// Built only for a connected bot: a test adding thousands of guilds
 	// before connecting should not pay for payloads nobody receives.
-	s.emitEachLocked(&out, "GUILD_CREATE", discordgo.IntentGuilds, func(*gwSession) any {
+	s.emitEachLocked(&out, gs.id, "GUILD_CREATE", discordgo.IntentGuilds, func(*gwSession) any {
 		return s.guildCreateLocked(gs, s.threadsByGuildLocked()[gs.id])
 	})
 	s.notifyLocked()
@@ -309,7 +309,7 @@ func (s *Server) removeMemberLocked(out *outbox, gs *guildState, userID string) 
 	}
 	u := *m.user
 	gs.removeMember(userID)
-	s.emitLocked(out, "GUILD_MEMBER_REMOVE", discordgo.IntentGuildMembers, map[string]any{"guild_id": gs.id, "user": &u})
+	s.emitLocked(out, gs.id, "GUILD_MEMBER_REMOVE", discordgo.IntentGuildMembers, map[string]any{"guild_id": gs.id, "user": &u})
 }
 
 // AddChannel adds a channel to a guild, dispatches CHANNEL_CREATE and
@@ -331,7 +331,7 @@ func (s *Server) AddChannel(guildID string, c Channel) string {
 	ch := &discordgo.Channel{ID: c.ID, GuildID: guildID, Name: c.Name, Type: c.Type, ParentID: c.ParentID, Topic: c.Topic, Position: len(gs.channelOrder)}
 	s.channels[c.ID] = &channelState{ch: ch}
 	gs.channelOrder = append(gs.channelOrder, c.ID)
-	s.emitLocked(&out, "CHANNEL_CREATE", discordgo.IntentGuilds, copyChannel(ch))
+	s.emitLocked(&out, guildID, "CHANNEL_CREATE", discordgo.IntentGuilds, copyChannel(ch))
 	s.notifyLocked()
 	s.mu.Unlock()
 	s.flush(out)
@@ -420,7 +420,7 @@ func (s *Server) SetRole(guildID string, r Role) {
 	}
 	role.Permissions, role.Position, role.Managed = r.Permissions, r.Position, r.Managed
 	cp := *role
-	s.emitLocked(&out, event, discordgo.IntentGuilds, map[string]any{"guild_id": gs.id, "role": &cp})
+	s.emitLocked(&out, gs.id, event, discordgo.IntentGuilds, map[string]any{"guild_id": gs.id, "role": &cp})
 	s.notifyLocked()
 	s.mu.Unlock()
 	s.flush(out)

@@ -226,9 +226,10 @@ func (c *call) decode(raw []byte, v any) bool {
 	return true
 }
 
-// emit queues a gateway event for the sessions with the intent.
-func (c *call) emit(event string, intent discordgo.Intent, data any) {
-	c.s.emitLocked(&c.out, event, intent, data)
+// emit queues a gateway event about a guild ("" for none) for the sessions
+// with the intent that receive that guild's events.
+func (c *call) emit(guildID, event string, intent discordgo.Intent, data any) {
+	c.s.emitLocked(&c.out, guildID, event, intent, data)
 }
 
 // auditReason is the X-Audit-Log-Reason header, URL-decoded.

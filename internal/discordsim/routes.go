@@ -124,13 +124,7 @@ func (s *Server) getGateway(c *call) {
 }
 
 func (s *Server) getGatewayBot(c *call) {
-	c.json(http.StatusOK, map[string]any{
-		"url":    s.GatewayURL(),
-		"shards": 1,
-		"session_start_limit": map[string]int{
-			"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1,
-		},
-	})
+	c.json(http.StatusOK, s.gatewayBotLocked())
 }
 
 func (s *Server) getMe(c *call) {

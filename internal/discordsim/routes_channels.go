@@ -109,7 +109,7 @@ func (s *Server) editChannel(c *call) {
 			md.AutoArchiveDuration = *body.AutoArchiveDuration
 		}
 	}
-	c.emit(channelEvent(ch, "UPDATE"), discordgo.IntentGuilds, copyChannel(ch))
+	c.emit(ch.GuildID, channelEvent(ch, "UPDATE"), discordgo.IntentGuilds, copyChannel(ch))
 	c.json(http.StatusOK, copyChannel(ch))
 }
 
@@ -131,7 +131,7 @@ func (s *Server) deleteChannel(c *call) {
 		gs.channelOrder = slices.DeleteFunc(gs.channelOrder, func(id string) bool { return id == ch.ID })
 	}
 	delete(s.channels, ch.ID)
-	c.emit(channelEvent(ch, "DELETE"), discordgo.IntentGuilds, copyChannel(ch))
+	c.emit(ch.GuildID, channelEvent(ch, "DELETE"), discordgo.IntentGuilds, copyChannel(ch))
 	c.json(http.StatusOK, copyChannel(ch))
 }
 
@@ -345,7 +345,7 @@ func (s *Server) deleteMessage(c *call) {
 		}
 	}
 	delete(s.messages, m.ID)
-	c.emit("MESSAGE_DELETE", messageIntent(m), messageDeleteEvent(m))
+	c.emit(m.GuildID, "MESSAGE_DELETE", messageIntent(m), messageDeleteEvent(m))
 	c.noContent()
 }
 
@@ -457,7 +457,7 @@ func (s *Server) createThread(c *call) {
 		source.msg = m
 	}
 	s.channels[th.ID] = &channelState{ch: th, threadMembers: []string{s.botUser.ID}}
-	c.emit("THREAD_CREATE", discordgo.IntentGuilds, struct {
+	c.emit(th.GuildID, "THREAD_CREATE", discordgo.IntentGuilds, struct {
 		*discordgo.Channel
 		NewlyCreated bool `json:"newly_created"`
 	}{copyChannel(th), true})

@@ -336,7 +336,7 @@ func (s *Server) createBan(c *call) {
 	u := *s.userLocked(target)
 	gs.bans[target] = &discordgo.GuildBan{Reason: reason, User: &u}
 	s.removeMemberLocked(&c.out, gs, target)
-	c.emit("GUILD_BAN_ADD", discordgo.IntentGuildModeration, map[string]any{"guild_id": gs.id, "user": &u})
+	c.emit(gs.id, "GUILD_BAN_ADD", discordgo.IntentGuildModeration, map[string]any{"guild_id": gs.id, "user": &u})
 	c.noContent()
 }
 
@@ -355,6 +355,6 @@ func (s *Server) removeBan(c *call) {
 		return
 	}
 	delete(gs.bans, c.userParam())
-	c.emit("GUILD_BAN_REMOVE", discordgo.IntentGuildModeration, map[string]any{"guild_id": gs.id, "user": b.User})
+	c.emit(gs.id, "GUILD_BAN_REMOVE", discordgo.IntentGuildModeration, map[string]any{"guild_id": gs.id, "user": b.User})
 	c.noContent()
 }

@@ -336,7 +336,7 @@ func (s *Server) deleteOriginal(c *call) {
 	s.gone[p.original.ID] = true
 	if ms := s.messages[p.original.ID]; ms != nil {
 		delete(s.messages, ms.msg.ID)
-		c.emit("MESSAGE_DELETE", messageIntent(ms.msg), messageDeleteEvent(ms.msg))
+		c.emit(ms.msg.GuildID, "MESSAGE_DELETE", messageIntent(ms.msg), messageDeleteEvent(ms.msg))
 	}
 	p.logf(c.at, "@original deleted")
 	// Deleting the message a deferred update was about is an answer in

@@ -39,6 +39,27 @@ type Options struct {
 	// BotUserID is the bot user's (and application's) id. Default a fresh
 	// snowflake; a fixed one lets a world be rebuilt with the same ids.
 	BotUserID string
+
+	// Shards is the recommended shard count GET /gateway/bot returns.
+	// Default 1.
+	Shards int
+	// SessionStartLimit is the session start limit's total: IDENTIFYs
+	// allowed per 24 hours. Default 1000, like Discord.
+	SessionStartLimit int
+	// SessionStartsUsed is how many of them are used up when the server
+	// starts; every accepted IDENTIFY uses one more, and one beyond the
+	// limit is closed with 4004.
+	SessionStartsUsed int
+	// MaxConcurrency is the session start limit's max_concurrency. When
+	// set, it is enforced: an IDENTIFY less than 5 seconds after an
+	// accepted one with the same shard_id % MaxConcurrency gets op 9.
+	// Default: 1 is reported and nothing is enforced, so tests can
+	// re-identify at once.
+	MaxConcurrency int
+	// RequireSharding, when set, closes with 4011 (Sharding required) an
+	// IDENTIFY whose session would have more guilds than this (Discord's
+	// limit is 2500 per shard).
+	RequireSharding int
 }
 
 const (
@@ -101,10 +122,13 @@ type Server struct {
 	gone         map[string]bool // ids of deleted interaction responses
 
 	// The gateway.
-	identifies []discordgo.Identify
-	resumes    int
-	sessions   map[string]*gwSession
-	gwConns    map[*gwConn]struct{}
+	identifies    []discordgo.Identify
+	identifyLog   []IdentifyRecord
+	startsUsed    int
+	startsResetAt time.Time
+	resumes       int
+	sessions      map[string]*gwSession
+	gwConns       map[*gwConn]struct{}
 }
 
 // New starts a fake Discord server on 127.0.0.1 with a random port.
@@ -154,6 +178,9 @@ func New(opts Options) *Server {
 		sessions:     map[string]*gwSession{},
 		gwConns:      map[*gwConn]struct{}{},
 		limits:       newRateLimiter(opts.RateLimit),
+
+		startsUsed:    opts.SessionStartsUsed,
+		startsResetAt: time.Now().Add(sessionStartWindow),
 	}
 	s.ids.now = opts.Now
 	botID := opts.BotUserID
