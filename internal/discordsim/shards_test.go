@@ -58,6 +58,9 @@ func openShard(t *testing.T, fake *discordsim.Server, id, count int, reconnect b
 	b := &shardBot{dg: newSession(fake, fake.Token())}
 	b.dg.ShardID, b.dg.ShardCount = id, count
 	b.dg.ShouldReconnectOnError = reconnect
+	// Without the state cache, which rewrites READY's guilds in place
+	// while the handler below reads them.
+	b.dg.StateEnabled = false
 	b.dg.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
