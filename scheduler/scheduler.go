@@ -472,11 +472,13 @@ func (s *Scheduler) runHousekeeping(ctx context.Context, t *housekeepingTask) {
 	// Processes sharing a PostgreSQL database fire the same cron: one of
 	// them runs each occurrence.
 	ran, err := s.db.RunExclusive(ctx, "housekeeping "+t.name, t.task)
-	if err != nil && ctx.Err() == nil {
-		s.log.Error("housekeeping failed", "task", t.name, "err", err)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			s.log.Error("housekeeping failed", "task", t.name, "err", err)
+		}
 		return
-	}
-	if !ran {
+	case !ran:
 		s.log.Debug("housekeeping running in another process; skipped this turn", "task", t.name)
 		return
 	}

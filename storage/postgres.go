@@ -38,8 +38,8 @@ import (
 // REPEATABLE READ snapshot, as a SQLite read transaction is.
 
 // MinPostgresConnections is the smallest database.max_connections: one
-// connection writes, one listens for job notifications, and at least one
-// reads.
+// connection writes, one listens for notifications (jobs enqueued, settings
+// changed), and at least one reads.
 const MinPostgresConnections = 3
 
 // pgConnector opens the connections of one pool, wrapping pgx's
@@ -264,7 +264,8 @@ func lockKey(name string) int64 {
 // OpenPostgres connects to the PostgreSQL database at url (a postgres://
 // URL or key=value string, as libpq takes them) and brings the schema that
 // url's search_path selects up to date. maxConns bounds the connections
-// this process opens (see MinPostgresConnections).
+// this process keeps open (see MinPostgresConnections); a process-wide
+// task opens one more while it runs (see RunExclusive).
 func OpenPostgres(ctx context.Context, url string, maxConns int) (*DB, error) {
 	if maxConns < MinPostgresConnections {
 		return nil, fmt.Errorf("database.max_connections %d: want at least %d for PostgreSQL", maxConns, MinPostgresConnections)
