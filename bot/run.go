@@ -92,7 +92,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	if err := p.startHTTP(); err != nil {
 		return err
 	}
-	appID, changed, err := p.openGateway(me)
+	appID, changed, err := p.openGateway(ctx, me)
 	if err != nil {
 		return err
 	}
@@ -264,10 +264,14 @@ func (p *process) startHTTP() error {
 	return nil
 }
 
+// commandSyncWait bounds how long a process waits for another that syncs
+// the commands.
+const commandSyncWait = 2 * time.Minute
+
 // openGateway connects to the gateway and brings Discord's commands in
 // line with the router's. It returns the application id and whether
 // the commands had to be registered again.
-func (p *process) openGateway(me *discordgo.User) (string, bool, error) {
+func (p *process) openGateway(ctx context.Context, me *discordgo.User) (string, bool, error) {
 	if err := p.session.Open(); err != nil {
 		var closed *websocket.CloseError
 		if errors.As(err, &closed) && closed.Code == closeDisallowedIntents && p.cfg.Discord.MembersIntent {
@@ -282,7 +286,15 @@ func (p *process) openGateway(me *discordgo.User) (string, bool, error) {
 		appID = app.ID
 	}
 	p.session.State.RUnlock()
-	changed, err := syncCommands(p.session, appID, p.cfg.Discord.DevGuildID, p.router.Definitions())
+	// Processes sharing a PostgreSQL database start together in a rolling
+	// deploy: they sync one at a time, so the later ones find nothing to change.
+	var changed bool
+	syncCtx, cancel := context.WithTimeout(ctx, commandSyncWait)
+	defer cancel()
+	err := p.db.RunExclusiveWait(syncCtx, "sync commands", func(context.Context) (err error) {
+		changed, err = syncCommands(p.session, appID, p.cfg.Discord.DevGuildID, p.router.Definitions())
+		return err
+	})
 	if err != nil {
 		p.session.Close()
 		return "", false, startupErrorf("%v", err)

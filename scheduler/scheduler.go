@@ -152,7 +152,8 @@ func (s *Scheduler) Register(kind string, k Runner) {
 // jobs) that Run starts on the cron spec (robfig/cron's standard syntax,
 // in UTC, e.g. "@every 1h" or "30 3 * * *"). Only a handful of such tasks
 // belong here, never one per member or meeting: those are jobs. A run
-// that would overlap the previous one is skipped. Like Register, it is
+// that would overlap the previous one is skipped, as is one that another
+// process sharing the database runs (storage.DB.RunExclusive). Like Register, it is
 // called before Run with a constant spec, and panics on a bad one.
 func (s *Scheduler) Housekeeping(spec string, name string, task func(ctx context.Context) error) {
 	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
@@ -468,8 +469,17 @@ func (s *Scheduler) runHousekeeping(ctx context.Context, t *housekeepingTask) {
 		}
 	}()
 	started := time.Now()
-	if err := t.task(ctx); err != nil && ctx.Err() == nil {
-		s.log.Error("housekeeping failed", "task", t.name, "err", err)
+	// Processes sharing a PostgreSQL database fire the same cron: one of
+	// them runs each occurrence.
+	ran, err := s.db.RunExclusive(ctx, "housekeeping "+t.name, t.task)
+	switch {
+	case err != nil:
+		if ctx.Err() == nil {
+			s.log.Error("housekeeping failed", "task", t.name, "err", err)
+		}
+		return
+	case !ran:
+		s.log.Debug("housekeeping running in another process; skipped this turn", "task", t.name)
 		return
 	}
 	s.log.Debug("housekeeping done", "task", t.name, "took", time.Since(started))

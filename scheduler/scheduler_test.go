@@ -655,3 +655,42 @@ func TestHousekeepingRunsWhileRunning(t *testing.T) {
 		}
 	})
 }
+
+// Two processes on one PostgreSQL database fire the same housekeeping
+// cron at the same second; one of them runs each occurrence.
+func TestHousekeepingRunsInOneProcessAtATime(t *testing.T) {
+	d := storagetest.Postgres.New(t)
+	var inside, overlaps, runs atomic.Int64
+	task := func(ctx context.Context) error {
+		if inside.Add(1) > 1 {
+			overlaps.Add(1)
+		}
+		defer inside.Add(-1)
+		runs.Add(1)
+		time.Sleep(500 * time.Millisecond)
+		return nil
+	}
+	var logs []*logBuffer
+	for range 2 {
+		s, l := newScheduler(t, d.Open(t), Options{})
+		s.Housekeeping("@every 1s", "prune old records", task)
+		runInBackground(t, s)
+		logs = append(logs, l)
+	}
+	skipped := func() bool {
+		for _, l := range logs {
+			if strings.Contains(l.String(), "housekeeping running in another process") {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(10 * time.Second); runs.Load() < 3 || !skipped(); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s: %d runs, skipped in a process: %v; want 3 runs and a skip", runs.Load(), skipped())
+		}
+	}
+	if n := overlaps.Load(); n != 0 {
+		t.Errorf("the task ran in both processes at once %d times", n)
+	}
+}

@@ -19,7 +19,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -51,13 +50,14 @@ type DB struct {
 	commits committer
 
 	checkpoints *checkpointer // SQLite only
-	jobEvents   *jobEvents    // PostgreSQL only
+	events      *pgEvents     // PostgreSQL only
+	pg          *pgShared     // PostgreSQL only
 
 	// settings caches GuildSettings by guild id: they are read on nearly
-	// every interaction and change only through UpdateGuildSettings. This
-	// process is the database's only writer; a shared database (several
-	// processes) must drop or invalidate this cache.
-	settings sync.Map
+	// every interaction and change only through UpdateGuildSettings. On
+	// PostgreSQL, where several processes may share the database, the
+	// others' changes arrive as notifications (see pgEvents).
+	settings settingsCache
 
 	jobsWake chan struct{} // see JobsChanged
 }
@@ -127,7 +127,7 @@ func dsn(path string, writer bool) string {
 // and closes both pools.
 func (db *DB) Close() error {
 	db.closeCommitter()
-	return errors.Join(db.closeCheckpointer(), db.closeJobEvents(), db.read.Close(), db.write.Close())
+	return errors.Join(db.closeCheckpointer(), db.closeEvents(), db.read.Close(), db.write.Close())
 }
 
 // Ping reports whether the database answers a query, for /healthz.

@@ -11,3 +11,7 @@ func OpenWritePool(path string) *sql.DB { return openWritePool(path, nil) }
 // PostgreSQL its statements are rebound and its writes take the write
 // lock, as the storage methods' are.
 func RawWrite(db *DB) *sql.DB { return db.write }
+
+// SettingsChannel is the channel db's settings notifications go by
+// (PostgreSQL only), for tests that drop its listening connection.
+func SettingsChannel(db *DB) string { return db.events.settingsChannel }

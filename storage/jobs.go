@@ -491,8 +491,8 @@ func (db *DB) JobsChanged() <-chan struct{} { return db.jobsWake }
 // that call EnqueueTx call it after their Commit; it never blocks.
 func (db *DB) JobsEnqueued() {
 	db.wakeScheduler()
-	if db.jobEvents != nil {
-		db.jobEvents.enqueued() // and the other processes' schedulers
+	if db.events != nil {
+		db.events.enqueued() // and the other processes' schedulers
 	}
 }
 

@@ -119,6 +119,14 @@ func poolCalls(db *DB) []poolCall {
 	}
 	return []poolCall{
 		read("Ping", db.Ping),
+		// On SQLite these run their task and take no connection themselves;
+		// on PostgreSQL the lock's connection is outside both pools.
+		read("RunExclusive", func(ctx context.Context) error {
+			return errOf(db.RunExclusive(ctx, "task", func(ctx context.Context) error { return db.Ping(ctx) }))
+		}),
+		read("RunExclusiveWait", func(ctx context.Context) error {
+			return db.RunExclusiveWait(ctx, "task", func(ctx context.Context) error { return db.Ping(ctx) })
+		}),
 		read("GuildSettings", func(ctx context.Context) error { return errOf(db.GuildSettings(ctx, guild)) }),
 		write("UpdateGuildSettings", func(ctx context.Context) error {
 			return errOf(db.UpdateGuildSettings(ctx, guild, GuildSettingsUpdate{Timezone: &text}, t0))

@@ -38,8 +38,8 @@ import (
 // REPEATABLE READ snapshot, as a SQLite read transaction is.
 
 // MinPostgresConnections is the smallest database.max_connections: one
-// connection writes, one listens for job notifications, and at least one
-// reads.
+// connection writes, one listens for notifications (jobs enqueued, settings
+// changed), and at least one reads.
 const MinPostgresConnections = 3
 
 // pgConnector opens the connections of one pool, wrapping pgx's
@@ -264,7 +264,8 @@ func lockKey(name string) int64 {
 // OpenPostgres connects to the PostgreSQL database at url (a postgres://
 // URL or key=value string, as libpq takes them) and brings the schema that
 // url's search_path selects up to date. maxConns bounds the connections
-// this process opens (see MinPostgresConnections).
+// this process keeps open (see MinPostgresConnections); a process-wide
+// task opens one more while it runs (see RunExclusive).
 func OpenPostgres(ctx context.Context, url string, maxConns int) (*DB, error) {
 	if maxConns < MinPostgresConnections {
 		return nil, fmt.Errorf("database.max_connections %d: want at least %d for PostgreSQL", maxConns, MinPostgresConnections)
@@ -297,20 +298,28 @@ func OpenPostgres(ctx context.Context, url string, maxConns int) (*DB, error) {
 	read := sql.OpenDB(&pgConnector{base: stdlib.GetConnector(*cfg), rebind: rb})
 	read.SetMaxOpenConns(maxConns - 2)
 	read.SetMaxIdleConns(maxConns - 2)
-	db := &DB{write: write, read: read, dialect: postgresDialect, jobsWake: make(chan struct{}, 1)}
+	db := &DB{write: write, read: read, dialect: postgresDialect, jobsWake: make(chan struct{}, 1),
+		pg: &pgShared{cfg: cfg, schema: schema}}
 	db.startCommitter()
 	if err := migratePostgres(ctx, read, lockKey("kindred migrate "+schema)); err != nil {
 		listen.Close(ctx)
 		db.Close()
 		return nil, err
 	}
-	events, err := startJobEvents(ctx, listen, cfg, fmt.Sprintf("kindred_jobs_%x", lockKey(schema)), db.wakeScheduler, read)
+	events, err := startEvents(ctx, listen, cfg, schema, pgEventHandlers{
+		jobs:     db.wakeScheduler,
+		settings: db.settings.invalidate,
+		lost: func() {
+			db.settings.invalidateAll()
+			db.wakeScheduler()
+		},
+	}, read)
 	if err != nil {
 		listen.Close(ctx)
 		db.Close()
 		return nil, err
 	}
-	db.jobEvents = events
+	db.events = events
 	return db, nil
 }
 
@@ -336,30 +345,51 @@ func migratePostgres(ctx context.Context, pool *sql.DB, key int64) error {
 	return migrate(ctx, conn, postgresDialect)
 }
 
-// jobEvents carries "a job was enqueued" between processes sharing a
-// PostgreSQL database: NOTIFY after a commit that enqueued, LISTEN in
-// every process, so a job enqueued by one process wakes the schedulers
-// of all at once rather than at their next poll.
-type jobEvents struct {
-	channel  string
-	instance string        // this DB's payload: its own notifications are not news
-	send     chan struct{} // buffered 1: a notification is due
-	cancel   context.CancelFunc
-	done     sync.WaitGroup
+// pgEvents carries news between processes sharing a PostgreSQL database,
+// on one listening connection and one goroutine:
+//   - "a job was enqueued": NOTIFY after a commit that enqueued, so a job
+//     enqueued by one process wakes the schedulers of all at once rather
+//     than at their next poll;
+//   - "a server's settings changed": NOTIFY in the transaction that
+//     changed them (PostgreSQL delivers it at commit), so every process
+//     drops its cached copy (see settingsCache).
+//
+// Each has a channel of its own, named after the schema; a payload starts
+// with the sending DB's instance, so its own notifications are not news.
+type pgEvents struct {
+	jobsChannel     string
+	settingsChannel string
+	instance        string        // this DB's payload (prefix)
+	send            chan struct{} // buffered 1: a job notification is due
+	cancel          context.CancelFunc
+	done            sync.WaitGroup
 }
 
-// startJobEvents listens on listen before it returns, so that a job
-// another process enqueues once Open has returned is never missed.
-func startJobEvents(ctx context.Context, listen *pgx.Conn, cfg *pgx.ConnConfig, channel string, wake func(), pool *sql.DB) (*jobEvents, error) {
-	e := &jobEvents{channel: channel, instance: strconv.FormatInt(time.Now().UnixNano(), 36), send: make(chan struct{}, 1)}
+// pgEventHandlers is what the listener does with news.
+type pgEventHandlers struct {
+	jobs     func()             // another process enqueued jobs
+	settings func(guild string) // another process changed a server's settings
+	// lost is called after a reconnect: what was sent meanwhile is lost.
+	lost func()
+}
+
+// startEvents listens on listen before it returns, so that news another
+// process sends once Open has returned is never missed.
+func startEvents(ctx context.Context, listen *pgx.Conn, cfg *pgx.ConnConfig, schema string, h pgEventHandlers, pool *sql.DB) (*pgEvents, error) {
+	e := &pgEvents{
+		jobsChannel:     fmt.Sprintf("kindred_jobs_%x", lockKey(schema)),
+		settingsChannel: fmt.Sprintf("kindred_settings_%x", lockKey(schema)),
+		instance:        strconv.FormatInt(time.Now().UnixNano(), 36),
+		send:            make(chan struct{}, 1),
+	}
 	if err := e.subscribe(ctx, listen); err != nil {
-		return nil, fmt.Errorf("listen for job notifications: %w", err)
+		return nil, fmt.Errorf("listen for notifications: %w", err)
 	}
 	ctx, e.cancel = context.WithCancel(context.Background())
 	e.done.Add(2)
 	go func() {
 		defer e.done.Done()
-		e.listen(ctx, listen, cfg, wake)
+		e.listen(ctx, listen, cfg, h)
 	}()
 	go func() {
 		defer e.done.Done()
@@ -368,16 +398,15 @@ func startJobEvents(ctx context.Context, listen *pgx.Conn, cfg *pgx.ConnConfig, 
 	return e, nil
 }
 
-// subscribe starts listening on conn.
-func (e *jobEvents) subscribe(ctx context.Context, conn *pgx.Conn) error {
-	_, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{e.channel}.Sanitize())
+// subscribe starts listening on conn, to both channels in one round trip.
+func (e *pgEvents) subscribe(ctx context.Context, conn *pgx.Conn) error {
+	_, err := conn.Exec(ctx, `LISTEN `+pgx.Identifier{e.jobsChannel}.Sanitize()+`; LISTEN `+pgx.Identifier{e.settingsChannel}.Sanitize())
 	return err
 }
 
 // listen waits for notifications on conn, which listens already,
-// reconnecting after a lost connection. After a reconnect the scheduler
-// looks again: what was sent meanwhile is lost.
-func (e *jobEvents) listen(ctx context.Context, conn *pgx.Conn, cfg *pgx.ConnConfig, wake func()) {
+// reconnecting after a lost connection.
+func (e *pgEvents) listen(ctx context.Context, conn *pgx.Conn, cfg *pgx.ConnConfig, h pgEventHandlers) {
 	defer func() {
 		if conn != nil {
 			conn.Close(context.Background())
@@ -393,39 +422,46 @@ func (e *jobEvents) listen(ctx context.Context, conn *pgx.Conn, cfg *pgx.ConnCon
 			}
 			if err != nil {
 				if ctx.Err() == nil {
-					slog.Warn("job notifications: reconnect to PostgreSQL", "err", err, "retry_in", backoff)
+					slog.Warn("notifications: reconnect to PostgreSQL", "err", err, "retry_in", backoff)
 				}
 				sleep(ctx, backoff)
 				backoff = min(2*backoff, time.Minute)
 				continue
 			}
 			conn, backoff = c, time.Second
-			wake()
+			h.lost()
 		}
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				slog.Warn("job notifications: connection lost", "err", err)
+				slog.Warn("notifications: connection lost", "err", err)
 			}
 			conn.Close(context.Background())
 			conn = nil
 			continue
 		}
-		if n.Payload != e.instance {
-			wake()
+		switch n.Channel {
+		case e.jobsChannel:
+			if n.Payload != e.instance {
+				h.jobs()
+			}
+		case e.settingsChannel:
+			if from, guild, ok := strings.Cut(n.Payload, " "); ok && from != e.instance {
+				h.settings(guild)
+			}
 		}
 	}
 }
 
 // notify sends one NOTIFY per burst of enqueues.
-func (e *jobEvents) notify(ctx context.Context, pool *sql.DB) {
+func (e *pgEvents) notify(ctx context.Context, pool *sql.DB) {
 	for {
 		select {
 		case <-e.send:
 		case <-ctx.Done():
 			return
 		}
-		if _, err := pool.ExecContext(ctx, `SELECT pg_notify(?, ?)`, e.channel, e.instance); err != nil && ctx.Err() == nil {
+		if _, err := pool.ExecContext(ctx, `SELECT pg_notify(?, ?)`, e.jobsChannel, e.instance); err != nil && ctx.Err() == nil {
 			// The others find the job at their next poll.
 			slog.Warn("job notifications: notify", "err", err)
 		}
@@ -433,19 +469,28 @@ func (e *jobEvents) notify(ctx context.Context, pool *sql.DB) {
 }
 
 // enqueued asks for a NOTIFY; it never blocks.
-func (e *jobEvents) enqueued() {
+func (e *pgEvents) enqueued() {
 	select {
 	case e.send <- struct{}{}:
 	default:
 	}
 }
 
-func (db *DB) closeJobEvents() error {
-	if db.jobEvents == nil {
+// settingsChanged queues, in tx, the news that guild's settings changed:
+// the other processes hear it when tx commits, and never if it does not.
+func (e *pgEvents) settingsChanged(ctx context.Context, tx *sql.Tx, guild string) error {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_notify(?, ?)`, e.settingsChannel, e.instance+" "+guild); err != nil {
+		return fmt.Errorf("notify settings change: %w", err)
+	}
+	return nil
+}
+
+func (db *DB) closeEvents() error {
+	if db.events == nil {
 		return nil
 	}
-	db.jobEvents.cancel()
-	db.jobEvents.done.Wait()
+	db.events.cancel()
+	db.events.done.Wait()
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -32,16 +33,82 @@ type GuildSettingsUpdate struct {
 // GuildSettings returns the server's settings, or empty ones (with GuildID
 // set) when it never ran setup.
 func (db *DB) GuildSettings(ctx context.Context, guildID string) (GuildSettings, error) {
-	if s, ok := db.settings.Load(guildID); ok {
-		return s.(GuildSettings), nil
+	if s, ok := db.settings.load(guildID); ok {
+		return s, nil
 	}
+	gen := db.settings.generation()
 	s, err := guildSettings(ctx, db.read, guildID)
 	if err != nil {
 		return GuildSettings{}, err
 	}
-	// LoadOrStore: an update that committed meanwhile has stored newer settings.
-	actual, _ := db.settings.LoadOrStore(guildID, s)
-	return actual.(GuildSettings), nil
+	return db.settings.fill(gen, s), nil
+}
+
+// settingsCache holds GuildSettings by guild id. Reads that hit it take
+// no lock. A read that missed stores what it read only if no
+// invalidation came meanwhile: otherwise settings read before another
+// process's change could be stored after the news of it, and kept.
+type settingsCache struct {
+	m   sync.Map   // guild id → GuildSettings
+	mu  sync.Mutex // orders stores after a read against invalidations
+	gen uint64     // guarded by mu; advanced by every invalidation
+}
+
+func (c *settingsCache) load(guildID string) (GuildSettings, bool) {
+	s, ok := c.m.Load(guildID)
+	if !ok {
+		return GuildSettings{}, false
+	}
+	return s.(GuildSettings), true
+}
+
+// generation is taken before reading settings from the database.
+func (c *settingsCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// fill caches s, read from the database at generation gen, and returns
+// the settings to use: an update this process committed meanwhile has
+// stored newer ones, which win.
+func (c *settingsCache) fill(gen uint64, s GuildSettings) GuildSettings {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return s
+	}
+	actual, _ := c.m.LoadOrStore(s.GuildID, s)
+	return actual.(GuildSettings)
+}
+
+// updated caches s, just committed by this process, which began its
+// transaction at generation gen. After an invalidation meanwhile (another
+// process's change, maybe later than this one) the entry is dropped.
+func (c *settingsCache) updated(gen uint64, s GuildSettings) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		c.m.Delete(s.GuildID)
+		return
+	}
+	c.m.Store(s.GuildID, s)
+}
+
+// invalidate drops a server's cached settings: another process changed them.
+func (c *settingsCache) invalidate(guildID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.m.Delete(guildID)
+}
+
+// invalidateAll drops every cached entry: news of changes may have been lost.
+func (c *settingsCache) invalidateAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.m.Clear()
 }
 
 type queryer interface {
@@ -66,6 +133,7 @@ func guildSettings(ctx context.Context, q queryer, guildID string) (GuildSetting
 
 // UpdateGuildSettings applies u to the server's settings and returns them.
 func (db *DB) UpdateGuildSettings(ctx context.Context, guildID string, u GuildSettingsUpdate, now time.Time) (GuildSettings, error) {
+	gen := db.settings.generation()
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return GuildSettings{}, err
@@ -103,9 +171,14 @@ func (db *DB) UpdateGuildSettings(ctx context.Context, guildID string, u GuildSe
 		guildID, s.ModlogChannelID, s.ModeratorRoleID, s.FacilitatorRoleID, s.Timezone, s.ResourcesText, now.Unix()); err != nil {
 		return GuildSettings{}, fmt.Errorf("save guild settings: %w", err)
 	}
+	if db.events != nil {
+		if err := db.events.settingsChanged(ctx, tx, guildID); err != nil {
+			return GuildSettings{}, err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return GuildSettings{}, err
 	}
-	db.settings.Store(guildID, s)
+	db.settings.updated(gen, s)
 	return s, nil
 }
