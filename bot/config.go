@@ -5,12 +5,15 @@
 package bot
 
 import (
+	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
 	"net/url"
 	"os"
+	"path"
 	"reflect"
 	"strconv"
 	"strings"
@@ -56,6 +59,22 @@ type DiscordConfig struct {
 	// finds them gone. It needs the privileged Server Members intent
 	// enabled for the application in the Developer Portal.
 	MembersIntent bool `yaml:"members_intent"`
+	// PublicKey is the application's Ed25519 public key, which signs the
+	// interactions Discord posts to http.interactions_path.
+	PublicKey string `yaml:"public_key" want:"the application's public key: 64 hex digits (Developer Portal → General Information → Public Key)"`
+}
+
+// publicKeySize is the length of an Ed25519 public key in bytes.
+const publicKeySize = ed25519.PublicKeySize
+
+// Key is discord.public_key decoded; nil when it is unset or invalid
+// (Validate refuses an invalid one).
+func (d DiscordConfig) Key() ed25519.PublicKey {
+	b, err := hex.DecodeString(d.PublicKey)
+	if err != nil || len(b) != publicKeySize {
+		return nil
+	}
+	return ed25519.PublicKey(b)
 }
 
 // DatabaseConfig chooses the database: a SQLite file (Path, the default)
@@ -91,6 +110,9 @@ func (d DatabaseConfig) Redacted() string {
 type HTTPConfig struct {
 	// Listen is the address of /healthz and /metrics; empty disables them.
 	Listen string `yaml:"listen" want:"host:port such as 127.0.0.1:8080, or empty to disable"`
+	// InteractionsPath, when set, receives interactions over HTTP on
+	// Listen, verified with discord.public_key.
+	InteractionsPath string `yaml:"interactions_path" want:"a path such as /interactions, or empty to disable"`
 }
 
 type LogConfig struct {
@@ -299,6 +321,9 @@ func (c *Config) Validate() error {
 	if id := c.Discord.DevGuildID; id != "" && strings.Trim(id, "0123456789") != "" {
 		return configErrorf("discord.dev_guild_id %q: want a server id (digits only)", id)
 	}
+	if k := c.Discord.PublicKey; k != "" && c.Discord.Key() == nil {
+		return configErrorf("discord.public_key: want the application's public key: 64 hex digits (Developer Portal → General Information → Public Key), got %d characters that are not one", len(k))
+	}
 	switch db := c.Database; {
 	case db.URL != "" && db.Path != "":
 		return configErrorf("database.path and database.url are both set: keep database.path for SQLite or database.url for PostgreSQL, not both")
@@ -321,6 +346,9 @@ func (c *Config) Validate() error {
 			return configErrorf("http.listen %q: want host:port such as 127.0.0.1:8080, or empty to disable", c.HTTP.Listen)
 		}
 	}
+	if err := c.HTTP.validateInteractionsPath(c.Discord.PublicKey); err != nil {
+		return err
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -336,3 +364,29 @@ func (c *Config) Validate() error {
 	}
 	return nil
 }
+
+// validateInteractionsPath checks http.interactions_path: a plain path,
+// served beside /healthz and /metrics, with a key to verify what arrives.
+func (h HTTPConfig) validateInteractionsPath(publicKey string) error {
+	p := h.InteractionsPath
+	if p == "" {
+		return nil
+	}
+	if !strings.HasPrefix(p, "/") || p == "/" || strings.HasSuffix(p, "/") || strings.Trim(p, interactionsPathChars) != "" || path.Clean(p) != p {
+		return configErrorf("http.interactions_path %q: want a path such as /interactions (letters, digits, - _ . ~ and /; not ending in /), or empty to disable", p)
+	}
+	if p == "/healthz" || p == "/metrics" {
+		return configErrorf("http.interactions_path %q: that path is taken by Kindred's own %s; choose another, such as /interactions", p, p)
+	}
+	if h.Listen == "" {
+		return configErrorf("http.interactions_path is set but http.listen is empty: the endpoint is served on http.listen, so set both")
+	}
+	if publicKey == "" {
+		return configErrorf("http.interactions_path is set but discord.public_key is empty: copy the application's Public Key from the Developer Portal (General Information) into discord.public_key")
+	}
+	return nil
+}
+
+// interactionsPathChars are what http.interactions_path may contain:
+// nothing a URL would escape or an http.ServeMux pattern would read.
+const interactionsPathChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~/"

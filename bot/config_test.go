@@ -106,6 +106,16 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"not a postgres url", "database:\n  url: mysql://db/kindred\n", true, token, "database.url: want a postgres:// URL"},
 		{"too few connections", "database:\n  url: postgres://db/kindred\n  max_connections: 2\n", true, token, "database.max_connections is 2: want at least 3"},
 		{"negative connections", "database:\n  max_connections: -1\n", true, token, "database.max_connections is -1"},
+		{"public key not hex", "discord:\n  public_key: not-a-key\n", true, token, "discord.public_key: want the application's public key: 64 hex digits"},
+		{"public key too short", "discord:\n  public_key: abcd\n", true, token, "discord.public_key: want"},
+		{"interactions path without slash", "http:\n  interactions_path: interactions\n", true, token, `http.interactions_path "interactions": want a path such as /interactions`},
+		{"interactions path is root", "http:\n  interactions_path: /\n", true, token, "http.interactions_path \"/\": want a path"},
+		{"interactions path with a pattern", "http:\n  interactions_path: /{id}\n", true, token, "http.interactions_path"},
+		{"interactions path not clean", "http:\n  interactions_path: /a/../b\n", true, token, "http.interactions_path"},
+		{"interactions path taken", "discord:\n  public_key: abababababababababababababababababababababababababababababababab\nhttp:\n  interactions_path: /healthz\n", true, token, "http.interactions_path \"/healthz\": that path is taken"},
+		{"interactions path without listen", "discord:\n  public_key: abababababababababababababababababababababababababababababababab\nhttp:\n  listen: \"\"\n  interactions_path: /interactions\n", true, token,
+			"http.interactions_path is set but http.listen is empty"},
+		{"interactions path without key", "http:\n  interactions_path: /interactions\n", true, token, "http.interactions_path is set but discord.public_key is empty"},
 		{"connections not a number", "database:\n  max_connections: many\n", true, token, "database.max_connections: want a whole number of connections"},
 	}
 	for _, tt := range tests {
@@ -126,6 +136,23 @@ func TestLoadConfigErrors(t *testing.T) {
 				t.Errorf("err spans lines: %q", err)
 			}
 		})
+	}
+}
+
+func TestLoadConfigInteractionsEndpoint(t *testing.T) {
+	key := strings.Repeat("0f", 32)
+	path := writeConfig(t, "discord:\n  public_key: "+strings.ToUpper(key)+"\nhttp:\n  interactions_path: /discord/interactions\n")
+	cfg, err := LoadConfig(path, true, env(map[string]string{TokenEnv: "tok"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.HTTP.InteractionsPath != "/discord/interactions" || len(cfg.Discord.Key()) != 32 || cfg.Discord.Key()[0] != 0x0f {
+		t.Errorf("config = %+v, key %x", cfg.HTTP, cfg.Discord.Key())
+	}
+	// A key alone is fine: the endpoint is simply off.
+	path = writeConfig(t, "discord:\n  public_key: "+key+"\n")
+	if _, err := LoadConfig(path, true, env(map[string]string{TokenEnv: "tok"})); err != nil {
+		t.Errorf("a public key without the endpoint: %v", err)
 	}
 }
 

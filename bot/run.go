@@ -244,7 +244,8 @@ func (p *process) buildScheduler() {
 	}
 }
 
-// startHTTP serves /healthz and /metrics, unless http.listen is empty.
+// startHTTP serves /healthz, /metrics and http.interactions_path, unless
+// http.listen is empty.
 func (p *process) startHTTP() error {
 	if p.cfg.HTTP.Listen == "" {
 		return nil
@@ -254,7 +255,14 @@ func (p *process) startHTTP() error {
 		return startupErrorf("http.listen %s: %v", p.cfg.HTTP.Listen, err)
 	}
 	p.httpAddr = ln.Addr().String()
-	srv := &http.Server{Handler: httpHandler(p.db, p.connected, p.metrics), ReadHeaderTimeout: 5 * time.Second}
+	var interactions http.Handler
+	if path := p.cfg.HTTP.InteractionsPath; path != "" {
+		interactions = newInteractionEndpoint(p.cfg.Discord.Key(), p.adapter, p.session, p.log)
+		p.log.Info("receiving interactions over HTTP", "path", path)
+	}
+	handler := httpHandler(p.db, p.connected, p.metrics, p.cfg.HTTP.InteractionsPath, interactions)
+	// ReadTimeout bounds a slow body: an interaction is small.
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
 	p.srv = srv
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -485,8 +493,14 @@ func Version() string {
 	return "development build"
 }
 
-func httpHandler(db *storage.DB, connected func() bool, m *metrics) http.Handler {
+// httpHandler serves /healthz, /metrics and, when interactions is not nil,
+// interactions posted to interactionsPath (POST only; other methods get
+// 405).
+func httpHandler(db *storage.DB, connected func() bool, m *metrics, interactionsPath string, interactions http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	if interactions != nil {
+		mux.Handle("POST "+interactionsPath, interactions)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		var problems []string
 		if !connected() {

@@ -12,6 +12,9 @@
 // AddMember and RemoveMember), drive it as a member would with
 // Interact, Autocomplete, Click, SubmitModal and MessageCommand, and look at
 // what the bot did through Reply, Messages, Requests and the model getters.
+// DeliverOverHTTP sends interactions to an application's Interactions
+// Endpoint URL instead, signed with the key InteractionsPublicKey names,
+// and takes each response body as the callback.
 // Gateway trouble (reconnect requests, invalid sessions, dropped connections)
 // and REST failures (FailNext) can be injected.
 //

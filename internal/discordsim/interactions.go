@@ -300,6 +300,10 @@ type Prepared struct {
 	payload []byte
 }
 
+// Payload is the interaction as encoded for delivery: the d of
+// INTERACTION_CREATE, or the body of an HTTP delivery.
+func (pr *Prepared) Payload() []byte { return slices.Clone(pr.payload) }
+
 // Prepare fills in what Start would (id, token, application id, version,
 // locale) and encodes the INTERACTION_CREATE payload.
 func (s *Server) Prepare(i *discordgo.Interaction) (*Prepared, error) {
@@ -335,12 +339,27 @@ func (s *Server) Prepare(i *discordgo.Interaction) (*Prepared, error) {
 	return &Prepared{pending: &Pending{s: s, interaction: &cp}, payload: payload}, nil
 }
 
-// Dispatch sends a prepared interaction to the connected bot: to the
-// newest ready session of the shard its guild belongs to (shard 0 for a
-// DM). A Prepared is dispatched once.
+// Dispatch sends a prepared interaction to the connected bot: over the
+// gateway, to the newest ready session of the shard its guild belongs to
+// (shard 0 for a DM), or, after DeliverOverHTTP, as a signed POST. A
+// Prepared is dispatched once.
 func (s *Server) Dispatch(pr *Prepared) (*Pending, error) {
 	p := pr.pending
 	s.mu.Lock()
+	if url := s.interactionsURL; url != "" {
+		if s.interactions[p.interaction.ID] != nil {
+			s.mu.Unlock()
+			return nil, errors.New("discordsim: interaction dispatched twice")
+		}
+		s.interactions[p.interaction.ID] = p
+		s.tokens[p.interaction.Token] = p
+		p.dispatchedAt = time.Now()
+		p.logf(p.dispatchedAt, "interaction POSTed to %s", url)
+		s.notifyLocked()
+		s.mu.Unlock()
+		go s.deliverHTTP(p, url, pr.payload)
+		return p, nil
+	}
 	conn := s.readyConnForLocked(p.interaction.GuildID)
 	if conn == nil {
 		s.mu.Unlock()
@@ -399,7 +418,7 @@ func newInteractionToken(id string) string {
 // The test helpers below are Build* followed by Do.
 func (s *Server) Do(i *discordgo.Interaction) (*Reply, error) {
 	start := time.Now()
-	if !s.waitUntil(waitTimeout, func() bool { return s.readyConnForLocked(i.GuildID) != nil }) {
+	if !s.waitUntil(waitTimeout, func() bool { return s.interactionsURL != "" || s.readyConnForLocked(i.GuildID) != nil }) {
 		return nil, fmt.Errorf("discordsim: interaction %s: no gateway session became ready within %v", describeInteraction(i), waitTimeout)
 	}
 	p, err := s.Start(i)

@@ -1,6 +1,8 @@
 package discordsim
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
 	"net"
 	"net/http"
 	"strconv"
@@ -86,6 +88,10 @@ type Server struct {
 	routes  []route
 	ids     idGen
 
+	// signingKey signs interactions delivered over HTTP.
+	signingKey ed25519.PrivateKey
+	httpClient *http.Client
+
 	closeOnce sync.Once
 	closed    chan struct{}
 	conns     sync.WaitGroup // gateway connection goroutines
@@ -120,6 +126,8 @@ type Server struct {
 	tokens       map[string]*Pending // by interaction token
 	modals       map[string]*modalRecord
 	gone         map[string]bool // ids of deleted interaction responses
+	// interactionsURL, when set, receives interactions instead of the gateway.
+	interactionsURL string
 
 	// The gateway.
 	identifies    []discordgo.Identify
@@ -182,6 +190,11 @@ func New(opts Options) *Server {
 		startsUsed:    opts.SessionStartsUsed,
 		startsResetAt: time.Now().Add(sessionStartWindow),
 	}
+	_, s.signingKey, err = ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic("discordsim: cannot make a signing key: " + err.Error())
+	}
+	s.httpClient = &http.Client{Timeout: opts.InteractionDeadline + ackGrace}
 	s.ids.now = opts.Now
 	botID := opts.BotUserID
 	if botID == "" {

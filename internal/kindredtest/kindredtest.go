@@ -41,7 +41,10 @@ type Harness struct {
 	Database storagetest.Database
 	DBPath   string
 	HTTPAddr string
-	Logs     *SyncBuffer
+	// InteractionsURL is the HTTP interactions endpoint's address, when
+	// Options.HTTPInteractions is on.
+	InteractionsURL string
+	Logs            *SyncBuffer
 	// Clock is the bot's clock: real time until a test sets it.
 	Clock *Clock
 
@@ -58,7 +61,14 @@ type Options struct {
 	Configure func(*bot.Config)
 	// Backend is the database engine; the zero value is SQLite.
 	Backend storagetest.Backend
+	// HTTPInteractions turns on Kindred's HTTP interactions endpoint
+	// (InteractionsPath, with the fake's public key) and has the fake
+	// deliver every interaction there, signed, instead of over the gateway.
+	HTTPInteractions bool
 }
+
+// InteractionsPath is where the harness serves interactions over HTTP.
+const InteractionsPath = "/interactions"
 
 // Start runs Kindred against a new fake Discord and waits until it serves.
 // Both stop when the test ends.
@@ -79,6 +89,10 @@ func Start(t testing.TB, opts Options) *Harness {
 	cfg.Database.Path, cfg.Database.URL = database.Path, database.URL
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Log.Level = "debug" // tests read the most a log could ever say
+	if opts.HTTPInteractions {
+		cfg.Discord.PublicKey = fake.InteractionsPublicKey()
+		cfg.HTTP.InteractionsPath = InteractionsPath
+	}
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
@@ -128,6 +142,10 @@ func (h *Harness) start(t testing.TB) {
 	}()
 	select {
 	case h.HTTPAddr = <-started:
+		if h.cfg.HTTP.InteractionsPath != "" {
+			h.InteractionsURL = "http://" + h.HTTPAddr + h.cfg.HTTP.InteractionsPath
+			h.Fake.DeliverOverHTTP(h.InteractionsURL)
+		}
 	case err := <-h.done:
 		t.Fatalf("kindred did not start: %v\nlog:\n%s", err, h.Logs)
 	case <-time.After(15 * time.Second):
