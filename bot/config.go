@@ -56,6 +56,11 @@ type DiscordConfig struct {
 	// finds them gone. It needs the privileged Server Members intent
 	// enabled for the application in the Developer Portal.
 	MembersIntent bool `yaml:"members_intent"`
+	// ShardCount is the number of gateway shards in all; 0 asks Discord
+	// (GET /gateway/bot) for its recommendation.
+	ShardCount int `yaml:"shard_count" want:"a whole number of shards (0 asks Discord)"`
+	// ShardIDs are the shards this process runs; empty runs them all.
+	ShardIDs []int `yaml:"shard_ids" want:"a list of shard numbers such as [0, 1]"`
 }
 
 // DatabaseConfig chooses the database: a SQLite file (Path, the default)
@@ -138,6 +143,9 @@ func LoadConfig(path string, explicit bool, getenv func(string) string) (Config,
 		return Config{}, configErrorf("config file %s does not exist", path)
 	default:
 		return Config{}, configErrorf("cannot read config file %s: %v", path, err)
+	}
+	if len(cfg.Discord.ShardIDs) == 0 {
+		cfg.Discord.ShardIDs = nil // "shard_ids: []" is the default, all of them
 	}
 	if token := strings.TrimSpace(getenv(TokenEnv)); token != "" {
 		cfg.Discord.Token = token
@@ -299,6 +307,9 @@ func (c *Config) Validate() error {
 	if id := c.Discord.DevGuildID; id != "" && strings.Trim(id, "0123456789") != "" {
 		return configErrorf("discord.dev_guild_id %q: want a server id (digits only)", id)
 	}
+	if err := c.Discord.validateShards(); err != nil {
+		return err
+	}
 	switch db := c.Database; {
 	case db.URL != "" && db.Path != "":
 		return configErrorf("database.path and database.url are both set: keep database.path for SQLite or database.url for PostgreSQL, not both")
@@ -333,6 +344,26 @@ func (c *Config) Validate() error {
 	}
 	if c.Privacy.CheckinRetentionDays < 0 {
 		return configErrorf("privacy.checkin_retention_days is %d: want 0 (keep) or a number of days", c.Privacy.CheckinRetentionDays)
+	}
+	return nil
+}
+
+// validateShards checks discord.shard_count and discord.shard_ids.
+func (d DiscordConfig) validateShards() error {
+	if d.ShardCount < 0 {
+		return configErrorf("discord.shard_count is %d: want a whole number of shards (0 asks Discord)", d.ShardCount)
+	}
+	seen := map[int]bool{}
+	for _, id := range d.ShardIDs {
+		switch {
+		case id < 0:
+			return configErrorf("discord.shard_ids lists %d: shard numbers start at 0", id)
+		case d.ShardCount > 0 && id >= d.ShardCount:
+			return configErrorf("discord.shard_ids lists %d: with discord.shard_count %d the shards are 0 to %d", id, d.ShardCount, d.ShardCount-1)
+		case seen[id]:
+			return configErrorf("discord.shard_ids lists %d twice", id)
+		}
+		seen[id] = true
 	}
 	return nil
 }
