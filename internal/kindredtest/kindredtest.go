@@ -58,6 +58,8 @@ type Options struct {
 	Configure func(*bot.Config)
 	// Backend is the database engine; the zero value is SQLite.
 	Backend storagetest.Backend
+	// Guilds are more servers the fake holds from the start, besides Server().
+	Guilds []discordsim.Guild
 }
 
 // Start runs Kindred against a new fake Discord and waits until it serves.
@@ -67,6 +69,9 @@ func Start(t testing.TB, opts Options) *Harness {
 	fake := discordsim.New(opts.Fake)
 	t.Cleanup(fake.Close)
 	fake.AddGuild(Server())
+	for _, g := range opts.Guilds {
+		fake.AddGuild(g)
+	}
 
 	cfg := bot.DefaultConfig()
 	cfg.Discord.Token = fake.Token()
