@@ -87,7 +87,7 @@ func startAdapterWith(t *testing.T, deferAfter time.Duration, features ...comman
 	}
 	log := NewLogger(&testWriter{t}, LogConfig{Level: "debug", Format: "text"})
 	router := commands.NewRouter(nil, features...)
-	a := newAdapter(context.Background(), router, log, newMetrics(func() bool { return true }))
+	a := newAdapter(context.Background(), router, log, newMetrics(nil))
 	a.deferAfter = deferAfter
 	session.AddHandler(a.onInteraction)
 	if err := session.Open(); err != nil {
@@ -237,7 +237,7 @@ func TestAdapterStopFinishesRunningHandlers(t *testing.T) {
 func TestAdapterMemberRemove(t *testing.T) {
 	var got [][2]string
 	a := newAdapter(context.Background(), commands.NewRouter(nil), NewLogger(&testWriter{t}, LogConfig{Level: "debug", Format: "text"}),
-		newMetrics(func() bool { return true }))
+		newMetrics(nil))
 	a.memberLeft = func(_ context.Context, guildID, userID string) error {
 		if userID == "panics" {
 			panic("member left")

@@ -62,6 +62,11 @@ type DiscordConfig struct {
 	// PublicKey is the application's Ed25519 public key, which signs the
 	// interactions Discord posts to http.interactions_path.
 	PublicKey string `yaml:"public_key" want:"the application's public key: 64 hex digits (Developer Portal → General Information → Public Key)"`
+	// ShardCount is the number of gateway shards in all; 0 asks Discord
+	// (GET /gateway/bot) for its recommendation.
+	ShardCount int `yaml:"shard_count" want:"a whole number of shards (0 asks Discord)"`
+	// ShardIDs are the shards this process runs; empty runs them all.
+	ShardIDs []int `yaml:"shard_ids" want:"a list of shard numbers such as [0, 1]"`
 }
 
 // publicKeySize is the length of an Ed25519 public key in bytes.
@@ -160,6 +165,9 @@ func LoadConfig(path string, explicit bool, getenv func(string) string) (Config,
 		return Config{}, configErrorf("config file %s does not exist", path)
 	default:
 		return Config{}, configErrorf("cannot read config file %s: %v", path, err)
+	}
+	if len(cfg.Discord.ShardIDs) == 0 {
+		cfg.Discord.ShardIDs = nil // "shard_ids: []" is the default, all of them
 	}
 	if token := strings.TrimSpace(getenv(TokenEnv)); token != "" {
 		cfg.Discord.Token = token
@@ -324,6 +332,9 @@ func (c *Config) Validate() error {
 	if k := c.Discord.PublicKey; k != "" && c.Discord.Key() == nil {
 		return configErrorf("discord.public_key: want the application's public key: 64 hex digits (Developer Portal → General Information → Public Key), got %d characters that are not one", len(k))
 	}
+	if err := c.Discord.validateShards(); err != nil {
+		return err
+	}
 	switch db := c.Database; {
 	case db.URL != "" && db.Path != "":
 		return configErrorf("database.path and database.url are both set: keep database.path for SQLite or database.url for PostgreSQL, not both")
@@ -390,3 +401,23 @@ func (h HTTPConfig) validateInteractionsPath(publicKey string) error {
 // interactionsPathChars are what http.interactions_path may contain:
 // nothing a URL would escape or an http.ServeMux pattern would read.
 const interactionsPathChars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~/"
+
+// validateShards checks discord.shard_count and discord.shard_ids.
+func (d DiscordConfig) validateShards() error {
+	if d.ShardCount < 0 {
+		return configErrorf("discord.shard_count is %d: want a whole number of shards (0 asks Discord)", d.ShardCount)
+	}
+	seen := map[int]bool{}
+	for _, id := range d.ShardIDs {
+		switch {
+		case id < 0:
+			return configErrorf("discord.shard_ids lists %d: shard numbers start at 0", id)
+		case d.ShardCount > 0 && id >= d.ShardCount:
+			return configErrorf("discord.shard_ids lists %d: with discord.shard_count %d the shards are 0 to %d", id, d.ShardCount, d.ShardCount-1)
+		case seen[id]:
+			return configErrorf("discord.shard_ids lists %d twice", id)
+		}
+		seen[id] = true
+	}
+	return nil
+}

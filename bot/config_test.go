@@ -30,7 +30,7 @@ func TestLoadConfigDefaultsWithoutFile(t *testing.T) {
 	}
 	want := DefaultConfig()
 	want.Discord.Token = "tok"
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config = %+v, want %+v", cfg, want)
 	}
 }
@@ -42,6 +42,8 @@ discord:
   api_url: http://127.0.0.1:9999
   dev_guild_id: "123456789012345678"
   members_intent: true
+  shard_count: 4
+  shard_ids: [1, 3]
 database:
   path: /var/lib/kindred/kindred.db
 http:
@@ -58,7 +60,7 @@ privacy:
 	}
 	if cfg.Discord.Token != "from-file" || cfg.HTTP.Listen != "" || cfg.Privacy.CheckinRetentionDays != 30 ||
 		cfg.Log.Format != "json" || cfg.Discord.DevGuildID != "123456789012345678" || cfg.Database.Path != "/var/lib/kindred/kindred.db" ||
-		!cfg.Discord.MembersIntent {
+		!cfg.Discord.MembersIntent || cfg.Discord.ShardCount != 4 || !reflect.DeepEqual(cfg.Discord.ShardIDs, []int{1, 3}) {
 		t.Errorf("config = %+v", cfg)
 	}
 	cfg, err = LoadConfig(path, true, env(map[string]string{TokenEnv: "from-env"}))
@@ -116,6 +118,13 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"interactions path without listen", "discord:\n  public_key: abababababababababababababababababababababababababababababababab\nhttp:\n  listen: \"\"\n  interactions_path: /interactions\n", true, token,
 			"http.interactions_path is set but http.listen is empty"},
 		{"interactions path without key", "http:\n  interactions_path: /interactions\n", true, token, "http.interactions_path is set but discord.public_key is empty"},
+		{"negative shard count", "discord:\n  shard_count: -1\n", true, token, "discord.shard_count is -1"},
+		{"shard count not a number", "discord:\n  shard_count: many\n", true, token, "discord.shard_count: want a whole number of shards"},
+		{"shard ids not a list", "discord:\n  shard_ids: 1\n", true, token, "discord.shard_ids: want a list of shard numbers"},
+		{"shard id not a number", "discord:\n  shard_ids: [zero]\n", true, token, "discord.shard_ids: want a list of shard numbers"},
+		{"shard id past the count", "discord:\n  shard_count: 2\n  shard_ids: [0, 2]\n", true, token, "discord.shard_ids lists 2: with discord.shard_count 2 the shards are 0 to 1"},
+		{"negative shard id", "discord:\n  shard_ids: [-1]\n", true, token, "discord.shard_ids lists -1"},
+		{"shard id twice", "discord:\n  shard_ids: [1, 1]\n", true, token, "discord.shard_ids lists 1 twice"},
 		{"connections not a number", "database:\n  max_connections: many\n", true, token, "database.max_connections: want a whole number of connections"},
 	}
 	for _, tt := range tests {

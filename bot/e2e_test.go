@@ -245,7 +245,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		status, body = get(t, "http://"+h.HTTPAddr+"/metrics")
 		return strings.Contains(body, counted)
 	}, "/metrics to count the interaction")
-	for _, want := range []string{"kindred_handler_duration_seconds_bucket", "kindred_gateway_connected 1", "go_goroutines"} {
+	for _, want := range []string{"kindred_handler_duration_seconds_bucket", `kindred_gateway_connected{shard="0"} 1`, "go_goroutines"} {
 		if status != http.StatusOK || !strings.Contains(body, want) {
 			t.Errorf("/metrics (%d) lacks %q", status, want)
 		}

@@ -16,7 +16,7 @@ func TestConfigExampleDocumentsEveryKey(t *testing.T) {
 	}
 	want := DefaultConfig()
 	want.Discord.Token = "tok"
-	if cfg != want {
+	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("config.example.yaml's values should be the defaults:\n got %+v\nwant %+v", cfg, want)
 	}
 	raw, err := os.ReadFile("../config.example.yaml")

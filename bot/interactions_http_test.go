@@ -33,7 +33,7 @@ func startHTTPAdapter(t *testing.T, deferAfter time.Duration, features ...comman
 	}
 	log := NewLogger(&testWriter{t}, LogConfig{Level: "debug", Format: "text"})
 	router := commands.NewRouter(nil, features...)
-	a := newAdapter(context.Background(), router, log, newMetrics(func() bool { return true }))
+	a := newAdapter(context.Background(), router, log, newMetrics(nil))
 	a.deferAfter = deferAfter
 	if _, err := syncCommands(session, fake.AppID(), "", router.Definitions()); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"time"
@@ -30,7 +31,9 @@ const (
 	outcomeSendFailed   = "send_failed"
 )
 
-func newMetrics(connected func() bool) *metrics {
+// newMetrics builds the metrics, with kindred_gateway_connected{shard} for
+// each of shards.
+func newMetrics(shards []*shard) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -46,18 +49,21 @@ func newMetrics(connected func() bool) *metrics {
 	m.registry.MustRegister(
 		m.interactions,
 		m.latency,
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "kindred_gateway_connected",
-			Help: "1 while the Discord gateway connection is up.",
-		}, func() float64 {
-			if connected() {
-				return 1
-			}
-			return 0
-		}),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	for _, sh := range shards {
+		m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name:        "kindred_gateway_connected",
+			Help:        "1 while the shard's Discord gateway session is connected.",
+			ConstLabels: prometheus.Labels{"shard": strconv.Itoa(sh.id)},
+		}, func() float64 {
+			if sh.connected() {
+				return 1
+			}
+			return 0
+		}))
+	}
 	return m
 }
 

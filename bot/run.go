@@ -94,6 +94,9 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	}
 	appID, changed, err := p.openGateway(ctx, me)
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return nil // stopped while the shards were starting
+		}
 		return err
 	}
 	p.startScheduler(ctx)
@@ -125,8 +128,12 @@ type process struct {
 	opts Options
 	log  *slog.Logger
 
-	db      *storage.DB
+	db *storage.DB
+	// session is the one REST path of the process (and the first shard's
+	// gateway session); the other shards' sessions only carry events.
 	session *discordgo.Session
+	plan    shardPlan
+	shards  []*shard // by shard id
 	router  *commands.Router
 	metrics *metrics
 
@@ -160,7 +167,8 @@ func (p *process) openStorage(ctx context.Context) error {
 }
 
 // connect builds the Discord session and checks the token by asking who
-// the bot is, before anything else depends on it.
+// the bot is, before anything else depends on it; then it plans the
+// gateway shards and builds their sessions.
 func (p *process) connect() (*discordgo.User, error) {
 	session, err := newSession(p.cfg)
 	if err != nil {
@@ -172,50 +180,82 @@ func (p *process) connect() (*discordgo.User, error) {
 		return nil, startupErrorf("%s", describeTokenError(err))
 	}
 	p.log.Info("token accepted", "bot", me.Username, "id", me.ID)
+	gb, err := session.GatewayBot()
+	if err != nil {
+		return nil, startupErrorf("discord: asking for the gateway (GET /gateway/bot): %v", err)
+	}
+	plan, err := planShards(p.cfg.Discord, gb)
+	if err != nil {
+		return nil, err
+	}
+	p.plan = plan
+	for i, id := range plan.ids {
+		s := session
+		if i > 0 {
+			if s, err = newSession(p.cfg); err != nil {
+				return nil, startupErrorf("discord: %v", err)
+			}
+			// One REST client and rate limiter for the whole process.
+			s.Client, s.Ratelimiter = session.Client, session.Ratelimiter
+		}
+		p.shards = append(p.shards, newShard(id, plan.count, s))
+	}
+	p.log.Info("gateway shards planned", "shards", plan.String(), "max_concurrency", plan.maxConcurrency,
+		"session_starts_remaining", gb.SessionStartLimit.Remaining)
 	return me, nil
 }
 
-// connected reports whether the gateway session is ready.
-func (p *process) connected() bool {
-	p.session.RLock()
-	defer p.session.RUnlock()
-	return p.session.DataReady
+// closeGateway closes every shard's session.
+func (p *process) closeGateway() {
+	closeShards(p.shards, func(sh *shard, err error) {
+		p.log.Warn("closing gateway", "shard", sh.id, "err", err)
+	})
 }
 
 // buildAdapter builds the handlers' Env, the router over every feature and
 // the adapter that feeds it interactions from the session. botUserID is
 // Kindred's own user id, from the token check.
 func (p *process) buildAdapter(ctx context.Context, botUserID string) {
+	port := newDiscordClient(p.session)
 	env := commands.Env{
 		DB:                   p.db,
 		Log:                  p.log,
 		Now:                  p.opts.Now,
-		Discord:              newDiscordClient(p.session),
+		Discord:              port,
 		BotUserID:            botUserID,
 		Version:              Version(),
 		CheckinRetentionDays: p.cfg.Privacy.CheckinRetentionDays,
 	}
 	p.router = commands.NewRouter(p.db, commands.Features(env)...)
 	p.router.Now = p.opts.Now
-	p.metrics = newMetrics(p.connected)
+	p.metrics = newMetrics(p.shards)
 
 	// Handlers keep their context through the grace period, so a running
 	// handler finishes its write instead of failing half-way.
 	handlerCtx, cancelHandlers := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancelHandlers = cancelHandlers
 	p.adapter = newAdapter(handlerCtx, p.router, p.log, p.metrics)
-	// Events are handled in order (SyncEvents, see newSession); these run
-	// concurrently, each on its own goroutine, as discordgo would run them.
-	p.session.AddHandler(func(s *discordgo.Session, ev *discordgo.InteractionCreate) {
-		go p.adapter.onInteraction(s, ev)
-	})
 	if p.cfg.Discord.MembersIntent {
 		p.adapter.memberLeft = func(ctx context.Context, guildID, userID string) error {
 			return commands.MemberLeft(ctx, env, guildID, userID)
 		}
-		p.session.AddHandler(func(s *discordgo.Session, ev *discordgo.GuildMemberRemove) {
-			go p.adapter.onMemberRemove(s, ev)
+	}
+	// Every shard's events reach the one adapter and server cache; answers
+	// go out over the REST session, whichever shard brought the event.
+	// Events are handled in order (SyncEvents, see newSession); these run
+	// concurrently, each on its own goroutine, as discordgo would run them.
+	for i, sh := range p.shards {
+		if i > 0 {
+			port.servers.watch(sh.session)
+		}
+		sh.session.AddHandler(func(_ *discordgo.Session, ev *discordgo.InteractionCreate) {
+			go p.adapter.onInteraction(p.session, ev)
 		})
+		if p.cfg.Discord.MembersIntent {
+			sh.session.AddHandler(func(s *discordgo.Session, ev *discordgo.GuildMemberRemove) {
+				go p.adapter.onMemberRemove(s, ev)
+			})
+		}
 	}
 }
 
@@ -260,7 +300,7 @@ func (p *process) startHTTP() error {
 		interactions = newInteractionEndpoint(p.cfg.Discord.Key(), p.adapter, p.session, p.log)
 		p.log.Info("receiving interactions over HTTP", "path", path)
 	}
-	handler := httpHandler(p.db, p.connected, p.metrics, p.cfg.HTTP.InteractionsPath, interactions)
+	handler := httpHandler(p.db, p.shards, p.metrics, p.cfg.HTTP.InteractionsPath, interactions)
 	// ReadTimeout bounds a slow body: an interaction is small.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
 	p.srv = srv
@@ -276,17 +316,16 @@ func (p *process) startHTTP() error {
 // the commands.
 const commandSyncWait = 2 * time.Minute
 
-// openGateway connects to the gateway and brings Discord's commands in
-// line with the router's. It returns the application id and whether
-// the commands had to be registered again.
+// openGateway connects every shard to the gateway and brings Discord's
+// commands in line with the router's. It returns the application id and
+// whether the commands had to be registered again.
 func (p *process) openGateway(ctx context.Context, me *discordgo.User) (string, bool, error) {
-	if err := p.session.Open(); err != nil {
-		var closed *websocket.CloseError
-		if errors.As(err, &closed) && closed.Code == closeDisallowedIntents && p.cfg.Discord.MembersIntent {
-			return "", false, startupErrorf("discord.members_intent is true, but Discord refused the Server Members intent (gateway close 4014): " +
-				"enable it in the Developer Portal (your application → Bot → Privileged Gateway Intents), or set discord.members_intent to false")
-		}
-		return "", false, startupErrorf("discord gateway: %v", err)
+	byID := map[int]*shard{}
+	for _, sh := range p.shards {
+		byID[sh.id] = sh
+	}
+	if err := openShards(ctx, p.plan, byID, p.cfg.Discord.MembersIntent); err != nil {
+		return "", false, err
 	}
 	appID := me.ID
 	p.session.State.RLock()
@@ -304,7 +343,7 @@ func (p *process) openGateway(ctx context.Context, me *discordgo.User) (string, 
 		return err
 	})
 	if err != nil {
-		p.session.Close()
+		p.closeGateway()
 		return "", false, startupErrorf("%v", err)
 	}
 	return appID, changed, nil
@@ -358,9 +397,7 @@ func (p *process) shutdown() {
 	case <-time.After(shutdownGrace):
 		p.log.Warn("timed work did not finish in time; it runs again after its lease")
 	}
-	if err := p.session.Close(); err != nil {
-		p.log.Warn("closing gateway", "err", err)
-	}
+	p.closeGateway()
 	if p.srv != nil {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
@@ -493,18 +530,22 @@ func Version() string {
 	return "development build"
 }
 
-// httpHandler serves /healthz, /metrics and, when interactions is not nil,
-// interactions posted to interactionsPath (POST only; other methods get
-// 405).
-func httpHandler(db *storage.DB, connected func() bool, m *metrics, interactionsPath string, interactions http.Handler) http.Handler {
+// httpHandler serves /healthz (every shard's state and the database),
+// /metrics and, when interactions is not nil, interactions posted to
+// interactionsPath (POST only; other methods get 405).
+func httpHandler(db *storage.DB, shards []*shard, m *metrics, interactionsPath string, interactions http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	if interactions != nil {
 		mux.Handle("POST "+interactionsPath, interactions)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		var problems []string
-		if !connected() {
-			problems = append(problems, "gateway not connected")
+		var problems, states []string
+		for _, sh := range shards {
+			state := sh.State()
+			states = append(states, fmt.Sprintf("gateway shard %d of %d: %s", sh.id, sh.count, state))
+			if state != shardConnected {
+				problems = append(problems, fmt.Sprintf("gateway shard %d not connected (%s)", sh.id, state))
+			}
 		}
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -515,9 +556,12 @@ func httpHandler(db *storage.DB, connected func() bool, m *metrics, interactions
 		if len(problems) > 0 {
 			w.WriteHeader(http.StatusServiceUnavailable)
 			fmt.Fprintln(w, strings.Join(problems, "; "))
-			return
+		} else {
+			fmt.Fprintln(w, "ok")
 		}
-		fmt.Fprintln(w, "ok")
+		for _, line := range states {
+			fmt.Fprintln(w, line)
+		}
 	})
 	mux.Handle("GET /metrics", metricsHandler(m))
 	return mux

@@ -23,13 +23,18 @@ type servers struct {
 // newServers starts keeping the servers of session.
 func newServers(session *discordgo.Session) *servers {
 	s := &servers{byID: map[string]commands.ServerInfo{}}
+	s.watch(session)
+	return s
+}
+
+// watch keeps the servers of one more session: another gateway shard.
+func (s *servers) watch(session *discordgo.Session) {
 	session.AddHandler(func(_ *discordgo.Session, e *discordgo.GuildCreate) { s.put(e.Guild) })
 	session.AddHandler(func(_ *discordgo.Session, e *discordgo.GuildUpdate) { s.put(e.Guild) })
 	session.AddHandler(func(_ *discordgo.Session, e *discordgo.GuildDelete) { s.forget(e.ID) })
 	session.AddHandler(func(_ *discordgo.Session, e *discordgo.GuildRoleCreate) { s.putRole(e.GuildID, e.Role) })
 	session.AddHandler(func(_ *discordgo.Session, e *discordgo.GuildRoleUpdate) { s.putRole(e.GuildID, e.Role) })
 	session.AddHandler(func(_ *discordgo.Session, e *discordgo.GuildRoleDelete) { s.removeRole(e.GuildID, e.RoleID) })
-	return s
 }
 
 // get returns a server as last seen on the gateway; ok is false when the

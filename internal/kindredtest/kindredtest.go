@@ -65,6 +65,8 @@ type Options struct {
 	// (InteractionsPath, with the fake's public key) and has the fake
 	// deliver every interaction there, signed, instead of over the gateway.
 	HTTPInteractions bool
+	// Guilds are more servers the fake holds from the start, besides Server().
+	Guilds []discordsim.Guild
 }
 
 // InteractionsPath is where the harness serves interactions over HTTP.
@@ -77,6 +79,9 @@ func Start(t testing.TB, opts Options) *Harness {
 	fake := discordsim.New(opts.Fake)
 	t.Cleanup(fake.Close)
 	fake.AddGuild(Server())
+	for _, g := range opts.Guilds {
+		fake.AddGuild(g)
+	}
 
 	cfg := bot.DefaultConfig()
 	cfg.Discord.Token = fake.Token()
