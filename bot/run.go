@@ -88,6 +88,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		return err
 	}
 	p.buildAdapter(ctx, me.ID)
+	p.startRateShare(ctx)
 	p.buildScheduler()
 	if err := p.startHTTP(); err != nil {
 		return err
@@ -130,8 +131,13 @@ type process struct {
 	router  *commands.Router
 	metrics *metrics
 
+	bucket         *tokenBucket // the global limit's, shared by every request Kindred makes on its own
 	adapter        *adapter
 	cancelHandlers context.CancelFunc
+
+	share     *rateShare
+	stopShare context.CancelFunc
+	shareDone chan struct{} // closed when the heartbeat loop has returned
 
 	sched         *scheduler.Scheduler
 	stopScheduler context.CancelFunc
@@ -186,11 +192,12 @@ func (p *process) connected() bool {
 // the adapter that feeds it interactions from the session. botUserID is
 // Kindred's own user id, from the token check.
 func (p *process) buildAdapter(ctx context.Context, botUserID string) {
+	p.bucket = newGlobalBucket()
 	env := commands.Env{
 		DB:                   p.db,
 		Log:                  p.log,
 		Now:                  p.opts.Now,
-		Discord:              newDiscordClient(p.session),
+		Discord:              newDiscordClient(p.session, p.bucket),
 		BotUserID:            botUserID,
 		Version:              Version(),
 		CheckinRetentionDays: p.cfg.Privacy.CheckinRetentionDays,
@@ -217,6 +224,40 @@ func (p *process) buildAdapter(ctx context.Context, botUserID string) {
 			go p.adapter.onMemberRemove(s, ev)
 		})
 	}
+}
+
+// startRateShare joins the processes that share Discord's global limit:
+// a first heartbeat sets the bucket before any request is made, then a
+// loop keeps it up to date.
+func (p *process) startRateShare(ctx context.Context) {
+	p.share = newRateShare(p.db, p.bucket, p.log)
+	p.share.step(ctx, time.Now())
+	shareCtx, stopShare := context.WithCancel(context.WithoutCancel(ctx))
+	p.stopShare = stopShare
+	p.shareDone = make(chan struct{})
+	go func() {
+		defer close(p.shareDone)
+		p.share.run(shareCtx)
+	}()
+}
+
+// leaveTimeout bounds leaving at shutdown; a process that could not leave
+// stops counting after storage.ProcessTTL.
+const leaveTimeout = 5 * time.Second
+
+// leaveRateShare stops the heartbeat loop and leaves, so the processes
+// that remain take back this one's share at once. It runs once the
+// process has made its last request, and only once.
+func (p *process) leaveRateShare() {
+	if p.stopShare == nil {
+		return
+	}
+	p.stopShare()
+	p.stopShare = nil
+	<-p.shareDone
+	leaveCtx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+	defer cancel()
+	p.share.leave(leaveCtx)
 }
 
 // buildScheduler builds the scheduler with every feature's job kinds and
@@ -358,6 +399,7 @@ func (p *process) shutdown() {
 	case <-time.After(shutdownGrace):
 		p.log.Warn("timed work did not finish in time; it runs again after its lease")
 	}
+	p.leaveRateShare()
 	if err := p.session.Close(); err != nil {
 		p.log.Warn("closing gateway", "err", err)
 	}
@@ -383,6 +425,7 @@ func (p *process) release() {
 	if p.cancelHandlers != nil {
 		p.cancelHandlers()
 	}
+	p.leaveRateShare()
 	if p.db != nil {
 		p.db.Close()
 	}
