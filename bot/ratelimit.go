@@ -13,7 +13,8 @@ import (
 // a burst of reminders is spread out instead of collecting 429s; the
 // per-route limits are left to discordgo, which reads Discord's bucket
 // headers. Interaction replies don't count toward the global limit and
-// don't pass through here.
+// don't pass through here. Processes sharing a database share the limit:
+// each sets its bucket to its share (rateshare.go).
 const (
 	globalRequestsPerSecond = 45 // headroom under Discord's 50
 	globalBurst             = 5  // burst + rate stays ≤ 50 in any one-second window
@@ -21,15 +22,35 @@ const (
 
 // tokenBucket hands out one token per request at a steady rate.
 type tokenBucket struct {
-	mu     sync.Mutex
-	rate   float64 // tokens per second
-	burst  float64
-	tokens float64
-	last   time.Time
+	mu      sync.Mutex
+	rate    float64 // tokens per second
+	burst   float64
+	tokens  float64
+	last    time.Time
+	changed chan struct{} // closed and replaced by setRate: waiters work out their delay again
 }
 
 func newTokenBucket(perSecond, burst int) *tokenBucket {
-	return &tokenBucket{rate: float64(perSecond), burst: float64(burst), tokens: float64(burst), last: time.Now()}
+	return &tokenBucket{rate: float64(perSecond), burst: float64(burst), tokens: float64(burst), last: time.Now(), changed: make(chan struct{})}
+}
+
+// refill adds the tokens earned since the last refill. b.mu is held.
+func (b *tokenBucket) refill(now time.Time) {
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	b.last = now
+}
+
+// setRate changes the rate and the burst from now on. Tokens earned so far
+// are kept up to the new burst, so a lower burst takes effect at once;
+// waiters work out their delay again at the new rate.
+func (b *tokenBucket) setRate(perSecond float64, burst int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.refill(time.Now())
+	b.rate, b.burst = perSecond, float64(burst)
+	b.tokens = min(b.tokens, b.burst)
+	close(b.changed)
+	b.changed = make(chan struct{})
 }
 
 // wait blocks until a token is available or ctx ends. A caller whose ctx
@@ -40,29 +61,36 @@ func (b *tokenBucket) wait(ctx context.Context) error {
 	}
 	for {
 		b.mu.Lock()
-		now := time.Now()
-		b.tokens = min(b.burst, b.tokens+now.Sub(b.last).Seconds()*b.rate)
-		b.last = now
+		b.refill(time.Now())
 		if b.tokens >= 1 {
 			b.tokens--
 			b.mu.Unlock()
 			return nil
 		}
 		delay := time.Duration((1 - b.tokens) / b.rate * float64(time.Second))
+		changed := b.changed
 		b.mu.Unlock()
 		t := time.NewTimer(delay)
 		select {
 		case <-ctx.Done():
 			t.Stop()
 			return ctx.Err()
+		case <-changed:
+			t.Stop()
 		case <-t.C:
 		}
 	}
 }
 
+// newGlobalBucket is the bucket of a process that is alone; processes
+// sharing a database share the limit (see rateShare).
+func newGlobalBucket() *tokenBucket {
+	return newTokenBucket(globalRequestsPerSecond, globalBurst)
+}
+
 // newDiscordClient is the Discord port over session, behind the global
 // token bucket: every request Kindred makes on its own counts against
 // Discord's global limit.
-func newDiscordClient(session *discordgo.Session) *discordPort {
-	return newDiscordPort(session, newTokenBucket(globalRequestsPerSecond, globalBurst))
+func newDiscordClient(session *discordgo.Session, bucket *tokenBucket) *discordPort {
+	return newDiscordPort(session, bucket)
 }

@@ -2,6 +2,8 @@ package bot
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -41,5 +43,74 @@ func TestTokenBucketHonoursContext(t *testing.T) {
 	defer cancel()
 	if err := b.wait(ctx); err == nil {
 		t.Fatal("wait returned a token it did not have")
+	}
+}
+
+// drain takes every token the bucket has.
+func drain(t *testing.T, b *tokenBucket) {
+	t.Helper()
+	b.mu.Lock()
+	b.tokens = 0
+	b.last = time.Now()
+	b.mu.Unlock()
+}
+
+// grants runs n waiters on b for d and returns how many got a token.
+// start, when not nil, runs once they are waiting.
+func grants(b *tokenBucket, n int, d time.Duration, start func()) int {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	var (
+		wg  sync.WaitGroup
+		got atomic.Int32
+	)
+	for range n {
+		wg.Go(func() {
+			if b.wait(ctx) == nil {
+				got.Add(1)
+			}
+		})
+	}
+	if start != nil {
+		time.Sleep(5 * time.Millisecond)
+		start()
+	}
+	wg.Wait()
+	return int(got.Load())
+}
+
+// A lower rate holds back the requests already waiting for a token.
+func TestTokenBucketSetRateSlowsWaiters(t *testing.T) {
+	b := newTokenBucket(100, 5)
+	drain(t, b)
+	got := grants(b, 30, 600*time.Millisecond, func() { b.setRate(10, 1) })
+	// At most the token under way, 10/s for 0.6 s and one for timer slack;
+	// at the old rate it would have been all 30.
+	if got > 8 || got < 3 {
+		t.Fatalf("%d requests in 600 ms after the rate fell to 10/s, want 3 to 8", got)
+	}
+}
+
+// A lower burst takes effect at once: tokens saved up under the old one
+// don't all go out together.
+func TestTokenBucketSetRateCapsBurst(t *testing.T) {
+	b := newTokenBucket(100, 50) // full: 50 tokens saved up
+	b.setRate(10, 2)
+	if got := grants(b, 20, 50*time.Millisecond, nil); got > 3 || got < 2 {
+		t.Fatalf("%d requests in 50 ms after the burst fell to 2 at 10/s, want 2 or 3", got)
+	}
+}
+
+// A higher rate reaches the requests already waiting, rather than after
+// the delay they worked out at the old one.
+func TestTokenBucketSetRateWakesWaiters(t *testing.T) {
+	b := newTokenBucket(1, 1)
+	drain(t, b) // the next token is a second away
+	start := time.Now()
+	if got := grants(b, 1, 500*time.Millisecond, func() { b.setRate(100, 1) }); got != 1 {
+		t.Fatalf("the waiter got no token within 500 ms of the rate rising to 100/s")
+	}
+	if d := time.Since(start); d > 300*time.Millisecond {
+		t.Errorf("the waiter waited %v after the rate rose to 100/s", d)
 	}
 }

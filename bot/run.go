@@ -88,6 +88,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		return err
 	}
 	p.buildAdapter(ctx, me.ID)
+	p.startRateShare(ctx)
 	p.buildScheduler()
 	if err := p.startHTTP(); err != nil {
 		return err
@@ -137,8 +138,13 @@ type process struct {
 	router  *commands.Router
 	metrics *metrics
 
+	bucket         *tokenBucket // the global limit's, shared by every request Kindred makes on its own
 	adapter        *adapter
 	cancelHandlers context.CancelFunc
+
+	share     *rateShare
+	stopShare context.CancelFunc
+	shareDone chan struct{} // closed when the heartbeat loop has returned
 
 	sched         *scheduler.Scheduler
 	stopScheduler context.CancelFunc
@@ -216,7 +222,8 @@ func (p *process) closeGateway() {
 // the adapter that feeds it interactions from the session. botUserID is
 // Kindred's own user id, from the token check.
 func (p *process) buildAdapter(ctx context.Context, botUserID string) {
-	port := newDiscordClient(p.session)
+	p.bucket = newGlobalBucket()
+	port := newDiscordClient(p.session, p.bucket)
 	env := commands.Env{
 		DB:                   p.db,
 		Log:                  p.log,
@@ -257,6 +264,40 @@ func (p *process) buildAdapter(ctx context.Context, botUserID string) {
 			})
 		}
 	}
+}
+
+// startRateShare joins the processes that share Discord's global limit:
+// a first heartbeat sets the bucket before any request is made, then a
+// loop keeps it up to date.
+func (p *process) startRateShare(ctx context.Context) {
+	p.share = newRateShare(p.db, p.bucket, p.log)
+	p.share.step(ctx, time.Now())
+	shareCtx, stopShare := context.WithCancel(context.WithoutCancel(ctx))
+	p.stopShare = stopShare
+	p.shareDone = make(chan struct{})
+	go func() {
+		defer close(p.shareDone)
+		p.share.run(shareCtx)
+	}()
+}
+
+// leaveTimeout bounds leaving at shutdown; a process that could not leave
+// stops counting after storage.ProcessTTL.
+const leaveTimeout = 5 * time.Second
+
+// leaveRateShare stops the heartbeat loop and leaves, so the processes
+// that remain take back this one's share at once. It runs once the
+// process has made its last request, and only once.
+func (p *process) leaveRateShare() {
+	if p.stopShare == nil {
+		return
+	}
+	p.stopShare()
+	p.stopShare = nil
+	<-p.shareDone
+	leaveCtx, cancel := context.WithTimeout(context.Background(), leaveTimeout)
+	defer cancel()
+	p.share.leave(leaveCtx)
 }
 
 // buildScheduler builds the scheduler with every feature's job kinds and
@@ -397,6 +438,7 @@ func (p *process) shutdown() {
 	case <-time.After(shutdownGrace):
 		p.log.Warn("timed work did not finish in time; it runs again after its lease")
 	}
+	p.leaveRateShare()
 	p.closeGateway()
 	if p.srv != nil {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -420,6 +462,7 @@ func (p *process) release() {
 	if p.cancelHandlers != nil {
 		p.cancelHandlers()
 	}
+	p.leaveRateShare()
 	if p.db != nil {
 		p.db.Close()
 	}

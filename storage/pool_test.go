@@ -366,5 +366,7 @@ func poolCalls(db *DB) []poolCall {
 		write("PruneFailedJobs", func(ctx context.Context) error { return errOf(db.PruneFailedJobs(ctx, later)) }),
 		write("PruneSentLog", func(ctx context.Context) error { return errOf(db.PruneSentLog(ctx, later)) }),
 		write("PurgeCheckinsBefore", func(ctx context.Context) error { return errOf(db.PurgeCheckinsBefore(ctx, later)) }),
+		write("Heartbeat", func(ctx context.Context) error { return errOf(db.Heartbeat(ctx, "process-1", t0)) }),
+		write("Leave", func(ctx context.Context) error { return db.Leave(ctx, "process-1") }),
 	}
 }
