@@ -21,6 +21,11 @@ import (
 // upload limit for a bot, with room for the JSON around the files.
 const maxHTTPCallback = 26 << 20
 
+// maxIdleInteractionConns is how many idle connections to the bot's
+// endpoint the fake keeps between interactions: enough for the largest
+// burst a test sends, so a burst reuses the last one's connections.
+const maxIdleInteractionConns = 1024
+
 // InteractionsPublicKey is the application's public key, in hex, as the
 // Developer Portal shows it: what the bot's discord.public_key must be.
 func (s *Server) InteractionsPublicKey() string {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -117,5 +118,73 @@ func TestHTTPDeliveryChecksTheCallback(t *testing.T) {
 	i, _ = b.fake.BuildCommand(guildID, aliceID, "/checkin mood:good")
 	if _, err := b.fake.Do(i); err == nil || !strings.Contains(err.Error(), "answered 500") {
 		t.Errorf("a 500 from the endpoint: err = %v", err)
+	}
+}
+
+// A burst of interactions over HTTP reuses the connections of the burst
+// before it, as a bot's endpoint would see from Discord: it is not asked
+// to accept a new connection for each interaction.
+func TestHTTPDeliveryReusesConnectionsAcrossBursts(t *testing.T) {
+	const burst = 50
+	b := startBot(t, discordsim.Options{})
+	var opened atomic.Int64
+	arrived := make(chan struct{}, burst)
+	var release atomic.Pointer[chan struct{}]
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		gate := *release.Load()
+		arrived <- struct{}{}
+		<-gate // every request of the burst is open at once
+		writeCallback(w, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Content: "over http", Flags: discordgo.MessageFlagsEphemeral}})
+	}))
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	b.fake.DeliverOverHTTP(srv.URL)
+
+	send := func() {
+		gate := make(chan struct{})
+		release.Store(&gate)
+		pending := make([]*discordsim.Pending, burst)
+		for i := range pending {
+			ic, err := b.fake.BuildCommand(guildID, aliceID, "/checkin mood:good")
+			if err != nil {
+				t.Fatal(err)
+			}
+			pr, err := b.fake.Prepare(ic)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pending[i], err = b.fake.Dispatch(pr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range burst {
+			select {
+			case <-arrived:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the burst's requests did not all arrive")
+			}
+		}
+		close(gate)
+		for _, p := range pending {
+			if _, err := p.Wait(5 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	send()
+	first := opened.Load()
+	send()
+	if first != burst {
+		t.Errorf("the first burst opened %d connections, want %d", first, burst)
+	}
+	if again := opened.Load() - first; again != 0 {
+		t.Errorf("the second burst opened %d new connections, want 0", again)
 	}
 }

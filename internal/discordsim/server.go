@@ -194,7 +194,13 @@ func New(opts Options) *Server {
 	if err != nil {
 		panic("discordsim: cannot make a signing key: " + err.Error())
 	}
-	s.httpClient = &http.Client{Timeout: opts.InteractionDeadline + ackGrace}
+	// Interactions are POSTed in bursts to one host, the bot's endpoint:
+	// keep every connection of a burst for the next one, as Discord's
+	// long-lived senders would, rather than the default transport's two.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConns = 0 // no limit across hosts
+	transport.MaxIdleConnsPerHost = maxIdleInteractionConns
+	s.httpClient = &http.Client{Timeout: opts.InteractionDeadline + ackGrace, Transport: transport}
 	s.ids.now = opts.Now
 	botID := opts.BotUserID
 	if botID == "" {
@@ -251,6 +257,7 @@ func (s *Server) Close() {
 
 		close(s.closed)
 		_ = s.httpSrv.Close()
+		s.httpClient.CloseIdleConnections()
 		for _, c := range conns {
 			_ = c.ws.Close()
 		}
