@@ -31,6 +31,9 @@ type dialect struct {
 	byGroupName string
 	// maxWriteGroup is how many writes may share a commit (see commit.go).
 	maxWriteGroup int
+	// claimsInParallel: claimJobs locks only the rows it takes and skips
+	// locked ones, so it runs outside the write lock (see ClaimDueJobs).
+	claimsInParallel bool
 }
 
 // max(run_at, locked_until) is "when can this job be claimed", spelled
@@ -82,8 +85,9 @@ var postgresDialect = dialect{
 	memberSent:  `strpos(key || ':', ':' || ?1 || ':') > 0`,
 	// The name's own collation (kindred_nocase) sorts by language rules;
 	// this keeps SQLite's order.
-	byGroupName:   `lower(g.name) COLLATE "C", g.id`,
-	maxWriteGroup: 64,
+	byGroupName:      `lower(g.name) COLLATE "C", g.id`,
+	maxWriteGroup:    64,
+	claimsInParallel: true,
 }
 
 // isUniqueViolation reports whether err is the database refusing a
