@@ -299,3 +299,53 @@ func benchmarkClaimThroughput(b *testing.B, backend storagetest.Backend) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
 	})
 }
+
+// BenchmarkJobsAcrossProcesses runs b.N due no-op jobs with 1, 2 and 3
+// schedulers sharing one PostgreSQL database, each on a database handle of
+// its own (its own connections, write lock turns and notifications), as
+// separate processes would have, in this one test process: the scaling
+// curve of the job queue. A job run twice fails the benchmark.
+func BenchmarkJobsAcrossProcesses(b *testing.B) {
+	storagetest.Postgres.Require(b)
+	for _, processes := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("processes=%d", processes), func(b *testing.B) {
+			d := storagetest.Postgres.New(b)
+			dbs := make([]*storage.DB, processes)
+			for i := range dbs {
+				dbs[i] = d.Open(b)
+			}
+			base := time.Now()
+			jobs := make([]storage.NewJob, b.N)
+			for i := range jobs {
+				jobs[i] = storage.NewJob{Kind: "noop", GuildID: "1", DedupeKey: fmt.Sprintf("due:%d", i), RunAt: base}
+			}
+			if _, err := dbs[0].EnqueueMany(context.Background(), jobs); err != nil {
+				b.Fatal(err)
+			}
+			var ran atomic.Int64
+			var seen sync.Map
+			all := make(chan struct{})
+			ctx, cancel := context.WithCancel(context.Background())
+			var wg sync.WaitGroup
+			b.ResetTimer()
+			for _, db := range dbs {
+				s := New(db, Options{Workers: claimWorkers, Log: quietLog()})
+				s.Register("noop", Runner{Handle: func(_ context.Context, j storage.Job) ([]storage.NewJob, error) {
+					if _, twice := seen.LoadOrStore(j.ID, true); twice {
+						b.Errorf("job %d ran twice", j.ID)
+					}
+					if ran.Add(1) == int64(b.N) {
+						close(all)
+					}
+					return nil, nil
+				}})
+				wg.Go(func() { s.Run(ctx) })
+			}
+			<-all
+			cancel()
+			wg.Wait()
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "jobs/s")
+		})
+	}
+}
