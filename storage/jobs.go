@@ -303,29 +303,34 @@ func (db *DB) ExtendJobLeases(ctx context.Context, until time.Time, ids ...int64
 // nothing, when the job is gone: it was cancelled while it ran, and its
 // series was cancelled with it.
 func (db *DB) CompleteJob(ctx context.Context, id int64, next ...NewJob) error {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("complete job %d: %w", id, err)
-	}
-	if err := mustAffectOne(res, id); err != nil {
-		return err
-	}
+	// Completions of the scheduler's workers share commits (see writeTx):
+	// with a no-op handler the queue is bound by commits, one per job
+	// without.
 	inserted := 0
-	for _, j := range next {
-		ok, err := EnqueueTx(ctx, tx, j)
+	err := db.writeTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		inserted = 0
+		res, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE id = ?`, id)
 		if err != nil {
-			return fmt.Errorf("complete job %d: %w", id, err)
+			return err
 		}
-		if ok {
-			inserted++
+		if err := mustAffectOne(res, id); err != nil {
+			return err
 		}
+		for _, j := range next {
+			ok, err := EnqueueTx(ctx, tx, j)
+			if err != nil {
+				return err
+			}
+			if ok {
+				inserted++
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, ErrNotFound) {
+		return err // "job N: not found": cancelled while it ran
 	}
-	if err := tx.Commit(); err != nil {
+	if err != nil {
 		return fmt.Errorf("complete job %d: %w", id, err)
 	}
 	if inserted > 0 {
