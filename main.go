@@ -162,7 +162,7 @@ func runMigrateData(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil || (target.Scheme != "postgres" && target.Scheme != "postgresql") || target.Host == "" {
 		return fail("--to: want a postgres:// URL such as postgres://kindred:secret@db:5432/kindred?sslmode=require")
 	}
-	shown := redactedURL(target)
+	shown := bot.RedactURL(target)
 	explicit := false
 	flags.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
 	cfg, err := bot.LoadDatabaseConfig(*configPath, explicit, getenv)
@@ -203,15 +203,4 @@ func runMigrateData(ctx context.Context, args []string, getenv func(string) stri
 		report.Rows(), len(report.Tables), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "To run Kindred on it, set database.url (or %s) and remove database.path.\n", bot.DatabaseURLEnv)
 	return 0
-}
-
-// redactedURL is u for messages: without its password, whether in the
-// user info or in a password parameter.
-func redactedURL(u *url.URL) string {
-	c := *u
-	if q := c.Query(); q.Has("password") {
-		q.Set("password", "xxxxx")
-		c.RawQuery = q.Encode()
-	}
-	return c.Redacted()
 }

@@ -109,7 +109,18 @@ func (d DatabaseConfig) Redacted() string {
 	if err != nil {
 		return "(an unreadable URL)"
 	}
-	return u.Redacted()
+	return RedactURL(u)
+}
+
+// RedactURL shows a database URL without its password, whether it is in
+// the user part or a password= parameter.
+func RedactURL(u *url.URL) string {
+	c := *u
+	if q := c.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		c.RawQuery = q.Encode()
+	}
+	return c.Redacted()
 }
 
 type HTTPConfig struct {

@@ -265,6 +265,9 @@ func TestLoadConfigDatabaseURL(t *testing.T) {
 	if strings.Contains(cfg.Database.Redacted(), "secret") {
 		t.Errorf("Redacted() = %q shows the password", cfg.Database.Redacted())
 	}
+	if shown := (DatabaseConfig{URL: "postgres://kindred@db/kindred?password=secret&sslmode=require"}).Redacted(); strings.Contains(shown, "secret") {
+		t.Errorf("Redacted() = %q shows the password given as a parameter", shown)
+	}
 	cfg, err = LoadConfig(writeConfig(t, "database:\n  url: "+fileURL+"\n  max_connections: 4\n"), true, env(map[string]string{TokenEnv: "tok", DatabaseURLEnv: envURL}))
 	if err != nil {
 		t.Fatal(err)
