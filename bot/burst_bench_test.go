@@ -125,31 +125,11 @@ func runBurst(tb testing.TB, fake *discordsim.Server, stats *burstStats) {
 		b.StartTimer()
 	}
 
-	pending := make([]*discordsim.Pending, len(batch))
-	for i, pr := range batch {
-		var err error
-		if pending[i], err = fake.Dispatch(pr); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	// One waiter: each latency is stamped by the fake when the callback
-	// arrives, and a single waiter keeps the fake's wake-ups from competing
-	// with the bot for the two cores.
-	var slowest time.Duration
-	for _, p := range pending {
-		reply, err := p.Wait(10 * time.Second)
-		if stats == nil {
-			continue
-		}
-		if err != nil || reply.Latency >= 3*time.Second {
-			stats.missed++
-			continue
-		}
-		stats.all = append(stats.all, reply.Latency)
-		slowest = max(slowest, reply.Latency)
-	}
+	latencies, missed := dispatchAll(tb, fake, batch)
 	if stats != nil {
-		stats.burstMaxs = append(stats.burstMaxs, slowest)
+		stats.all = append(stats.all, latencies...)
+		stats.missed += missed
+		stats.burstMaxs = append(stats.burstMaxs, slices.Max(append(latencies, 0)))
 	}
 }
 
