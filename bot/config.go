@@ -67,6 +67,18 @@ type DiscordConfig struct {
 	ShardCount int `yaml:"shard_count" want:"a whole number of shards (0 asks Discord)"`
 	// ShardIDs are the shards this process runs; empty runs them all.
 	ShardIDs []int `yaml:"shard_ids" want:"a list of shard numbers such as [0, 1]"`
+	// GlobalRateLimit is the bot's global REST limit, requests per second:
+	// Discord's 50 unless Discord raised it for this bot. Kindred's own
+	// requests keep nine tenths of it, shared between processes.
+	GlobalRateLimit int `yaml:"global_rate_limit" want:"a whole number of requests per second (0 means Discord's 50)"`
+}
+
+// RateLimit is discord.global_rate_limit, or Discord's 50 when unset.
+func (d DiscordConfig) RateLimit() int {
+	if d.GlobalRateLimit == 0 {
+		return DefaultGlobalRateLimit
+	}
+	return d.GlobalRateLimit
 }
 
 // publicKeySize is the length of an Ed25519 public key in bytes.
@@ -345,6 +357,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Discord.validateShards(); err != nil {
 		return err
+	}
+	if n := c.Discord.GlobalRateLimit; n < 0 {
+		return configErrorf("discord.global_rate_limit is %d: want a whole number of requests per second (0 means Discord's %d)", n, DefaultGlobalRateLimit)
 	}
 	switch db := c.Database; {
 	case db.URL != "" && db.Path != "":

@@ -119,6 +119,7 @@ func TestLoadConfigErrors(t *testing.T) {
 			"http.interactions_path is set but http.listen is empty"},
 		{"interactions path without key", "http:\n  interactions_path: /interactions\n", true, token, "http.interactions_path is set but discord.public_key is empty"},
 		{"negative shard count", "discord:\n  shard_count: -1\n", true, token, "discord.shard_count is -1"},
+		{"negative global rate limit", "discord:\n  global_rate_limit: -5\n", true, token, "discord.global_rate_limit is -5"},
 		{"shard count not a number", "discord:\n  shard_count: many\n", true, token, "discord.shard_count: want a whole number of shards"},
 		{"shard ids not a list", "discord:\n  shard_ids: 1\n", true, token, "discord.shard_ids: want a list of shard numbers"},
 		{"shard id not a number", "discord:\n  shard_ids: [zero]\n", true, token, "discord.shard_ids: want a list of shard numbers"},

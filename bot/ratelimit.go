@@ -8,17 +8,26 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-// Discord allows a bot 50 requests per second across all routes. Kindred's
-// own sends (reminders, DMs, roles) stay under it with a token bucket, so
-// a burst of reminders is spread out instead of collecting 429s; the
-// per-route limits are left to discordgo, which reads Discord's bucket
-// headers. Interaction replies don't count toward the global limit and
-// don't pass through here. Processes sharing a database share the limit:
-// each sets its bucket to its share (rateshare.go).
-const (
-	globalRequestsPerSecond = 45 // headroom under Discord's 50
-	globalBurst             = 5  // burst + rate stays ≤ 50 in any one-second window
-)
+// Discord allows a bot 50 requests per second across all routes (more for
+// a large bot whose limit Discord raised: discord.global_rate_limit).
+// Kindred's own sends (reminders, DMs, roles) stay under it with a token
+// bucket, so a burst of reminders is spread out instead of collecting
+// 429s; the per-route limits are left to discordgo, which reads Discord's
+// bucket headers. Interaction replies don't count toward the global limit
+// and don't pass through here. Processes sharing a database share the
+// limit: each sets its bucket to its share (rateshare.go).
+
+// globalLimit is the bot's global limit and how Kindred keeps under it: a
+// steady rate with headroom (nine tenths) and a burst of the rest, so
+// burst + rate stays within the limit in any one-second window.
+type globalLimit int
+
+// DefaultGlobalRateLimit is Discord's global limit for a bot, requests per
+// second, unless Discord raised it.
+const DefaultGlobalRateLimit = 50
+
+func (l globalLimit) rate() float64 { return float64(l) * 9 / 10 }
+func (l globalLimit) burst() int    { return max(1, int(l)/10) }
 
 // tokenBucket hands out one token per request at a steady rate.
 type tokenBucket struct {
@@ -30,8 +39,8 @@ type tokenBucket struct {
 	changed chan struct{} // closed and replaced by setRate: waiters work out their delay again
 }
 
-func newTokenBucket(perSecond, burst int) *tokenBucket {
-	return &tokenBucket{rate: float64(perSecond), burst: float64(burst), tokens: float64(burst), last: time.Now(), changed: make(chan struct{})}
+func newTokenBucket(perSecond float64, burst int) *tokenBucket {
+	return &tokenBucket{rate: perSecond, burst: float64(burst), tokens: float64(burst), last: time.Now(), changed: make(chan struct{})}
 }
 
 // refill adds the tokens earned since the last refill. b.mu is held.
@@ -84,8 +93,8 @@ func (b *tokenBucket) wait(ctx context.Context) error {
 
 // newGlobalBucket is the bucket of a process that is alone; processes
 // sharing a database share the limit (see rateShare).
-func newGlobalBucket() *tokenBucket {
-	return newTokenBucket(globalRequestsPerSecond, globalBurst)
+func newGlobalBucket(l globalLimit) *tokenBucket {
+	return newTokenBucket(l.rate(), l.burst())
 }
 
 // newDiscordClient is the Discord port over session, behind the global

@@ -26,14 +26,14 @@ const heartbeatInterval = storage.ProcessTTL / 3
 // shareOf is one process's share of the global limit when live processes
 // share it: the rate and the burst divided between them, the burst at
 // least 1 (a bucket without a whole token never lets a request through).
-// With more than five processes the minimum bursts alone would add up to
-// more than the headroom under Discord's 50, so the rate gives way
-// instead: live × (rate + burst) never exceeds 50 in any one second, up
-// to 45 processes; past that the rate stays at minShare.
-func shareOf(live int) (perSecond float64, burst int) {
+// With more processes than the burst has tokens, the minimum bursts alone
+// would add up to more than the headroom, so the rate gives way instead:
+// live × (rate + burst) never exceeds the limit in any one second (with
+// Discord's 50, up to 45 processes); past that the rate stays at minShare.
+func (l globalLimit) shareOf(live int) (perSecond float64, burst int) {
 	live = max(1, live)
-	burst = max(1, globalBurst/live)
-	perSecond = min(float64(globalRequestsPerSecond)/float64(live), discordGlobalLimit/float64(live)-float64(burst))
+	burst = max(1, l.burst()/live)
+	perSecond = min(l.rate()/float64(live), float64(l)/float64(live)-float64(burst))
 	return max(minShare, perSecond), burst
 }
 
@@ -41,22 +41,20 @@ func shareOf(live int) (perSecond float64, burst int) {
 // never let a request through.
 const minShare = 0.1
 
-// discordGlobalLimit is Discord's global limit, requests per second.
-const discordGlobalLimit = 50
-
 // rateShare keeps a process's global bucket at its share of the limit.
 type rateShare struct {
 	db     *storage.DB
 	id     string // random, chosen at start
 	bucket *tokenBucket
+	limit  globalLimit
 	log    *slog.Logger
 
 	mu   sync.Mutex
 	live int // the count the bucket is set for
 }
 
-func newRateShare(db *storage.DB, bucket *tokenBucket, log *slog.Logger) *rateShare {
-	return &rateShare{db: db, id: newProcessID(), bucket: bucket, log: log, live: 1}
+func newRateShare(db *storage.DB, bucket *tokenBucket, limit globalLimit, log *slog.Logger) *rateShare {
+	return &rateShare{db: db, id: newProcessID(), bucket: bucket, limit: limit, log: log, live: 1}
 }
 
 // newProcessID returns a random id for this process's heartbeat row.
@@ -81,7 +79,7 @@ func (s *rateShare) step(ctx context.Context, now time.Time) {
 	if live == s.live {
 		return
 	}
-	perSecond, burst := shareOf(live)
+	perSecond, burst := s.limit.shareOf(live)
 	s.bucket.setRate(perSecond, burst)
 	s.log.Info("sharing Discord's global rate limit", "processes", live, "per_second", perSecond, "burst", burst)
 	s.live = live

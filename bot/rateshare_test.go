@@ -29,26 +29,30 @@ func wantSetting(t *testing.T, who string, b *tokenBucket, perSecond float64, bu
 }
 
 func newTestShare(db *storage.DB, log *slog.Logger) *rateShare {
-	return newRateShare(db, newGlobalBucket(), log)
+	return newRateShare(db, newGlobalBucket(DefaultGlobalRateLimit), DefaultGlobalRateLimit, log)
 }
 
 func TestShareOf(t *testing.T) {
 	for _, c := range []struct {
+		limit     globalLimit
 		live      int
 		perSecond float64
 		burst     int
 	}{
-		{1, 45, 5}, {2, 22.5, 2}, {3, 15, 1}, {5, 9, 1}, {10, 4, 1},
+		{50, 1, 45, 5}, {50, 2, 22.5, 2}, {50, 3, 15, 1}, {50, 5, 9, 1}, {50, 10, 4, 1},
+		{500, 1, 450, 50}, {500, 3, 150, 16}, {1200, 2, 540, 60},
 	} {
-		if r, n := shareOf(c.live); r != c.perSecond || n != c.burst {
-			t.Errorf("shareOf(%d) = %v/s burst %d, want %v/s burst %d", c.live, r, n, c.perSecond, c.burst)
+		if r, n := c.limit.shareOf(c.live); r != c.perSecond || n != c.burst {
+			t.Errorf("limit %d: shareOf(%d) = %v/s burst %d, want %v/s burst %d", c.limit, c.live, r, n, c.perSecond, c.burst)
 		}
 	}
-	// Together the processes stay within Discord's limit in any second.
-	for live := 1; live <= 45; live++ {
-		r, n := shareOf(live)
-		if total := float64(live) * (r + float64(n)); total > discordGlobalLimit+1e-9 || r <= 0 {
-			t.Errorf("%d processes at %v/s burst %d: %v requests in a second", live, r, n, total)
+	// Together the processes stay within the limit in any second.
+	for _, limit := range []globalLimit{50, 120, 500, 1200} {
+		for live := 1; live <= int(limit)*9/10; live++ {
+			r, n := limit.shareOf(live)
+			if total := float64(live) * (r + float64(n)); total > float64(limit)+1e-9 || r <= 0 {
+				t.Errorf("limit %d: %d processes at %v/s burst %d: %v requests in a second", limit, live, r, n, total)
+			}
 		}
 	}
 }
@@ -64,7 +68,7 @@ func TestRateShareSplitsAcrossProcesses(t *testing.T) {
 	half, halfBurst := 22.5, 2
 
 	one.step(ctx, shareT0)
-	wantSetting(t, "one, alone", one.bucket, globalRequestsPerSecond, globalBurst)
+	wantSetting(t, "one, alone", one.bucket, 45, 5)
 	two.step(ctx, shareT0.Add(time.Second))
 	wantSetting(t, "two, after one", two.bucket, half, halfBurst)
 	one.step(ctx, shareT0.Add(heartbeatInterval))
@@ -73,7 +77,7 @@ func TestRateShareSplitsAcrossProcesses(t *testing.T) {
 	// two stops and leaves: one has the whole limit at its next heartbeat.
 	two.leave(ctx)
 	one.step(ctx, shareT0.Add(2*heartbeatInterval))
-	wantSetting(t, "one, after two left", one.bucket, globalRequestsPerSecond, globalBurst)
+	wantSetting(t, "one, after two left", one.bucket, 45, 5)
 
 	// two is back, then dies without leaving: one takes back its share
 	// once two's last heartbeat is older than the TTL.
@@ -84,7 +88,7 @@ func TestRateShareSplitsAcrossProcesses(t *testing.T) {
 	one.step(ctx, last.Add(storage.ProcessTTL))
 	wantSetting(t, "one, within the TTL of two's last heartbeat", one.bucket, half, halfBurst)
 	one.step(ctx, last.Add(storage.ProcessTTL+time.Millisecond))
-	wantSetting(t, "one, past the TTL of two's last heartbeat", one.bucket, globalRequestsPerSecond, globalBurst)
+	wantSetting(t, "one, past the TTL of two's last heartbeat", one.bucket, 45, 5)
 }
 
 // A heartbeat that fails keeps the share as it was, and says so.

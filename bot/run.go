@@ -222,7 +222,7 @@ func (p *process) closeGateway() {
 // the adapter that feeds it interactions from the session. botUserID is
 // Kindred's own user id, from the token check.
 func (p *process) buildAdapter(ctx context.Context, botUserID string) {
-	p.bucket = newGlobalBucket()
+	p.bucket = newGlobalBucket(globalLimit(p.cfg.Discord.RateLimit()))
 	port := newDiscordClient(p.session, p.bucket)
 	env := commands.Env{
 		DB:                   p.db,
@@ -270,7 +270,7 @@ func (p *process) buildAdapter(ctx context.Context, botUserID string) {
 // a first heartbeat sets the bucket before any request is made, then a
 // loop keeps it up to date.
 func (p *process) startRateShare(ctx context.Context) {
-	p.share = newRateShare(p.db, p.bucket, p.log)
+	p.share = newRateShare(p.db, p.bucket, globalLimit(p.cfg.Discord.RateLimit()), p.log)
 	p.share.step(ctx, time.Now())
 	shareCtx, stopShare := context.WithCancel(context.WithoutCancel(ctx))
 	p.stopShare = stopShare

@@ -427,12 +427,26 @@ func TestSecondCallbackIsRejected(t *testing.T) {
 		b.check(respond(s, i, "first", 0))
 		second <- respond(s, i, "second", 0)
 	})
-	r := b.fake.Interact(t, guildID, aliceID, "/resources")
+	i, err := b.fake.BuildCommand(guildID, aliceID, "/resources")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := b.fake.Start(i)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.Wait(5 * time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if r.Text() != "first" {
 		t.Errorf("reply %q", r.Text())
 	}
 	if status, code := restCode(<-second); status != 400 || code != 40060 {
 		t.Errorf("second callback: status %d code %d", status, code)
+	}
+	if n := p.Callbacks(); n != 2 {
+		t.Errorf("Callbacks() = %d, want 2: the refused one counts too", n)
 	}
 }
 

@@ -175,6 +175,7 @@ type Pending struct {
 	// Guarded by s.mu.
 	dispatchedAt time.Time
 	acked        bool
+	callbacks    int // callbacks received, accepted or not
 	final        *Reply // set once the answer is final
 	reply        Reply  // the answer as it develops
 	original     *discordgo.Message
@@ -186,6 +187,16 @@ type Pending struct {
 func (p *Pending) Interaction() *discordgo.Interaction {
 	cp := *p.interaction
 	return &cp
+}
+
+// Callbacks is how many times the bot tried to answer: every callback
+// received for this interaction (over REST or, for HTTP delivery, in the
+// response body), including refused ones. An interaction answered exactly
+// once has 1.
+func (p *Pending) Callbacks() int {
+	p.s.mu.Lock()
+	defer p.s.mu.Unlock()
+	return p.callbacks
 }
 
 // Reply returns the answer as it stands now, final or not, including

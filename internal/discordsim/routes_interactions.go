@@ -51,6 +51,7 @@ func (s *Server) interactionCallback(c *call) {
 		c.notFound(codeUnknownInteraction, "interaction")
 		return
 	}
+	p.callbacks++
 	if p.acked {
 		p.logf(c.at, "callback rejected: 400 Interaction has already been acknowledged (40060)")
 		c.fail(http.StatusBadRequest, codeAlreadyAcknowledged, "Interaction has already been acknowledged.")
