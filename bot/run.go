@@ -421,11 +421,25 @@ func (p *process) announce(appID string, changed bool) {
 	}
 }
 
-// shutdown stops a serving Kindred in the order that lets work finish:
-// running handlers get up to shutdownGrace, then lose their context; the
-// scheduler's jobs in flight get as long again; then the gateway closes.
-// The database closes last, in release.
+// shutdown stops a serving Kindred in the order that lets work finish.
+// First it stops taking interactions, so none is turned away in a rolling
+// restart: the gateway closes (Discord delivers the shards' interactions
+// to the process that identifies next) and the HTTP listener closes (a
+// load balancer's next request is refused at connect and goes to another
+// process). Then running handlers, HTTP requests among them, get up to
+// shutdownGrace before they lose their context, and the scheduler's jobs
+// in flight as long again. The database closes last, in release.
 func (p *process) shutdown() {
+	p.closeGateway()
+	httpDone := make(chan struct{})
+	go func() {
+		defer close(httpDone)
+		if p.srv != nil {
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownGrace+time.Second)
+			defer cancel()
+			p.srv.Shutdown(shutdownCtx)
+		}
+	}()
 	p.log.Info("shutting down: finishing running handlers", "grace", shutdownGrace)
 	if !p.adapter.stop(shutdownGrace) {
 		p.log.Warn("some handlers did not finish in time")
@@ -439,12 +453,7 @@ func (p *process) shutdown() {
 		p.log.Warn("timed work did not finish in time; it runs again after its lease")
 	}
 	p.leaveRateShare()
-	p.closeGateway()
-	if p.srv != nil {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		p.srv.Shutdown(shutdownCtx)
-	}
+	<-httpDone
 	p.log.Info("stopped")
 }
 

@@ -208,7 +208,7 @@ func BenchmarkStartup(b *testing.B) {
 		var took time.Duration
 		b.ResetTimer()
 		for range b.N {
-			now = now.Add(defaultLease + time.Second)
+			now = now.Add(DefaultLease + time.Second)
 			started := time.Now()
 			db, err := storage.Open(ctx, path)
 			if err != nil {
@@ -217,7 +217,7 @@ func BenchmarkStartup(b *testing.B) {
 			if _, ok, err := db.NextJobTime(ctx); err != nil || !ok {
 				b.Fatalf("NextJobTime = %v, %v", ok, err)
 			}
-			jobs, err := db.ClaimDueJobs(ctx, now, defaultLease, defaultWorkers)
+			jobs, err := db.ClaimDueJobs(ctx, now, DefaultLease, defaultWorkers)
 			if err != nil || len(jobs) != defaultWorkers {
 				b.Fatalf("claimed %d, %v", len(jobs), err)
 			}

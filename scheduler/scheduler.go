@@ -54,15 +54,19 @@ type Runner struct {
 // Options tune a Scheduler; zero values take the defaults.
 type Options struct {
 	Workers    int              // jobs run at once; default 4
-	Lease      time.Duration    // how long a claimed job is reserved, renewed while it runs; default 2m
+	Lease      time.Duration    // how long a claimed job is reserved, renewed while it runs; default DefaultLease
 	Now        func() time.Time // the clock; default time.Now
 	Log        *slog.Logger     // default slog.Default()
 	MaxBackoff time.Duration    // longest wait before a retry; default 30m
 }
 
 const (
-	defaultWorkers     = 4
-	defaultLease       = 2 * time.Minute
+	defaultWorkers = 4
+	// DefaultLease is how long a claimed job is reserved. Leases are
+	// renewed every third of it while a job runs, so a short lease costs
+	// a renewal now and then and buys a quick hand-over: a dead process's
+	// jobs run elsewhere once their lease runs out.
+	DefaultLease       = 30 * time.Second
 	defaultMaxBackoff  = 30 * time.Minute
 	defaultMaxAttempts = 5
 
@@ -114,7 +118,7 @@ func New(db *storage.DB, opts Options) *Scheduler {
 		opts.Workers = defaultWorkers
 	}
 	if opts.Lease <= 0 {
-		opts.Lease = defaultLease
+		opts.Lease = DefaultLease
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
