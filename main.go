@@ -274,7 +274,15 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	client := &http.Client{Transport: &http.Transport{}}
 	resp, err := client.Do(req)
 	if err != nil {
-		fmt.Fprintf(stderr, "kindred healthcheck: no answer from %s within %s: %v\n", target, *timeout, err)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			fmt.Fprintf(stderr, "kindred healthcheck: no answer from %s within %s\n", target, *timeout)
+			return 1
+		}
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // it repeats the method and the address
+		}
+		fmt.Fprintf(stderr, "kindred healthcheck: cannot reach %s: %v\n", target, err)
 		return 1
 	}
 	defer resp.Body.Close()

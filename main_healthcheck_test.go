@@ -4,13 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kindred-bot/kindred/bot"
+	"github.com/kindred-bot/kindred/internal/discordsim"
 )
 
 // healthz stands in for a running Kindred's /healthz, answering status
@@ -72,8 +76,8 @@ func TestHealthcheck(t *testing.T) {
 		{"listening on every IPv4 address", []string{"--config", listen("0.0.0.0:" + okPort)}, 0, "ok\n", ""},
 		{"listening on every address", []string{"--config", listen(":" + okPort)}, 0, "ok\n", ""},
 		{"unhealthy", []string{"--config", listen(down)}, 1, "gateway shard 1 not connected (reconnecting)\ngateway shard 0 of 2: connected\n", "answered 503 Service Unavailable"},
-		{"nothing listening", []string{"--config", listen("127.0.0.1:" + closedPort(t))}, 1, "", "no answer from http://127.0.0.1:"},
-		{"no answer in time", []string{"--config", listen(stuck.Listener.Addr().String()), "--timeout", "100ms"}, 1, "", "within 100ms"},
+		{"nothing listening", []string{"--config", listen("127.0.0.1:" + closedPort(t))}, 1, "", "cannot reach http://127.0.0.1:"},
+		{"no answer in time", []string{"--config", listen(stuck.Listener.Addr().String()), "--timeout", "100ms"}, 1, "", "/healthz within 100ms\n"},
 		{"http.listen empty", []string{"--config", listen("")}, 2, "", "kindred healthcheck: http.listen is empty: nothing to check\n"},
 		{"missing config", []string{"--config", t.TempDir() + "/nope.yaml"}, 2, "", "does not exist"},
 		{"invalid config", []string{"--config", writeFile(t, "c.yaml", "http:\n  lisen: 127.0.0.1:8080\n")}, 2, "", "unknown key http.lisen"},
@@ -98,5 +102,49 @@ func TestHealthcheck(t *testing.T) {
 				t.Errorf("the health check asked for a token: %q", stderr.String())
 			}
 		})
+	}
+}
+
+// Against a real Kindred: connected to the fake Discord, it is healthy, and
+// kindred healthcheck prints what its /healthz says of each shard.
+func TestHealthcheckAgainstKindred(t *testing.T) {
+	fake := discordsim.New(discordsim.Options{})
+	defer fake.Close()
+	cfg, err := bot.LoadConfig(writeFile(t, "kindred.yaml", "discord:\n  api_url: "+fake.URL()+"\ndatabase:\n  path: "+
+		filepath.Join(t.TempDir(), "kindred.db")+"\nhttp:\n  listen: 127.0.0.1:0\n"), true,
+		func(k string) string {
+			if k == bot.TokenEnv {
+				return fake.Token()
+			}
+			return ""
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- bot.Run(ctx, cfg, bot.Options{LogOutput: io.Discard, Started: func(addr string) { started <- addr }})
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	}()
+	var addr string
+	select {
+	case addr = <-started:
+	case err := <-done:
+		t.Fatalf("Kindred stopped before it started: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Kindred did not start within 30 s")
+	}
+	var stdout, stderr bytes.Buffer
+	config := writeFile(t, "healthcheck.yaml", "http:\n  listen: \""+addr+"\"\n")
+	code := run(context.Background(), []string{"healthcheck", "--config", config}, func(string) string { return "" }, &stdout, &stderr)
+	if code != 0 || stdout.String() != "ok\ngateway shard 0 of 1: connected\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and every shard connected", code, stdout.String(), stderr.String())
 	}
 }
