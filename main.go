@@ -11,6 +11,11 @@
 // database into an empty PostgreSQL database:
 //
 //	kindred migrate-data --to postgres://… [--config config.yaml]
+//
+// and, to check a running Kindred from where it runs (its container
+// image has no curl), GET /healthz on the config's http.listen:
+//
+//	kindred healthcheck [--config config.yaml] [--timeout 3s]
 package main
 
 import (
@@ -21,9 +26,12 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -50,6 +58,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 0 && args[0] == "migrate-data" {
 		return runMigrateData(ctx, args[1:], getenv, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return runHealthcheck(ctx, args[1:], getenv, stdout, stderr)
 	}
 	flags := flag.NewFlagSet("kindred", flag.ContinueOnError)
 	flags.SetOutput(stderr)
@@ -203,4 +214,109 @@ func runMigrateData(ctx context.Context, args []string, getenv func(string) stri
 		report.Rows(), len(report.Tables), time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(stdout, "To run Kindred on it, set database.url (or %s) and remove database.path.\n", bot.DatabaseURLEnv)
 	return 0
+}
+
+// maxHealthBody bounds what kindred healthcheck prints of /healthz: a line
+// per shard, far below this even for thousands of shards.
+const maxHealthBody = 1 << 20
+
+// runHealthcheck is `kindred healthcheck`: it asks the Kindred the config
+// describes for GET /healthz and prints the answer. The exit status is 0
+// when it answers 200, 1 when it answers anything else or nothing in time,
+// and 2 when there is nothing to ask (bad flags or config, http.listen
+// empty). It needs no token: the token stays with the bot.
+func runHealthcheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	flags := flag.NewFlagSet("kindred healthcheck", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	flags.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: kindred healthcheck [--config PATH] [--timeout 3s]")
+		fmt.Fprintln(stderr, "Asks the Kindred running with this config for GET /healthz on its http.listen and prints")
+		fmt.Fprintln(stderr, "the answer. Exit status 0 when it answers 200, 1 otherwise, 2 when there is nothing to ask.")
+		flags.PrintDefaults()
+	}
+	configPath := flags.String("config", bot.DefaultConfigPath, "path of the YAML config file the bot runs with")
+	timeout := flags.Duration("timeout", 3*time.Second, "how long to wait for the answer")
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	fail := func(format string, args ...any) int {
+		fmt.Fprintf(stderr, "kindred healthcheck: "+format+"\n", args...)
+		return 2
+	}
+	if flags.NArg() > 0 {
+		return fail("unexpected argument %q (the options are --config PATH and --timeout DURATION)", flags.Arg(0))
+	}
+	if *timeout <= 0 {
+		return fail("--timeout %s: want a positive duration such as 3s", *timeout)
+	}
+	explicit := false
+	flags.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
+	cfg, err := bot.LoadConfigWithoutToken(*configPath, explicit, getenv)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if cfg.HTTP.Listen == "" {
+		return fail("http.listen is empty: nothing to check")
+	}
+	target := "http://" + dialable(cfg.HTTP.Listen) + "/healthz"
+
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
+	if err != nil {
+		return fail("%s: %v", target, err)
+	}
+	// No proxy: the question is whether Kindred answers here, not whether
+	// a proxy the environment names does.
+	client := &http.Client{Transport: &http.Transport{}}
+	resp, err := client.Do(req)
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			fmt.Fprintf(stderr, "kindred healthcheck: no answer from %s within %s\n", target, *timeout)
+			return 1
+		}
+		var uerr *url.Error
+		if errors.As(err, &uerr) {
+			err = uerr.Err // it repeats the method and the address
+		}
+		fmt.Fprintf(stderr, "kindred healthcheck: cannot reach %s: %v\n", target, err)
+		return 1
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxHealthBody))
+	if len(body) > 0 {
+		fmt.Fprint(stdout, string(body))
+		if !strings.HasSuffix(string(body), "\n") {
+			fmt.Fprintln(stdout)
+		}
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "kindred healthcheck: reading the answer of %s: %v\n", target, err)
+		return 1
+	case resp.StatusCode != http.StatusOK:
+		fmt.Fprintf(stderr, "kindred healthcheck: %s answered %s\n", target, resp.Status)
+		return 1
+	}
+	return 0
+}
+
+// dialable turns the address Kindred listens on into one to reach it at
+// from the same machine: a wildcard host (empty, 0.0.0.0, ::) becomes
+// loopback of the same family.
+func dialable(listen string) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return listen // LoadConfig has checked it; kept as is for the message
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port)
 }

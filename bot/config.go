@@ -213,16 +213,24 @@ func LoadConfig(path string, explicit bool, getenv func(string) string) (Config,
 	return cfg, nil
 }
 
-// LoadDatabaseConfig reads the configuration as LoadConfig does, for
-// commands that use only its database section (kindred migrate-data): no
-// bot token is needed, and one in the file is not checked.
-func LoadDatabaseConfig(path string, explicit bool, getenv func(string) string) (DatabaseConfig, error) {
+// LoadConfigWithoutToken reads the configuration as LoadConfig does, for
+// commands that never talk to Discord (kindred migrate-data, kindred
+// healthcheck): no bot token is needed, one in the file is not checked,
+// and the Config returned holds none.
+func LoadConfigWithoutToken(path string, explicit bool, getenv func(string) string) (Config, error) {
 	cfg, err := LoadConfig(path, explicit, func(key string) string {
 		if key == TokenEnv {
-			return "unused" // stands in for the token, which this command never sends
+			return "unused" // stands in for the token, which these commands never send
 		}
 		return getenv(key)
 	})
+	cfg.Discord.Token = ""
+	return cfg, err
+}
+
+// LoadDatabaseConfig is LoadConfigWithoutToken's database section.
+func LoadDatabaseConfig(path string, explicit bool, getenv func(string) string) (DatabaseConfig, error) {
+	cfg, err := LoadConfigWithoutToken(path, explicit, getenv)
 	return cfg.Database, err
 }
 

@@ -298,3 +298,20 @@ func TestLoadDatabaseConfigNeedsNoToken(t *testing.T) {
 		t.Error("an empty database.path was accepted")
 	}
 }
+
+// kindred healthcheck reads the same file as the bot, in a container
+// whose token may not be set, and must not hold one it was given.
+func TestLoadConfigWithoutTokenHoldsNone(t *testing.T) {
+	path := writeConfig(t, "http:\n  listen: 0.0.0.0:8080\n")
+	cfg, err := LoadConfigWithoutToken(path, true, env(nil))
+	if err != nil || cfg.HTTP.Listen != "0.0.0.0:8080" {
+		t.Errorf("LoadConfigWithoutToken = %+v, %v; want listen 0.0.0.0:8080", cfg.HTTP, err)
+	}
+	cfg, err = LoadConfigWithoutToken(path, true, env(map[string]string{TokenEnv: "secret-token"}))
+	if err != nil || cfg.Discord.Token != "" {
+		t.Errorf("with %s set: token %q, %v; want none", TokenEnv, cfg.Discord.Token, err)
+	}
+	if _, err := LoadConfigWithoutToken(writeConfig(t, "http:\n  listen: nowhere\n"), true, env(nil)); err == nil {
+		t.Error("an invalid http.listen was accepted")
+	}
+}
