@@ -23,7 +23,9 @@ import (
 // A job can run more than once: a crash after the handler's side effect
 // but before the job is marked done leaves its lease to expire, and the
 // job runs again. Handlers are therefore idempotent: they check state
-// first and remember what they sent. They honour ctx, which is cancelled
+// first and remember what they sent, and the messages they post carry a
+// nonce made from the job's key, which covers a run again that comes
+// before the record. They honour ctx, which is cancelled
 // when the scheduler shuts down. A handler's error is logged and stored
 // as the job's last error, so it names ids, never a member's text.
 type Handler func(ctx context.Context, job storage.Job) (next []storage.NewJob, err error)
@@ -54,15 +56,20 @@ type Runner struct {
 // Options tune a Scheduler; zero values take the defaults.
 type Options struct {
 	Workers    int              // jobs run at once; default 4
-	Lease      time.Duration    // how long a claimed job is reserved, renewed while it runs; default 2m
+	Lease      time.Duration    // how long a claimed job is reserved, renewed while it runs; default 30s
 	Now        func() time.Time // the clock; default time.Now
 	Log        *slog.Logger     // default slog.Default()
 	MaxBackoff time.Duration    // longest wait before a retry; default 30m
 }
 
 const (
-	defaultWorkers     = 4
-	defaultLease       = 2 * time.Minute
+	defaultWorkers = 4
+	// defaultLease is short because it is renewed every third of it
+	// while a job runs: its length only decides how long a dead
+	// process's jobs wait to run elsewhere. Short, that run again comes
+	// well inside the few minutes in which Discord still enforces the
+	// nonces of the messages the first run posted.
+	defaultLease       = 30 * time.Second
 	defaultMaxBackoff  = 30 * time.Minute
 	defaultMaxAttempts = 5
 
