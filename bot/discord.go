@@ -110,13 +110,62 @@ func rateLimited(rl *discordgo.RateLimit) *commands.DiscordError {
 func (d *discordPort) Send(ctx context.Context, channelID string, m commands.Message) (string, error) {
 	var msg *discordgo.Message
 	err := d.call(ctx, "send message", func(opts ...discordgo.RequestOption) (err error) {
-		msg, err = d.session.ChannelMessageSendComplex(channelID, m.MessageSend(), opts...)
+		if m.Nonce != "" {
+			msg, err = d.sendWithNonce(channelID, m, opts...)
+		} else {
+			msg, err = d.session.ChannelMessageSendComplex(channelID, m.MessageSend(), opts...)
+		}
 		return err
 	})
 	if err != nil {
 		return "", err
 	}
 	return msg.ID, nil
+}
+
+// nonceMessage is a message to create with an enforced nonce, which
+// discordgo's MessageSend has no fields for: Discord then returns the
+// message the bot created with the same nonce in the past few minutes, if
+// there is one, instead of creating another.
+type nonceMessage struct {
+	*discordgo.MessageSend
+	Nonce        string `json:"nonce"`
+	EnforceNonce bool   `json:"enforce_nonce"`
+}
+
+// sendWithNonce is ChannelMessageSendComplex for a message with a nonce:
+// the same request, on the same route and rate-limit bucket, plus the
+// nonce.
+func (d *discordPort) sendWithNonce(channelID string, m commands.Message, opts ...discordgo.RequestOption) (*discordgo.Message, error) {
+	data := m.MessageSend()
+	for _, e := range data.Embeds {
+		if e.Type == "" {
+			e.Type = discordgo.EmbedTypeRich // as discordgo fills it in
+		}
+	}
+	body := nonceMessage{MessageSend: data, Nonce: m.Nonce, EnforceNonce: true}
+	endpoint := discordgo.EndpointChannelMessages(channelID)
+	var (
+		response []byte
+		err      error
+	)
+	if len(data.Files) > 0 {
+		contentType, multipart, encodeErr := discordgo.MultipartBodyWithJSON(body, data.Files)
+		if encodeErr != nil {
+			return nil, encodeErr
+		}
+		response, err = d.session.RequestRaw(http.MethodPost, endpoint, contentType, multipart, endpoint, 0, opts...)
+	} else {
+		response, err = d.session.RequestWithBucketID(http.MethodPost, endpoint, body, endpoint, opts...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var msg discordgo.Message
+	if err := discordgo.Unmarshal(response, &msg); err != nil {
+		return nil, fmt.Errorf("%w: %s", discordgo.ErrJSONUnmarshal, err)
+	}
+	return &msg, nil
 }
 
 func (d *discordPort) OpenDM(ctx context.Context, userID string) (string, error) {

@@ -174,6 +174,74 @@ func TestPortSendPingsOnlyWhomItNames(t *testing.T) {
 	}
 }
 
+// A message with a nonce is posted with enforce_nonce: sent again, with
+// or without files, it returns the first message. Its body is otherwise
+// what ChannelMessageSendComplex sends, and Discord's refusals map as
+// always.
+func TestPortSendWithNonce(t *testing.T) {
+	t.Parallel()
+	fake, d := startPort(t, nil)
+	ctx := context.Background()
+	m := commands.Message{
+		Content:    "<@" + portAlice + "> reminder",
+		Embeds:     []*discordgo.MessageEmbed{{Title: "Tuesday circle"}},
+		Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{discordgo.Button{Label: "Going", CustomID: "rsvp/1/going"}}}},
+		Ping:       []string{portAlice},
+		Nonce:      "kreminder",
+	}
+	first, err := d.Send(ctx, portGeneral, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := d.Send(ctx, portGeneral, m)
+	if err != nil || again != first {
+		t.Fatalf("sent again: %s, %v; want the first message %s", again, err, first)
+	}
+	got := fake.Message(first)
+	if got == nil || got.Content != m.Content || len(got.Embeds) != 1 || got.Embeds[0].Type != discordgo.EmbedTypeRich || len(got.Components) != 1 {
+		t.Errorf("message = %+v", got)
+	}
+	sends := requestsTo(fake, "POST", "/channels/"+portGeneral+"/messages")
+	if len(sends) != 2 {
+		t.Fatalf("%d sends, want 2", len(sends))
+	}
+	var body struct {
+		Nonce           string          `json:"nonce"`
+		EnforceNonce    bool            `json:"enforce_nonce"`
+		AllowedMentions json.RawMessage `json:"allowed_mentions"`
+	}
+	if err := json.Unmarshal(sends[0].Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.Nonce != "kreminder" || !body.EnforceNonce || !strings.Contains(string(body.AllowedMentions), portAlice) {
+		t.Errorf("body %s, want the nonce enforced and the allowed mentions", sends[0].Body)
+	}
+
+	withFile := commands.Message{Content: "export", Files: []*discordgo.File{{Name: "a.txt", ContentType: "text/plain", Reader: strings.NewReader("a")}}, Nonce: "kexport"}
+	id, err := d.Send(ctx, portGeneral, withFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFile.Files = []*discordgo.File{{Name: "a.txt", ContentType: "text/plain", Reader: strings.NewReader("a")}}
+	if again, err := d.Send(ctx, portGeneral, withFile); err != nil || again != id {
+		t.Errorf("file sent again: %s, %v; want %s", again, err, id)
+	}
+	if files := fake.MessageFiles(id); len(files) != 1 || string(files[0].Data) != "a" {
+		t.Errorf("files = %+v", files)
+	}
+	if n := len(fake.Messages(portGeneral)); n != 2 {
+		t.Errorf("%d messages, want 2", n)
+	}
+
+	fake.BlockDMs(portBob)
+	bobDM, err := d.OpenDM(ctx, portBob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Send(ctx, bobDM, commands.Message{Content: "hi", Nonce: "kdm"})
+	wantKind(t, "DM with a nonce to closed DMs", err, commands.ErrDMClosed)
+}
+
 func TestPortDMs(t *testing.T) {
 	t.Parallel()
 	fake, d := startPort(t, nil)

@@ -942,11 +942,14 @@ func (f *Buddies) openThread(ctx context.Context, g storage.Group, number, i int
 			"💬 A conversation starter, if you'd like one: *%s*", mentionList(present), groupTitle(g), prompt)
 		// The introduction pings the buddies, and only them: that is how
 		// they learn the thread exists. Whoever left isn't named.
-		if _, err := f.env.Discord.Send(ctx, threadID, Message{Content: intro, Ping: slices.Clone(present)}); err != nil {
+		// The nonce covers a run again that finds the introduction
+		// unrecorded because the process died right after posting it.
+		if _, err := f.env.Discord.Send(ctx, threadID, Message{Content: intro, Ping: slices.Clone(present), Nonce: nonceFor(fmt.Sprintf("pairing-intro:%d", p.ID))}); err != nil {
 			log.Warn("could not post pairing introduction", "thread", threadID, "err", err)
 			return fmt.Sprintf("• %s: the thread opened but the introduction could not be posted (%s)", who, discordProblem(err)), err
 		}
-		// Not an error: the job would run again and post a second one.
+		// Not an error: the job would run again and, past the nonce's few
+		// minutes, post a second one.
 		if err := f.env.DB.RecordPairingStep(ctx, p.ID, storage.StepIntroPosted, f.env.Now()); err != nil {
 			log.Warn("could not record pairing introduction posted", "thread", threadID, "err", err)
 		}
@@ -1091,6 +1094,7 @@ func (f *Buddies) reportToModlog(ctx context.Context, jobKey string, g storage.G
 		number, groupTitle(g), g.ChannelID, strings.Join(failed, "\n"))
 	msgID, err := f.env.Discord.Send(ctx, settings.ModlogChannelID, Message{
 		Content: clip(text, maxMessageContent),
+		Nonce:   nonceFor(reportKey),
 	})
 	if err != nil {
 		f.env.Log.Warn("could not post to mod-log", "group", g.ID, "channel", settings.ModlogChannelID, "err", err)
@@ -1128,6 +1132,7 @@ func (f *Buddies) followup(ctx context.Context, job storage.Job, p followupPaylo
 			discordgo.Button{Label: "We talked", Style: discordgo.SuccessButton, CustomID: buddyAnswerButton.ID(storage.AnswerTalked, pr.ID)},
 			discordgo.Button{Label: "Not yet", Style: discordgo.SecondaryButton, CustomID: buddyAnswerButton.ID(storage.AnswerNotYet, pr.ID)},
 		}}},
+		Nonce: nonceFor(job.DedupeKey),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("post follow-up for pairing %d: %w", pr.ID, err)

@@ -2,10 +2,13 @@ package commands
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -83,6 +86,31 @@ type Message struct {
 	// Ping lists the members this message may notify (the members of a
 	// buddy thread being introduced, say).
 	Ping []string
+	// Nonce, when set, makes the post idempotent for a few minutes:
+	// Discord returns the message Kindred already posted with the same
+	// nonce instead of creating a second one. Jobs set it from their
+	// dedupe key (nonceFor), so a job run again after its process died
+	// between posting and recording the post shows nothing new. At most
+	// maxNonce characters.
+	Nonce string
+}
+
+// maxNonce is the longest nonce Discord accepts on a message.
+const maxNonce = 25
+
+// nonceFor is the nonce of the message a job posts for key, a stable name
+// of that one effect (a job's dedupe key, "pairing-intro:<id>"): the same
+// key always gives the same nonce, of maxNonce characters at most.
+//
+// It is "k" and the first 120 bits of the key's SHA-256 in base32 (24
+// characters). Discord keeps a nonce for a few minutes and compares it
+// with the bot's other posts only, so a collision would need two of
+// Kindred's keys to share 120 bits of hash within those minutes: with n
+// posts in the window the chance is about n²/2¹²¹, nothing for any n a bot
+// reaches. The letter keeps the nonce from reading as a number.
+func nonceFor(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "k" + strings.ToLower(base32.StdEncoding.EncodeToString(sum[:15]))
 }
 
 // MessageSend is m as discordgo posts it, fitted to Discord's limits

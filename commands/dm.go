@@ -130,7 +130,13 @@ func (f *DMs) deliver(ctx context.Context, job storage.Job, m DMMessage) ([]stor
 	if _, sent, err := f.env.DB.SentRef(ctx, job.DedupeKey); err != nil || sent {
 		return nil, err
 	}
-	msgID, err := sendDM(ctx, f.env.Discord, m.UserID, Message{Content: m.Content, Components: dmComponents(m.Buttons)})
+	// The sent log stops a run again after this one recorded the DM; the
+	// nonce stops one that comes before, after a crash in between.
+	effect := job.DedupeKey
+	if effect == "" {
+		effect = fmt.Sprintf("job:%d", job.ID)
+	}
+	msgID, err := sendDM(ctx, f.env.Discord, m.UserID, Message{Content: m.Content, Components: dmComponents(m.Buttons), Nonce: nonceFor(effect)})
 	switch {
 	case errors.Is(err, ErrNoMutualServer) && m.GuildID != "":
 		// They share no server with Kindred: they left this job's one.

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -34,5 +35,27 @@ func TestQueuedDMButtonsDecodeOldAndNewStyles(t *testing.T) {
 	}
 	if _, err := dmJob.Decode(storage.Job{ID: 2, Kind: dmJob.Kind, Payload: []byte(`{"user_id":"1","content":"","buttons":[{"style":9}]}`)}); err == nil {
 		t.Error("an unknown numeric style decoded")
+	}
+}
+
+// A job's nonce is the same on every run and fits Discord's limit.
+func TestNonceForIsStableAndShort(t *testing.T) {
+	keys := []string{"", "dm:1:2", "dm:1:3", strings.Repeat("long key ", 100)}
+	seen := map[string]string{}
+	for _, k := range keys {
+		n := nonceFor(k)
+		if n != nonceFor(k) {
+			t.Errorf("nonceFor(%q) changed between calls", k)
+		}
+		if len(n) > maxNonce {
+			t.Errorf("nonceFor(%q) = %q, %d characters; Discord takes %d", k, n, len(n), maxNonce)
+		}
+		if _, err := strconv.ParseInt(n, 10, 64); err == nil {
+			t.Errorf("nonceFor(%q) = %q reads as a number", k, n)
+		}
+		if other, ok := seen[n]; ok {
+			t.Errorf("nonceFor(%q) = nonceFor(%q)", k, other)
+		}
+		seen[n] = k
 	}
 }

@@ -649,6 +649,7 @@ func (f *Meetings) postReminder(ctx context.Context, jobKey string, m storage.Me
 	msgID, err := f.env.Discord.Send(ctx, group.ChannelID, Message{
 		Content:    text,
 		Components: meetingButtons(m.ID, start, true),
+		Nonce:      nonceFor(channelKey),
 	})
 	if err != nil {
 		return fmt.Errorf("post reminder for meeting %d: %w", m.ID, err)

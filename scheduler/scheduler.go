@@ -23,7 +23,9 @@ import (
 // A job can run more than once: a crash after the handler's side effect
 // but before the job is marked done leaves its lease to expire, and the
 // job runs again. Handlers are therefore idempotent: they check state
-// first and remember what they sent. They honour ctx, which is cancelled
+// first and remember what they sent, and the messages they post carry a
+// nonce made from the job's key, which covers a run again that comes
+// before the record. They honour ctx, which is cancelled
 // when the scheduler shuts down. A handler's error is logged and stored
 // as the job's last error, so it names ids, never a member's text.
 type Handler func(ctx context.Context, job storage.Job) (next []storage.NewJob, err error)
@@ -62,10 +64,12 @@ type Options struct {
 
 const (
 	defaultWorkers = 4
-	// DefaultLease is how long a claimed job is reserved. Leases are
-	// renewed every third of it while a job runs, so a short lease costs
-	// a renewal now and then and buys a quick hand-over: a dead process's
-	// jobs run elsewhere once their lease runs out.
+	// DefaultLease is how long a claimed job is reserved. It is short
+	// because it is renewed every third of it while a job runs: its
+	// length only decides how long a dead process's jobs wait to run
+	// elsewhere. Short, that run again comes well inside the few minutes
+	// in which Discord still enforces the nonces of the messages the
+	// first run posted.
 	DefaultLease       = 30 * time.Second
 	defaultMaxBackoff  = 30 * time.Minute
 	defaultMaxAttempts = 5

@@ -35,8 +35,10 @@
 // authentication, privileged intents, the 3 second interaction deadline,
 // double acknowledgements, message and command validation, role hierarchy
 // for role changes and moderation (positions, ties broken by the lower id,
-// the owner out of reach), timeouts of at most 28 days, and DMs only to
-// users who share a guild with the bot.
+// the owner out of reach), timeouts of at most 28 days, DMs only to
+// users who share a guild with the bot, and message nonces (at most 25
+// characters; with enforce_nonce, the bot's message with the same nonce
+// from the last five minutes is returned instead of a new one).
 //
 // Adding a REST endpoint means writing a handler (see the routes_*.go files)
 // and listing it in routeTable. Handlers run while the server lock is held,

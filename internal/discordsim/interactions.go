@@ -175,7 +175,7 @@ type Pending struct {
 	// Guarded by s.mu.
 	dispatchedAt time.Time
 	acked        bool
-	callbacks    int // callbacks received, accepted or not
+	callbacks    int    // callbacks received, accepted or not
 	final        *Reply // set once the answer is final
 	reply        Reply  // the answer as it develops
 	original     *discordgo.Message

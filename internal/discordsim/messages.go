@@ -17,6 +17,46 @@ type messageState struct {
 	files []File
 }
 
+// nonceWindow is how long a nonce sent with enforce_nonce finds the
+// message created with it: Discord checks "the past few minutes".
+const nonceWindow = 5 * time.Minute
+
+// maxNonce is the longest nonce Discord accepts.
+const maxNonce = 25
+
+// nonceRecord is the message an author created with a nonce, and when.
+type nonceRecord struct {
+	messageID string
+	at        time.Time
+}
+
+func nonceKey(authorID, nonce string) string { return authorID + "\x00" + nonce }
+
+// nonceMessageLocked returns the live message the author created with
+// nonce within nonceWindow, or nil.
+func (s *Server) nonceMessageLocked(authorID, nonce string) *discordgo.Message {
+	rec, ok := s.nonces[nonceKey(authorID, nonce)]
+	if !ok || s.now().Sub(rec.at) >= nonceWindow {
+		return nil
+	}
+	if ms := s.messages[rec.messageID]; ms != nil {
+		return ms.msg
+	}
+	return nil
+}
+
+// rememberNonceLocked records that the author created a message with
+// nonce, and forgets the nonces that have outlived the window.
+func (s *Server) rememberNonceLocked(authorID, nonce, messageID string) {
+	now := s.now()
+	for k, rec := range s.nonces {
+		if now.Sub(rec.at) >= nonceWindow {
+			delete(s.nonces, k)
+		}
+	}
+	s.nonces[nonceKey(authorID, nonce)] = nonceRecord{messageID: messageID, at: now}
+}
+
 // uploadsLocked turns uploaded files into attachments of a message in a
 // channel.
 func (s *Server) uploadsLocked(channelID string, files []File) []*discordgo.MessageAttachment {

@@ -233,6 +233,15 @@ func (s *Server) createMessage(c *call) {
 			errs.add("message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message")
 		}
 	}
+	var nonce string
+	if data != nil {
+		var nerr error
+		if nonce, nerr = data.nonce(); nerr != nil {
+			errs.add("nonce", "BASE_TYPE_INVALID", "%v", nerr)
+		} else {
+			maxLen(&errs, "nonce", nonce, maxNonce)
+		}
+	}
 	if len(errs) > 0 {
 		c.invalid(errs)
 		return
@@ -240,6 +249,13 @@ func (s *Server) createMessage(c *call) {
 	if data.empty(len(files)) {
 		c.fail(http.StatusBadRequest, codeEmptyMessage, "Cannot send an empty message")
 		return
+	}
+	if nonce != "" && data.EnforceNonce {
+		// The message already created is the answer: nothing new, no event.
+		if prior := s.nonceMessageLocked(s.botUser.ID, nonce); prior != nil {
+			c.json(http.StatusOK, wire(prior))
+			return
+		}
 	}
 
 	m := s.newMessageLocked(ch, &s.botUser)
@@ -264,6 +280,9 @@ func (s *Server) createMessage(c *call) {
 		ch.ThreadMetadata.Archived = false // posting unarchives a thread
 	}
 	s.storeMessageLocked(m, files)
+	if nonce != "" {
+		s.rememberNonceLocked(s.botUser.ID, nonce, m.ID)
+	}
 	s.emitMessageLocked(&c.out, "MESSAGE_CREATE", m)
 	c.json(http.StatusOK, wire(m))
 }

@@ -114,6 +114,7 @@ type Server struct {
 	messages  map[string]*messageState // by message id
 	botPosts  map[string][]string      // channel id → ids of bot messages, in order
 	msgCursor map[string]int           // channel id → bot messages handed out by WaitMessage
+	nonces    map[string]nonceRecord   // author id and nonce → the message created with it
 
 	commands      map[string][]*discordgo.ApplicationCommand // guild id ("" = global) → commands
 	commandWrites int
@@ -177,6 +178,7 @@ func New(opts Options) *Server {
 		dmBlocked:    map[string]bool{},
 		messages:     map[string]*messageState{},
 		botPosts:     map[string][]string{},
+		nonces:       map[string]nonceRecord{},
 		msgCursor:    map[string]int{},
 		commands:     map[string][]*discordgo.ApplicationCommand{},
 		interactions: map[string]*Pending{},

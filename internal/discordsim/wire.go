@@ -85,6 +85,10 @@ type messagePayload struct {
 	StickerIDs       []string                          `json:"sticker_ids"`
 	Poll             *discordgo.Poll                   `json:"poll"`
 
+	// Channel messages only. Nonce is a string or an integer.
+	Nonce        json.RawMessage `json:"nonce"`
+	EnforceNonce bool            `json:"enforce_nonce"`
+
 	// Interaction callbacks only.
 	Choices  *[]*discordgo.ApplicationCommandOptionChoice `json:"choices"`
 	CustomID *string                                      `json:"custom_id"`
@@ -141,6 +145,26 @@ func decodeComponents(raws []json.RawMessage) ([]discordgo.MessageComponent, err
 }
 
 func (p *messagePayload) hasComponents() bool { return p.RawComponents != nil }
+
+// nonce is the payload's nonce as text ("" for none): a string as it is,
+// an integer in decimal.
+func (p *messagePayload) nonce() (string, error) {
+	raw := bytes.TrimSpace(p.Nonce)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(raw, &n); err == nil {
+		if _, err := n.Int64(); err == nil {
+			return n.String(), nil
+		}
+	}
+	return "", errors.New("nonce must be a string or an integer")
+}
 
 // empty reports whether a new message would have nothing to show.
 func (p *messagePayload) empty(files int) bool {
