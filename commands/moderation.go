@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -949,8 +950,11 @@ func postPendingReports(ctx context.Context, env Env, guildID, channelID string)
 		return 0, err
 	}
 	for i, r := range reports {
+		// A report claimed but not posted (a crash) is claimed again
+		// later; within Discord's nonce window that posts nothing new.
 		_, err := env.Discord.Send(ctx, channelID, Message{
 			Embeds: []*discordgo.MessageEmbed{reportEmbed(r)},
+			Nonce:  nonceFor("report:" + strconv.FormatInt(r.ID, 10)),
 		})
 		if err != nil {
 			for _, left := range reports[i:] {
