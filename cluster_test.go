@@ -78,7 +78,10 @@ func clusterGuilds(shards, perShard, members int) [][]discordsim.Guild {
 // cluster is the fake Discord, the database and the processes, one per
 // shard, with the round-robin balancer in front of their HTTP endpoints.
 type cluster struct {
-	t      *testing.T
+	t         testing.TB
+	shards    int
+	rateLimit int
+	jobs      int // DM jobs enqueued so far
 	fake   *discordsim.Server
 	dbURL  string
 	db     *storage.DB
@@ -101,16 +104,24 @@ type clusterProcess struct {
 	err    error // cmd.Wait's, once exited is closed
 }
 
-func newCluster(t *testing.T, overHTTP bool) *cluster {
+// newCluster starts the processes of shards shards, one each, and returns
+// once they serve and share the rate limit.
+func newCluster(t testing.TB, shards int, overHTTP bool) *cluster {
+	return newClusterLimited(t, shards, overHTTP, clusterRateLimit)
+}
+
+// newClusterLimited is newCluster for a bot whose global rate limit is
+// rateLimit requests per second.
+func newClusterLimited(t testing.TB, shards int, overHTTP bool, rateLimit int) *cluster {
 	pgtest.Require(t)
-	guilds := clusterGuilds(clusterShards, clusterPerShard, clusterMembers)
+	guilds := clusterGuilds(shards, clusterPerShard, clusterMembers)
 	fake := discordsim.New(discordsim.Options{
-		Shards: clusterShards,
+		Shards: shards,
 		// Every shard has a rate-limit key of its own, so the three
 		// processes may identify at once.
 		MaxConcurrency: 16,
 		// A bot whose limit Discord raised; the processes share it.
-		RateLimit: &discordsim.RateLimit{GlobalPerSecond: clusterRateLimit},
+		RateLimit: &discordsim.RateLimit{GlobalPerSecond: rateLimit},
 	})
 	t.Cleanup(fake.Close)
 	for _, gs := range guilds {
@@ -118,8 +129,8 @@ func newCluster(t *testing.T, overHTTP bool) *cluster {
 			fake.AddGuild(g)
 		}
 	}
-	c := &cluster{t: t, fake: fake, dbURL: pgtest.NewSchema(t), guilds: guilds, http: overHTTP, dir: t.TempDir(),
-		procs: make([]*clusterProcess, clusterShards)}
+	c := &cluster{t: t, shards: shards, rateLimit: rateLimit, fake: fake, dbURL: pgtest.NewSchema(t), guilds: guilds, http: overHTTP, dir: t.TempDir(),
+		procs: make([]*clusterProcess, shards)}
 	db, err := storage.OpenPostgres(context.Background(), c.dbURL, storage.MinPostgresConnections)
 	if err != nil {
 		t.Fatal(err)
@@ -151,11 +162,11 @@ func newCluster(t *testing.T, overHTTP bool) *cluster {
 		}
 	})
 	var wg sync.WaitGroup
-	for shard := range clusterShards {
+	for shard := range shards {
 		wg.Go(func() { c.start(shard) })
 	}
 	wg.Wait()
-	c.waitShare(clusterShards)
+	c.waitShare(shards)
 	return c
 }
 
@@ -174,7 +185,7 @@ func (c *cluster) start(shard int) *clusterProcess {
 	c.t.Helper()
 	config := filepath.Join(c.dir, fmt.Sprintf("shard-%d-%d.yaml", shard, time.Now().UnixNano()))
 	yaml := fmt.Sprintf("discord:\n  api_url: %s\n  shard_count: %d\n  shard_ids: [%d]\n  global_rate_limit: %d\n",
-		c.fake.URL(), clusterShards, shard, clusterRateLimit)
+		c.fake.URL(), c.shards, shard, c.rateLimit)
 	if c.http {
 		yaml += "  public_key: " + c.fake.InteractionsPublicKey() + "\n"
 	}
@@ -222,6 +233,9 @@ func (c *cluster) start(shard int) *clusterProcess {
 // sharing the global limit, so none sends at the whole limit.
 func (c *cluster) waitShare(live int) {
 	c.t.Helper()
+	if live == 1 {
+		return // a process starts alone with the whole limit
+	}
 	want := "processes=" + strconv.Itoa(live)
 	deadline := time.Now().Add(30 * time.Second)
 	for _, p := range c.running() {
@@ -306,7 +320,7 @@ func (lb *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	for range clusterShards * 2 {
+	for range lb.c.shards * 2 {
 		procs := lb.c.running()
 		if len(procs) == 0 {
 			break
@@ -354,9 +368,9 @@ func (c *cluster) members(count int, gap time.Duration) []sent {
 	defer tick.Stop()
 	for k := range count {
 		<-tick.C
-		shard := k % clusterShards
-		g := c.guilds[shard][(k/clusterShards)%clusterPerShard]
-		user := g.Members[(k/(clusterShards*clusterPerShard))%clusterMembers].User.ID
+		shard := k % c.shards
+		g := c.guilds[shard][(k/c.shards)%clusterPerShard]
+		user := g.Members[(k/(c.shards*clusterPerShard))%clusterMembers].User.ID
 		mood := k%5 + 1
 		wg.Go(func() { out[k] = c.send(shard, g.ID, user, mood) })
 	}
@@ -430,19 +444,21 @@ func (c *cluster) dmJobs(count int, window time.Duration) []string {
 			}
 		}
 	}
-	for n := range count {
+	for k := range count {
+		n := c.jobs + k
 		m := n % len(members)
-		texts[n] = fmt.Sprintf("Cluster DM %d", n)
-		jobs[n] = storage.NewJob{
+		texts[k] = fmt.Sprintf("Cluster DM %d", n)
+		jobs[k] = storage.NewJob{
 			Kind: "dm", GuildID: guildOf[m], UserID: members[m].User.ID,
 			DedupeKey: "cluster-test:" + strconv.Itoa(n),
-			RunAt:     start.Add(window * time.Duration(n) / time.Duration(count)),
-			Payload:   map[string]string{"user_id": members[m].User.ID, "guild_id": guildOf[m], "content": texts[n]},
+			RunAt:     start.Add(window * time.Duration(k) / time.Duration(count)),
+			Payload:   map[string]string{"user_id": members[m].User.ID, "guild_id": guildOf[m], "content": texts[k]},
 		}
 	}
 	if n, err := c.db.EnqueueMany(context.Background(), jobs); err != nil || n != count {
 		c.t.Fatalf("enqueue: %d, %v", n, err)
 	}
+	c.jobs += count
 	return texts
 }
 
@@ -559,7 +575,7 @@ func TestClusterKill(t *testing.T) {
 	for _, transport := range []string{"gateway", "http"} {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
-			c := newCluster(t, transport == "http")
+			c := newCluster(t, clusterShards, transport == "http")
 			const victim = 1
 			texts := c.dmJobs(3000, 30*time.Second)
 			var frozenAt, killedAt time.Time
@@ -690,11 +706,11 @@ func TestClusterRollingRestart(t *testing.T) {
 	for _, transport := range []string{"gateway", "http"} {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
-			c := newCluster(t, transport == "http")
+			c := newCluster(t, clusterShards, transport == "http")
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				for shard := range clusterShards {
+				for shard := range c.shards {
 					time.Sleep(3 * time.Second)
 					c.stop(shard)
 					c.start(shard)
@@ -709,6 +725,32 @@ func TestClusterRollingRestart(t *testing.T) {
 			if rows := c.count(`SELECT count(*) FROM checkins`); rows != answered {
 				t.Errorf("%d check-ins saved for %d answered", rows, answered)
 			}
+		})
+	}
+}
+
+// BenchmarkClusterJobs runs due DM jobs with 1, 2 and 3 Kindred processes
+// (real OS processes) on one PostgreSQL database, each job a DM through
+// the fake Discord: the scaling curve of job throughput. The bot's global
+// rate limit is set out of the way (Discord's 50 requests/s would be the
+// ceiling otherwise), so what is measured is Kindred and the database.
+// Every process has opened its members' DM channels before the timer
+// starts. The fake and the database share the machine with the processes.
+//
+//	KINDRED_TEST_POSTGRES_URL=… go test . -run '^$' -bench ClusterJobs -benchtime 3000x
+func BenchmarkClusterJobs(b *testing.B) {
+	for _, n := range []int{1, 2, 3} {
+		b.Run(fmt.Sprintf("processes=%d", n), func(b *testing.B) {
+			c := newClusterLimited(b, n, false, 1_000_000)
+			c.dmJobs(n*clusterPerShard*clusterMembers*n*2, 0)
+			c.waitJobsDone(time.Minute)
+			b.ResetTimer()
+			start := time.Now()
+			texts := c.dmJobs(b.N, 0)
+			done := c.waitJobsDone(10 * time.Minute)
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/done.Sub(start).Seconds(), "jobs/s")
+			c.checkDMs(texts)
 		})
 	}
 }
