@@ -82,13 +82,13 @@ type cluster struct {
 	shards    int
 	rateLimit int
 	jobs      int // DM jobs enqueued so far
-	fake   *discordsim.Server
-	dbURL  string
-	db     *storage.DB
-	guilds [][]discordsim.Guild // by shard
-	http   bool                 // interactions over the HTTP endpoint
-	dir    string
-	lb     *roundRobin
+	fake      *discordsim.Server
+	dbURL     string
+	db        *storage.DB
+	guilds    [][]discordsim.Guild // by shard
+	http      bool                 // interactions over the HTTP endpoint
+	dir       string
+	lb        *roundRobin
 
 	mu    sync.Mutex
 	procs []*clusterProcess // by shard: the one running it now
