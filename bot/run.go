@@ -191,6 +191,9 @@ func (p *process) connect() (*discordgo.User, error) {
 	if !p.cfg.Discord.Gateway {
 		// No shard to plan: GET /gateway/bot would only use up a request.
 		p.log.Info("gateway off: this process serves interactions over HTTP and timed work only", "path", p.cfg.HTTP.InteractionsPath)
+		if p.cfg.Discord.MembersIntent {
+			p.log.Info("discord.members_intent has no effect here: members leaving are heard by the processes that run the gateway")
+		}
 		return me, nil
 	}
 	gb, err := session.GatewayBot()
