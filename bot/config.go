@@ -62,6 +62,10 @@ type DiscordConfig struct {
 	// PublicKey is the application's Ed25519 public key, which signs the
 	// interactions Discord posts to http.interactions_path.
 	PublicKey string `yaml:"public_key" want:"the application's public key: 64 hex digits (Developer Portal → General Information → Public Key)"`
+	// Gateway opens this process's gateway shards. false serves
+	// interactions over http.interactions_path only, beside processes of
+	// the same bot that run the shards (see DefaultConfig: true).
+	Gateway bool `yaml:"gateway" want:"true or false (false: interactions over HTTP only, no gateway shards)"`
 	// ShardCount is the number of gateway shards in all; 0 asks Discord
 	// (GET /gateway/bot) for its recommendation.
 	ShardCount int `yaml:"shard_count" want:"a whole number of shards (0 asks Discord)"`
@@ -155,6 +159,7 @@ type PrivacyConfig struct {
 // DefaultConfig is what Kindred runs with when no file says otherwise.
 func DefaultConfig() Config {
 	return Config{
+		Discord:  DiscordConfig{Gateway: true},
 		Database: DatabaseConfig{Path: "kindred.db"},
 		HTTP:     HTTPConfig{Listen: "127.0.0.1:8080"},
 		Log:      LogConfig{Level: "info", Format: "text"},
@@ -394,6 +399,9 @@ func (c *Config) Validate() error {
 	if err := c.HTTP.validateInteractionsPath(c.Discord.PublicKey); err != nil {
 		return err
 	}
+	if err := c.validateGatewayOff(); err != nil {
+		return err
+	}
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -428,6 +436,21 @@ func (h HTTPConfig) validateInteractionsPath(publicKey string) error {
 	}
 	if publicKey == "" {
 		return configErrorf("http.interactions_path is set but discord.public_key is empty: copy the application's Public Key from the Developer Portal (General Information) into discord.public_key")
+	}
+	return nil
+}
+
+// validateGatewayOff checks discord.gateway: false. Such a process
+// hears from Discord only over http.interactions_path, and runs no shard.
+func (c *Config) validateGatewayOff() error {
+	if c.Discord.Gateway {
+		return nil
+	}
+	if c.HTTP.InteractionsPath == "" {
+		return configErrorf("discord.gateway is false but http.interactions_path is empty: without the gateway, interactions can only arrive over HTTP, so set http.interactions_path (and discord.public_key), or set discord.gateway to true")
+	}
+	if len(c.Discord.ShardIDs) > 0 {
+		return configErrorf("discord.gateway is false but discord.shard_ids lists shards: a process without the gateway runs none, so empty discord.shard_ids or set discord.gateway to true")
 	}
 	return nil
 }

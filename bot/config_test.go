@@ -118,6 +118,11 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"interactions path without listen", "discord:\n  public_key: abababababababababababababababababababababababababababababababab\nhttp:\n  listen: \"\"\n  interactions_path: /interactions\n", true, token,
 			"http.interactions_path is set but http.listen is empty"},
 		{"interactions path without key", "http:\n  interactions_path: /interactions\n", true, token, "http.interactions_path is set but discord.public_key is empty"},
+		{"gateway off without the endpoint", "discord:\n  gateway: false\n", true, token,
+			"discord.gateway is false but http.interactions_path is empty"},
+		{"gateway off with shard ids", "discord:\n  gateway: false\n  public_key: abababababababababababababababababababababababababababababababab\n  shard_ids: [0]\nhttp:\n  interactions_path: /interactions\n", true, token,
+			"discord.gateway is false but discord.shard_ids lists shards"},
+		{"gateway not a bool", "discord:\n  gateway: http\n", true, token, `discord.gateway: want true or false`},
 		{"negative shard count", "discord:\n  shard_count: -1\n", true, token, "discord.shard_count is -1"},
 		{"negative global rate limit", "discord:\n  global_rate_limit: -5\n", true, token, "discord.global_rate_limit is -5"},
 		{"shard count not a number", "discord:\n  shard_count: many\n", true, token, "discord.shard_count: want a whole number of shards"},
@@ -163,6 +168,24 @@ func TestLoadConfigInteractionsEndpoint(t *testing.T) {
 	path = writeConfig(t, "discord:\n  public_key: "+key+"\n")
 	if _, err := LoadConfig(path, true, env(map[string]string{TokenEnv: "tok"})); err != nil {
 		t.Errorf("a public key without the endpoint: %v", err)
+	}
+}
+
+// discord.gateway is on unless the file turns it off; off, it needs the
+// HTTP endpoint, and "shard_ids: []" (all shards, the default) still loads.
+func TestLoadConfigGateway(t *testing.T) {
+	cfg, err := LoadConfig(writeConfig(t, "discord:\n  shard_ids: []\n"), true, env(map[string]string{TokenEnv: "tok"}))
+	if err != nil || !cfg.Discord.Gateway {
+		t.Fatalf("gateway = %v (%v), want on by default", cfg.Discord.Gateway, err)
+	}
+	key := strings.Repeat("ab", 32)
+	path := writeConfig(t, "discord:\n  gateway: false\n  public_key: "+key+"\n  shard_ids: []\nhttp:\n  interactions_path: /interactions\n")
+	cfg, err = LoadConfig(path, true, env(map[string]string{TokenEnv: "tok"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Discord.Gateway || cfg.Discord.ShardIDs != nil || cfg.HTTP.InteractionsPath != "/interactions" {
+		t.Errorf("config = %+v %+v", cfg.Discord, cfg.HTTP)
 	}
 }
 

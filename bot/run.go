@@ -173,8 +173,10 @@ func (p *process) openStorage(ctx context.Context) error {
 }
 
 // connect builds the Discord session and checks the token by asking who
-// the bot is, before anything else depends on it; then it plans the
-// gateway shards and builds their sessions.
+// the bot is, before anything else depends on it; then, unless
+// discord.gateway is off, it plans the gateway shards and builds their
+// sessions. With the gateway off the session is never opened: discordgo's
+// REST calls need only its token and HTTP client.
 func (p *process) connect() (*discordgo.User, error) {
 	session, err := newSession(p.cfg)
 	if err != nil {
@@ -186,6 +188,14 @@ func (p *process) connect() (*discordgo.User, error) {
 		return nil, startupErrorf("%s", describeTokenError(err))
 	}
 	p.log.Info("token accepted", "bot", me.Username, "id", me.ID)
+	if !p.cfg.Discord.Gateway {
+		// No shard to plan: GET /gateway/bot would only use up a request.
+		p.log.Info("gateway off: this process serves interactions over HTTP and timed work only", "path", p.cfg.HTTP.InteractionsPath)
+		if p.cfg.Discord.MembersIntent {
+			p.log.Info("discord.members_intent has no effect here: members leaving are heard by the processes that run the gateway")
+		}
+		return me, nil
+	}
 	gb, err := session.GatewayBot()
 	if err != nil {
 		return nil, startupErrorf("discord: asking for the gateway (GET /gateway/bot): %v", err)
@@ -341,7 +351,7 @@ func (p *process) startHTTP() error {
 		interactions = newInteractionEndpoint(p.cfg.Discord.Key(), p.adapter, p.session, p.log)
 		p.log.Info("receiving interactions over HTTP", "path", path)
 	}
-	handler := httpHandler(p.db, p.shards, p.metrics, p.cfg.HTTP.InteractionsPath, interactions)
+	handler := httpHandler(p.db, p.cfg.Discord.Gateway, p.shards, p.metrics, p.cfg.HTTP.InteractionsPath, interactions)
 	// ReadTimeout bounds a slow body: an interaction is small.
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second}
 	p.srv = srv
@@ -357,29 +367,21 @@ func (p *process) startHTTP() error {
 // the commands.
 const commandSyncWait = 2 * time.Minute
 
-// openGateway connects every shard to the gateway and brings Discord's
-// commands in line with the router's. It returns the application id and
+// openGateway connects every shard to the gateway (none with
+// discord.gateway off) and brings Discord's commands in line with the
+// router's. It returns the application id and
 // whether the commands had to be registered again.
 func (p *process) openGateway(ctx context.Context, me *discordgo.User) (string, bool, error) {
-	byID := map[int]*shard{}
-	for _, sh := range p.shards {
-		byID[sh.id] = sh
-	}
-	if err := openShards(ctx, p.plan, byID, p.cfg.Discord.MembersIntent); err != nil {
+	appID, err := p.applicationID(ctx, me)
+	if err != nil {
 		return "", false, err
 	}
-	appID := me.ID
-	p.session.State.RLock()
-	if app := p.session.State.Ready.Application; app != nil && app.ID != "" {
-		appID = app.ID
-	}
-	p.session.State.RUnlock()
 	// Processes sharing a PostgreSQL database start together in a rolling
 	// deploy: they sync one at a time, so the later ones find nothing to change.
 	var changed bool
 	syncCtx, cancel := context.WithTimeout(ctx, commandSyncWait)
 	defer cancel()
-	err := p.db.RunExclusiveWait(syncCtx, "sync commands", func(context.Context) (err error) {
+	err = p.db.RunExclusiveWait(syncCtx, "sync commands", func(context.Context) (err error) {
 		changed, err = syncCommands(p.session, appID, p.cfg.Discord.DevGuildID, p.router.Definitions())
 		return err
 	})
@@ -388,6 +390,37 @@ func (p *process) openGateway(ctx context.Context, me *discordgo.User) (string, 
 		return "", false, startupErrorf("%v", err)
 	}
 	return appID, changed, nil
+}
+
+// applicationID opens the shards and reads the application id from
+// READY; with the gateway off it asks REST (GET /oauth2/applications/@me)
+// instead. An application made before bot users shared its id has a bot
+// user id of its own, so me.ID is only the last resort.
+func (p *process) applicationID(ctx context.Context, me *discordgo.User) (string, error) {
+	if !p.cfg.Discord.Gateway {
+		app, err := p.session.Application("@me")
+		if err != nil {
+			return "", startupErrorf("discord: asking for the application (GET /oauth2/applications/@me): %v", err)
+		}
+		if app.ID == "" {
+			return me.ID, nil
+		}
+		return app.ID, nil
+	}
+	byID := map[int]*shard{}
+	for _, sh := range p.shards {
+		byID[sh.id] = sh
+	}
+	if err := openShards(ctx, p.plan, byID, p.cfg.Discord.MembersIntent); err != nil {
+		return "", err
+	}
+	appID := me.ID
+	p.session.State.RLock()
+	if app := p.session.State.Ready.Application; app != nil && app.ID != "" {
+		appID = app.ID
+	}
+	p.session.State.RUnlock()
+	return appID, nil
 }
 
 // startScheduler starts the scheduler's loop, unless opts.ManualScheduler
@@ -415,7 +448,8 @@ func (p *process) announce(appID string, changed bool) {
 		scope = "guild " + p.cfg.Discord.DevGuildID
 	}
 	p.log.Info("invite Kindred to a server with", "url", InviteURL(appID))
-	p.log.Info("kindred is serving", "commands", len(p.router.Definitions()), "registered", changed, "scope", scope, "http", p.httpAddr)
+	p.log.Info("kindred is serving", "commands", len(p.router.Definitions()), "registered", changed, "scope", scope, "http", p.httpAddr,
+		"gateway", p.cfg.Discord.Gateway)
 	if p.opts.Started != nil {
 		p.opts.Started(p.httpAddr)
 	}
@@ -584,14 +618,18 @@ func Version() string {
 
 // httpHandler serves /healthz (every shard's state and the database),
 // /metrics and, when interactions is not nil, interactions posted to
-// interactionsPath (POST only; other methods get 405).
-func httpHandler(db *storage.DB, shards []*shard, m *metrics, interactionsPath string, interactions http.Handler) http.Handler {
+// interactionsPath (POST only; other methods get 405). With gateway off
+// the process has no shard, and /healthz says so instead.
+func httpHandler(db *storage.DB, gateway bool, shards []*shard, m *metrics, interactionsPath string, interactions http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	if interactions != nil {
 		mux.Handle("POST "+interactionsPath, interactions)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		var problems, states []string
+		if !gateway {
+			states = append(states, "gateway: off (interactions over HTTP)")
+		}
 		for _, sh := range shards {
 			state := sh.State()
 			states = append(states, fmt.Sprintf("gateway shard %d of %d: %s", sh.id, sh.count, state))

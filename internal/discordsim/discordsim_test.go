@@ -596,6 +596,26 @@ func TestWrongTokenIsUnauthorized(t *testing.T) {
 	}
 }
 
+// A bot that never opens the gateway learns its application id over REST.
+func TestCurrentApplication(t *testing.T) {
+	t.Parallel()
+	fake := discordsim.New(discordsim.Options{})
+	defer fake.Close()
+	app, err := newSession(fake, fake.Token()).Application("@me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.ID != fake.AppID() || app.VerifyKey != fake.InteractionsPublicKey() || app.Name == "" {
+		t.Errorf("GET /oauth2/applications/@me = %+v", app)
+	}
+	if _, err := newSession(fake, "not-the-token").Application("@me"); err == nil {
+		t.Error("GET /oauth2/applications/@me with a wrong token succeeded")
+	}
+	if len(fake.IdentifyLog()) != 0 || fake.Connected() {
+		t.Error("REST alone connected to the gateway")
+	}
+}
+
 func TestPrivilegedIntentsAreRefused(t *testing.T) {
 	t.Parallel()
 	fake := discordsim.New(discordsim.Options{})

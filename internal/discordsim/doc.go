@@ -14,7 +14,8 @@
 // what the bot did through Reply, Messages, Requests and the model getters.
 // DeliverOverHTTP sends interactions to an application's Interactions
 // Endpoint URL instead, signed with the key InteractionsPublicKey names,
-// and takes each response body as the callback.
+// and takes each response body as the callback. A bot that never opens
+// the gateway learns its application id from GET /oauth2/applications/@me.
 // Gateway trouble (reconnect requests, invalid sessions, dropped connections)
 // and REST failures (FailNext) can be injected.
 //

@@ -15,6 +15,7 @@ func (s *Server) routeTable() []route {
 		{method: "GET", pattern: "/users/@me", handle: s.getMe},
 		{method: "GET", pattern: "/users/{user}", handle: s.getUser},
 		{method: "POST", pattern: "/users/@me/channels", handle: s.createDM},
+		{method: "GET", pattern: "/oauth2/applications/@me", handle: s.getApplication},
 
 		// Application commands, global and per guild.
 		{method: "GET", pattern: "/applications/{app}/commands", handle: s.listCommands},
@@ -129,6 +130,22 @@ func (s *Server) getGatewayBot(c *call) {
 
 func (s *Server) getMe(c *call) {
 	c.json(http.StatusOK, s.botUser)
+}
+
+// getApplication is Get Current Bot Application Information: how a bot
+// that never opens the gateway (so never sees READY) learns its
+// application id.
+func (s *Server) getApplication(c *call) {
+	user := s.botUser
+	c.json(http.StatusOK, map[string]any{
+		"id":          s.AppID(),
+		"name":        user.Username,
+		"description": "",
+		"bot_public":  true,
+		"flags":       1 << 23,
+		"verify_key":  s.InteractionsPublicKey(),
+		"bot":         &user,
+	})
 }
 
 func (s *Server) getUser(c *call) {
