@@ -462,6 +462,92 @@ func (c *cluster) dmJobs(count int, window time.Duration) []string {
 	return texts
 }
 
+// pairingRounds gives every server a group whose members all take part in
+// buddy pairing, with its first round due at at: each round opens a
+// private thread per pair, adds the pair and posts their introduction.
+func (c *cluster) pairingRounds(at time.Time) {
+	c.t.Helper()
+	ctx := context.Background()
+	weekly, err := scheduler.ParseRepeat("weekly")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	rec, err := scheduler.NewRecurrence(weekly, at, time.UTC)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, gs := range c.guilds {
+		for _, g := range gs {
+			owner := g.Members[0].User.ID
+			group, err := c.db.CreateGroup(ctx, storage.Group{GuildID: g.ID, Name: "Circle", Description: "A circle", Type: "other",
+				ChannelID: g.Channels[0].ID, Facilitation: "peer-led", Timezone: "UTC", CreatedBy: owner}, time.Now())
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			for _, m := range g.Members {
+				if err := c.db.JoinGroup(ctx, group.ID, m.User.ID, time.Now()); err != nil {
+					c.t.Fatal(err)
+				}
+				if _, err := c.db.JoinPairing(ctx, group.ID, m.User.ID, time.Now()); err != nil {
+					c.t.Fatal(err)
+				}
+			}
+			err = c.db.ConfigurePairing(ctx, storage.PairingSettings{GroupID: group.ID, Recurrence: rec.Encode(), Size: 2, FollowupDays: 3,
+				UpdatedBy: owner, UpdatedAt: time.Now()}, storage.NewJob{
+				Kind: "pairing.round", GuildID: g.ID, DedupeKey: storage.PairingRoundJobKey(group.ID, at), RunAt: at,
+				Payload: map[string]any{"guild_id": g.ID, "group_id": group.ID, "at": at.Unix()},
+			})
+			if err != nil {
+				c.t.Fatal(err)
+			}
+		}
+	}
+}
+
+// checkPairs checks what the pairing rounds left for members to see:
+// every member is in exactly one buddy thread, which has one
+// introduction. A thread a run cut short opened but never recorded has no
+// members and is seen by no one (moderators aside); it is only counted.
+func (c *cluster) checkPairs() (orphans int) {
+	c.t.Helper()
+	for _, gs := range c.guilds {
+		for _, g := range gs {
+			in := map[string]int{}
+			// The owner sees every private thread of the server.
+			for _, ch := range c.fake.VisibleChannels(g.OwnerID) {
+				if ch.GuildID != g.ID || !ch.IsThread() || !strings.HasPrefix(ch.Name, "Buddies") {
+					continue
+				}
+				members := 0
+				for _, u := range c.fake.ThreadMembers(ch.ID) {
+					if u != c.fake.BotUserID() {
+						in[u]++
+						members++
+					}
+				}
+				intros := 0
+				for _, msg := range c.fake.Messages(ch.ID) {
+					if strings.Contains(msg.Content, "you're buddies this round") {
+						intros++
+					}
+				}
+				switch {
+				case members == 0 && intros == 0:
+					orphans++
+				case intros != 1:
+					c.t.Errorf("buddy thread %s of %s has %d members and %d introductions, want 1", ch.Name, g.Name, members, intros)
+				}
+			}
+			for _, m := range g.Members {
+				if n := in[m.User.ID]; n != 1 {
+					c.t.Errorf("member %s of %s is in %d buddy threads, want 1", m.User.ID, g.Name, n)
+				}
+			}
+		}
+	}
+	return orphans
+}
+
 // query runs one counting query against the cluster's schema.
 func (c *cluster) count(query string, args ...any) int {
 	c.t.Helper()
@@ -578,6 +664,7 @@ func TestClusterKill(t *testing.T) {
 			c := newCluster(t, clusterShards, transport == "http")
 			const victim = 1
 			texts := c.dmJobs(3000, 30*time.Second)
+			c.pairingRounds(time.Now().Add(10 * time.Second))
 			var frozenAt, killedAt time.Time
 			var claimedAtKill []int64
 			done := make(chan struct{})
@@ -652,6 +739,9 @@ func TestClusterKill(t *testing.T) {
 			t.Logf("%d jobs claimed at the kill, all done %v after it; all 3,000 done %v after the kill", len(claimedAtKill),
 				recovered.Sub(killedAt).Round(100*time.Millisecond), finished.Sub(killedAt).Round(100*time.Millisecond))
 			c.checkDMs(texts)
+			if orphans := c.checkPairs(); orphans > 0 {
+				t.Logf("%d empty buddy threads left by a round cut short", orphans)
+			}
 			if ids := c.claimedJobs(); len(ids) > 0 {
 				t.Errorf("%d jobs left claimed", len(ids))
 			}
