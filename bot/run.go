@@ -365,7 +365,10 @@ func (p *process) openGateway(ctx context.Context, me *discordgo.User) (string, 
 	for _, sh := range p.shards {
 		byID[sh.id] = sh
 	}
-	if err := openShards(ctx, p.plan, byID, p.cfg.Discord.MembersIntent); err != nil {
+	turn := func(ctx context.Context, key int, identify func(context.Context) error) error {
+		return p.db.IdentifyTurn(ctx, key, identifyInterval, identify)
+	}
+	if err := openShards(ctx, p.plan, byID, turn, p.cfg.Discord.MembersIntent); err != nil {
 		return "", false, err
 	}
 	appID := me.ID
