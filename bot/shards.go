@@ -98,12 +98,12 @@ func planShards(c DiscordConfig, gb *discordgo.GatewayBotResponse) (shardPlan, e
 
 // rounds orders the shard ids for IDENTIFY: each round holds at most one
 // shard of each rate limit key (shard_id % maxConcurrency), so a round
-// may identify at once, and the next waits identifyInterval.
+// may identify at once, each shard in its key's turn.
 func (plan shardPlan) rounds() [][]int {
 	var rounds [][]int
 	placed := map[int]int{} // rate limit key → its shards placed so far
 	for _, id := range plan.ids {
-		k := id % plan.maxConcurrency
+		k := plan.key(id)
 		r := placed[k]
 		placed[k]++
 		if r == len(rounds) {
@@ -114,6 +114,9 @@ func (plan shardPlan) rounds() [][]int {
 	return rounds
 }
 
+// key is shard id's rate limit key.
+func (plan shardPlan) key(id int) int { return id % plan.maxConcurrency }
+
 // String describes the plan for the log.
 func (plan shardPlan) String() string {
 	ids := make([]string, len(plan.ids))
@@ -123,30 +126,42 @@ func (plan shardPlan) String() string {
 	return fmt.Sprintf("%s of %d", strings.Join(ids, ","), plan.count)
 }
 
+// identifyTurn runs identify in the turn of rate limit key: one identify
+// of the key at a time, identifyInterval after the previous one ended, in
+// this process and the others sharing its database
+// (storage.DB.IdentifyTurn).
+type identifyTurn func(ctx context.Context, key int, identify func(context.Context) error) error
+
 // openShards opens the sessions of shards, round by round as plan.rounds
-// orders them. On failure it closes those it opened; told to stop
-// between rounds, it returns ctx's error.
-func openShards(ctx context.Context, plan shardPlan, shards map[int]*shard, membersIntent bool) error {
+// orders them, each in its key's turn. On failure it closes those it
+// opened; told to stop while waiting for a turn, it returns ctx's error.
+func openShards(ctx context.Context, plan shardPlan, shards map[int]*shard, turn identifyTurn, membersIntent bool) error {
 	var opened []*shard
 	fail := func(err error) error {
 		closeShards(opened, func(*shard, error) {})
 		return err
 	}
-	for i, round := range plan.rounds() {
-		if i > 0 {
-			select {
-			case <-ctx.Done():
-				return fail(ctx.Err())
-			case <-time.After(identifyInterval):
-			}
-		}
+	for _, round := range plan.rounds() {
 		errs := make([]error, len(round))
 		var wg sync.WaitGroup
 		for j, id := range round {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[j] = shards[id].session.Open()
+				var openErr error
+				err := turn(ctx, plan.key(id), func(context.Context) error {
+					openErr = shards[id].session.Open()
+					return openErr
+				})
+				switch {
+				case err == nil:
+				case openErr != nil:
+					errs[j] = gatewayError(id, plan.count, openErr, membersIntent)
+				case ctx.Err() != nil: // stopped while waiting for the turn
+					errs[j] = ctx.Err()
+				default:
+					errs[j] = startupErrorf("discord gateway shard %d: waiting for its turn to identify: %v", id, err)
+				}
 			}()
 		}
 		wg.Wait()
@@ -155,7 +170,7 @@ func openShards(ctx context.Context, plan shardPlan, shards map[int]*shard, memb
 			if err == nil {
 				opened = append(opened, shards[round[j]])
 			} else if first == nil {
-				first = gatewayError(round[j], plan.count, err, membersIntent)
+				first = err
 			}
 		}
 		if first != nil {

@@ -190,11 +190,12 @@ func schemaVersionTx(ctx context.Context, tx *sql.Tx) (int, error) {
 
 // sqliteTables lists Kindred's tables in the SQLite database with their
 // columns, every table after the tables its foreign keys refer to.
-// schema_migrations and processes are not data (each side has its own
-// migrations and its own live processes) and sqlite_* tables are SQLite's.
+// schema_migrations, processes and identify_turns are not data (each side
+// has its own migrations, its own live processes and its own gateway
+// identify turns) and sqlite_* tables are SQLite's.
 func sqliteTables(ctx context.Context, tx *sql.Tx) ([]copyTable, error) {
 	names, err := queryStrings(ctx, tx, `SELECT name FROM sqlite_master
-		WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT IN ('schema_migrations', 'processes')
+		WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name NOT IN ('schema_migrations', 'processes', 'identify_turns')
 		ORDER BY name`)
 	if err != nil {
 		return nil, err
@@ -306,7 +307,7 @@ func readPGSchema(ctx context.Context, tx pgx.Tx) (pgSchema, error) {
 		FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
 		WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
 			AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
-			AND c.relname NOT IN ('schema_migrations', 'processes')
+			AND c.relname NOT IN ('schema_migrations', 'processes', 'identify_turns')
 		ORDER BY c.relname, a.attnum`)
 	if err != nil {
 		return pgSchema{}, fmt.Errorf("copy: read the PostgreSQL schema: %w", err)

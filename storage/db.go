@@ -60,6 +60,8 @@ type DB struct {
 	settings settingsCache
 
 	jobsWake chan struct{} // see JobsChanged
+
+	identifyTurns identifyTurns // SQLite only: see IdentifyTurn
 }
 
 // readPoolSize is how many connections the read pool may open. No method

@@ -124,6 +124,9 @@ func poolCalls(db *DB) []poolCall {
 		read("RunExclusive", func(ctx context.Context) error {
 			return errOf(db.RunExclusive(ctx, "task", func(ctx context.Context) error { return db.Ping(ctx) }))
 		}),
+		read("IdentifyTurn", func(ctx context.Context) error {
+			return db.IdentifyTurn(ctx, 0, time.Millisecond, func(ctx context.Context) error { return db.Ping(ctx) })
+		}),
 		read("RunExclusiveWait", func(ctx context.Context) error {
 			return db.RunExclusiveWait(ctx, "task", func(ctx context.Context) error { return db.Ping(ctx) })
 		}),
