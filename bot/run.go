@@ -372,7 +372,7 @@ const commandSyncWait = 2 * time.Minute
 // router's. It returns the application id and
 // whether the commands had to be registered again.
 func (p *process) openGateway(ctx context.Context, me *discordgo.User) (string, bool, error) {
-	appID, err := p.openShards(ctx, me)
+	appID, err := p.connectShards(ctx, me)
 	if err != nil {
 		return "", false, err
 	}
@@ -392,11 +392,11 @@ func (p *process) openGateway(ctx context.Context, me *discordgo.User) (string, 
 	return appID, changed, nil
 }
 
-// openShards opens the shards, taking turns to identify, and reads the application id from
+// connectShards opens the shards, taking turns to identify, and reads the application id from
 // READY; with the gateway off it asks REST (GET /oauth2/applications/@me)
 // instead. An application made before bot users shared its id has a bot
 // user id of its own, so me.ID is only the last resort.
-func (p *process) openShards(ctx context.Context, me *discordgo.User) (string, error) {
+func (p *process) connectShards(ctx context.Context, me *discordgo.User) (string, error) {
 	if !p.cfg.Discord.Gateway {
 		app, err := p.session.Application("@me")
 		if err != nil {
