@@ -548,8 +548,8 @@ func (c *cluster) checkPairs() (orphans int) {
 	return orphans
 }
 
-// query runs one counting query against the cluster's schema.
-func (c *cluster) count(query string, args ...any) int {
+// withConn runs do on a connection of its own to the cluster's schema.
+func (c *cluster) withConn(do func(ctx context.Context, conn *pgx.Conn) error) {
 	c.t.Helper()
 	ctx := context.Background()
 	conn, err := pgx.Connect(ctx, c.dbURL)
@@ -557,30 +557,31 @@ func (c *cluster) count(query string, args ...any) int {
 		c.t.Fatal(err)
 	}
 	defer conn.Close(ctx)
-	var n int
-	if err := conn.QueryRow(ctx, query, args...).Scan(&n); err != nil {
-		c.t.Fatalf("%s: %v", query, err)
+	if err := do(ctx, conn); err != nil {
+		c.t.Fatal(err)
 	}
+}
+
+// count runs one counting query against the cluster's schema.
+func (c *cluster) count(query string, args ...any) (n int) {
+	c.t.Helper()
+	c.withConn(func(ctx context.Context, conn *pgx.Conn) error {
+		return conn.QueryRow(ctx, query, args...).Scan(&n)
+	})
 	return n
 }
 
 // claimedJobs returns the ids of the jobs whose lease has not run out.
-func (c *cluster) claimedJobs() []int64 {
+func (c *cluster) claimedJobs() (ids []int64) {
 	c.t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, c.dbURL)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, `SELECT id FROM jobs WHERE locked_until > $1`, time.Now().UnixMilli())
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		c.t.Fatal(err)
-	}
+	c.withConn(func(ctx context.Context, conn *pgx.Conn) error {
+		rows, err := conn.Query(ctx, `SELECT id FROM jobs WHERE locked_until > $1`, time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		return err
+	})
 	return ids
 }
 

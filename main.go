@@ -65,12 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	flags := flag.NewFlagSet("kindred", flag.ContinueOnError)
 	flags.SetOutput(stderr)
 	configPath := flags.String("config", bot.DefaultConfigPath, "path of the YAML config file")
-	if err := flags.Parse(args); err != nil {
-		return 2
-	}
-	if flags.NArg() > 0 {
-		fmt.Fprintf(stderr, "kindred: unexpected argument %q (the only option is --config PATH)\n", flags.Arg(0))
-		return 2
+	if status, ok := parseSubcommand(flags, args, "the only option is --config PATH", stderr); !ok {
+		return status
 	}
 	explicit := false
 	flags.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "config" })
@@ -110,15 +106,8 @@ func runPlayground(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	listen := flags.String("listen", playground.DefaultListen, "address of the web page (loopback unless you name another)")
 	dbPath := flags.String("db", playground.DefaultDBPath, "the playground's database, kept between runs; reset deletes it")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if flags.NArg() > 0 {
-		fmt.Fprintf(stderr, "kindred playground: unexpected argument %q (the options are --listen ADDR and --db PATH)\n", flags.Arg(0))
-		return 2
+	if status, ok := parseSubcommand(flags, args, "the options are --listen ADDR and --db PATH", stderr); !ok {
+		return status
 	}
 	log := bot.NewLogger(stderr, bot.LogConfig{Level: "warn", Format: "text"})
 	discordgo.Logger = bot.DiscordgoLogger(log)
@@ -153,18 +142,12 @@ func runMigrateData(ctx context.Context, args []string, getenv func(string) stri
 	}
 	to := flags.String("to", "", "the PostgreSQL database to copy into, as a postgres:// URL (required)")
 	configPath := flags.String("config", bot.DefaultConfigPath, "path of the YAML config file naming the SQLite database")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if status, ok := parseSubcommand(flags, args, "the options are --to URL and --config PATH", stderr); !ok {
+		return status
 	}
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "kindred migrate-data: "+format+"\n", args...)
 		return 2
-	}
-	if flags.NArg() > 0 {
-		return fail("unexpected argument %q (the options are --to URL and --config PATH)", flags.Arg(0))
 	}
 	if *to == "" {
 		return fail("--to is required: the PostgreSQL database to copy into, e.g. --to postgres://kindred:secret@db:5432/kindred")
@@ -236,18 +219,12 @@ func runHealthcheck(ctx context.Context, args []string, getenv func(string) stri
 	}
 	configPath := flags.String("config", bot.DefaultConfigPath, "path of the YAML config file the bot runs with")
 	timeout := flags.Duration("timeout", 3*time.Second, "how long to wait for the answer")
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if status, ok := parseSubcommand(flags, args, "the options are --config PATH and --timeout DURATION", stderr); !ok {
+		return status
 	}
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(stderr, "kindred healthcheck: "+format+"\n", args...)
 		return 2
-	}
-	if flags.NArg() > 0 {
-		return fail("unexpected argument %q (the options are --config PATH and --timeout DURATION)", flags.Arg(0))
 	}
 	if *timeout <= 0 {
 		return fail("--timeout %s: want a positive duration such as 3s", *timeout)
@@ -319,4 +296,21 @@ func dialable(listen string) string {
 		host = "::1"
 	}
 	return net.JoinHostPort(host, port)
+}
+
+// parseSubcommand parses the flags of a kindred command and refuses a
+// stray argument, saying what the options are. It returns false, with the
+// exit status to stop with (0 after --help, 2 otherwise), or true to go on.
+func parseSubcommand(flags *flag.FlagSet, args []string, options string, stderr io.Writer) (status int, ok bool) {
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	if flags.NArg() > 0 {
+		fmt.Fprintf(stderr, "%s: unexpected argument %q (%s)\n", flags.Name(), flags.Arg(0), options)
+		return 2, false
+	}
+	return 0, true
 }
