@@ -16,8 +16,8 @@ import (
 const (
 	supportChannelID = "810000000000000030"
 	supporterRoleID  = "810000000000000031"
-	supCarolID          = "820000000000000031" // a peer supporter
-	supDanID            = "820000000000000032" // another peer supporter
+	supCarolID       = "820000000000000031" // a peer supporter
+	supDanID         = "820000000000000032" // another peer supporter
 )
 
 // Wednesday 2 Dec 2026, 15:00 UTC.
