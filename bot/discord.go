@@ -219,6 +219,21 @@ func (d *discordPort) AddThreadMember(ctx context.Context, threadID, userID stri
 	})
 }
 
+func (d *discordPort) CloseThread(ctx context.Context, threadID string) error {
+	yes := true
+	return d.call(ctx, "close thread", func(opts ...discordgo.RequestOption) error {
+		_, err := d.session.ChannelEditComplex(threadID, &discordgo.ChannelEdit{Archived: &yes, Locked: &yes}, opts...)
+		return err
+	})
+}
+
+func (d *discordPort) EditMessage(ctx context.Context, channelID, messageID string, m commands.Message) error {
+	return d.call(ctx, "edit message", func(opts ...discordgo.RequestOption) error {
+		_, err := d.session.ChannelMessageEditComplex(m.MessageEdit(channelID, messageID), opts...)
+		return err
+	})
+}
+
 // Timeout times a member out until then; a zero until lifts a timeout.
 func (d *discordPort) Timeout(ctx context.Context, guildID, userID string, until time.Time, reason string) error {
 	var u *time.Time

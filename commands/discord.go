@@ -38,6 +38,12 @@ type Discord interface {
 	// others to.
 	StartPrivateThread(ctx context.Context, channelID, name string, autoArchive time.Duration) (threadID string, err error)
 	AddThreadMember(ctx context.Context, threadID, userID string) error
+	// CloseThread archives and locks a thread: only members with Manage
+	// Threads can post in it or open it again.
+	CloseThread(ctx context.Context, threadID string) error
+	// EditMessage replaces the content, embeds and components of a message
+	// Kindred posted. Nobody is pinged by an edit.
+	EditMessage(ctx context.Context, channelID, messageID string, m Message) error
 	// Timeout, Kick and Ban are moderation actions; reason goes to the
 	// audit log.
 	Timeout(ctx context.Context, guildID, userID string, until time.Time, reason string) error
@@ -131,6 +137,28 @@ func (m Message) MessageSend() *discordgo.MessageSend {
 		Components:      m.Components,
 		Files:           m.Files,
 		AllowedMentions: allowed,
+	}
+}
+
+// MessageEdit is m as discordgo edits message messageID in channelID,
+// fitted to Discord's limits, with no mentions allowed.
+func (m Message) MessageEdit(channelID, messageID string) *discordgo.MessageEdit {
+	send := fitMessage(m)
+	embeds := send.Embeds
+	if embeds == nil {
+		embeds = []*discordgo.MessageEmbed{}
+	}
+	components := send.Components
+	if components == nil {
+		components = []discordgo.MessageComponent{}
+	}
+	return &discordgo.MessageEdit{
+		ID:              messageID,
+		Channel:         channelID,
+		Content:         &send.Content,
+		Embeds:          &embeds,
+		Components:      &components,
+		AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}},
 	}
 }
 

@@ -25,6 +25,7 @@ const (
 	guardFacilitator
 	guardModerator
 	guardManageServer
+	guardSupporter
 )
 
 func (g Guard) String() string {
@@ -39,6 +40,8 @@ func (g Guard) String() string {
 		return "moderator"
 	case guardManageServer:
 		return "manage-server"
+	case guardSupporter:
+		return "supporter"
 	}
 	return "unknown"
 }
@@ -59,11 +62,17 @@ func Moderator(r *Route) { r.Guards = append(r.Guards, guardGuild, guardModerato
 // ManageServer: only members with the Manage Server permission, inside a server.
 func ManageServer(r *Route) { r.Guards = append(r.Guards, guardGuild, guardManageServer) }
 
+// Supporter: only the server's peer supporters (members holding its
+// supporter role), inside a server. Moderators are not supporters by
+// right: supporters are the people the server chose to listen.
+func Supporter(r *Route) { r.Guards = append(r.Guards, guardGuild, guardSupporter) }
+
 // The refusals members see.
 const (
 	notInGuildText   = "That works inside a server, not in DMs: use it inside one of your servers."
 	notFacilitator   = "Only facilitators can do that: members with the server's facilitator role or the **Manage Events** permission. Ask a facilitator or moderator if you'd like it done."
 	notModerator     = "Only moderators can do that: members with the server's moderator role or the **Moderate Members** permission."
+	notSupporter     = "Only peer supporters can do that: members with the server's supporter role. If you'd like someone to talk to, `/support` asks one of them."
 	notServerManager = "Only members with the **Manage Server** permission can change Kindred's settings. `/kindred about` tells you what Kindred does."
 )
 
@@ -80,6 +89,8 @@ func (g Guard) check(ctx context.Context, settings SettingsSource, req *Request)
 		return refuseUnless(isFacilitator(ctx, settings, req))(notFacilitator)
 	case guardModerator:
 		return refuseUnless(isModerator(ctx, settings, req))(notModerator)
+	case guardSupporter:
+		return refuseUnless(isSupporter(ctx, settings, req))(notSupporter)
 	case guardManageServer:
 		return refuseUnless(req.InGuild() && req.HasPermission(discordgo.PermissionManageGuild), nil)(notServerManager)
 	}
@@ -132,4 +143,17 @@ func isFacilitator(ctx context.Context, settings SettingsSource, req *Request) (
 		return true, nil
 	}
 	return isModerator(ctx, settings, req)
+}
+
+// isSupporter reports whether the member holds the server's supporter
+// role, as the interaction's member data has it.
+func isSupporter(ctx context.Context, settings SettingsSource, req *Request) (bool, error) {
+	if !req.InGuild() {
+		return false, nil
+	}
+	s, err := settings.GuildSettings(ctx, req.GuildID)
+	if err != nil {
+		return false, fmt.Errorf("check supporter: %w", err)
+	}
+	return req.HasRole(s.SupporterRoleID), nil
 }

@@ -43,6 +43,13 @@ var kindredCommand = &discordgo.ApplicationCommand{
 					Description: "Your own crisis and support resources for /resources (\"default\" restores the built-in list)",
 					MaxLength:   maxResourcesText,
 				},
+				{Type: discordgo.ApplicationCommandOptionRole, Name: "supporter_role", Description: "Peer supporters: members with this role can go on duty for /support"},
+				{
+					Type:         discordgo.ApplicationCommandOptionChannel,
+					Name:         "support_channel",
+					Description:  "Where /support opens private threads and posts request cards for supporters",
+					ChannelTypes: []discordgo.ChannelType{discordgo.ChannelTypeGuildText},
+				},
 			},
 		},
 		{
@@ -71,6 +78,11 @@ func (f *Kindred) setup(ctx context.Context, req *Request) (*Response, error) {
 	u, changed, err := parseSetup(req)
 	if err != nil {
 		return nil, err
+	}
+	if u.SupportChannelID != nil {
+		if err := f.checkSupportChannel(ctx, req.GuildID, *u.SupportChannelID); err != nil {
+			return nil, err
+		}
 	}
 	var s storage.GuildSettings
 	if changed {
@@ -115,7 +127,7 @@ func parseSetup(req *Request) (u storage.GuildSettingsUpdate, changed bool, err 
 	for _, r := range []struct {
 		option string
 		field  **string
-	}{{"moderator_role", &u.ModeratorRoleID}, {"facilitator_role", &u.FacilitatorRoleID}} {
+	}{{"moderator_role", &u.ModeratorRoleID}, {"facilitator_role", &u.FacilitatorRoleID}, {"supporter_role", &u.SupporterRoleID}} {
 		role, err := req.Role(r.option)
 		if err != nil {
 			return u, false, err
@@ -145,6 +157,14 @@ func parseSetup(req *Request) (u storage.GuildSettingsUpdate, changed bool, err 
 		}
 		u.ResourcesText, changed = &text, true
 	}
+	if ch, err := req.Channel("support_channel"); err != nil {
+		return u, false, err
+	} else if ch != nil {
+		if ch.Type != discordgo.ChannelTypeGuildText {
+			return u, false, UserErrorf("The support channel needs to be a text channel, where Kindred can open private threads: for example `#support`.")
+		}
+		u.SupportChannelID, changed = &ch.ID, true
+	}
 	return u, changed, nil
 }
 
@@ -168,9 +188,63 @@ func settingsEmbed(title string, s storage.GuildSettings) *discordgo.MessageEmbe
 			{Name: "Facilitator role", Value: orNot(s.FacilitatorRoleID, "<@&%s>", "not set (members with Manage Events still count)")},
 			{Name: "Default timezone", Value: orNot(s.Timezone, "%s", "UTC (not set)")},
 			{Name: "/resources shows", Value: resources},
+			{Name: "Support on request", Value: supportSetting(s)},
 		},
 		Footer: &discordgo.MessageEmbedFooter{Text: "Change any of these with /kindred setup and the option's name."},
 	}
+}
+
+func supportSetting(s storage.GuildSettings) string {
+	switch {
+	case s.SupporterRoleID != "" && s.SupportChannelID != "":
+		return fmt.Sprintf("on: supporters hold <@&%s>; threads open in <#%s>", s.SupporterRoleID, s.SupportChannelID)
+	case s.SupporterRoleID != "":
+		return fmt.Sprintf("off until `support_channel` is set (supporters hold <@&%s>)", s.SupporterRoleID)
+	case s.SupportChannelID != "":
+		return fmt.Sprintf("off until `supporter_role` is set (threads would open in <#%s>)", s.SupportChannelID)
+	}
+	return "off (set `supporter_role` and `support_channel` to turn it on)"
+}
+
+// supportChannelPermissions are what Kindred needs in the support channel:
+// to see it, post cards, open private threads, post in them, and lock,
+// archive and add members to them.
+var supportChannelPermissions = []struct {
+	perm int64
+	name string
+}{
+	{discordgo.PermissionViewChannel, "View Channel"},
+	{discordgo.PermissionSendMessages, "Send Messages"},
+	{discordgo.PermissionCreatePrivateThreads, "Create Private Threads"},
+	{discordgo.PermissionSendMessagesInThreads, "Send Messages in Threads"},
+	{discordgo.PermissionManageThreads, "Manage Threads"},
+}
+
+// checkSupportChannel refuses a support channel where Kindred lacks a
+// permission support needs, naming what is missing. It reads Kindred's
+// server-wide permissions from its roles; a channel's own overwrites are
+// not read.
+func (f *Kindred) checkSupportChannel(ctx context.Context, guildID, channelID string) error {
+	server, err := f.env.Discord.Server(ctx, guildID)
+	if err != nil {
+		return fmt.Errorf("check support channel: %w", err)
+	}
+	me, err := f.env.Discord.Member(ctx, guildID, f.env.BotUserID)
+	if err != nil {
+		return fmt.Errorf("check support channel: %w", err)
+	}
+	perms := server.permissions(me)
+	var missing []string
+	for _, p := range supportChannelPermissions {
+		if !hasPermission(perms, p.perm) {
+			missing = append(missing, "**"+p.name+"**")
+		}
+	}
+	if len(missing) > 0 {
+		return UserErrorf("Kindred can't run support in <#%s> yet: it is missing %s. Give Kindred's role those permissions, then run this again. Nothing was changed.",
+			channelID, strings.Join(missing, ", "))
+	}
+	return nil
 }
 
 func (f *Kindred) about(ctx context.Context, req *Request) (*Response, error) {
@@ -191,6 +265,7 @@ func (f *Kindred) about(ctx context.Context, req *Request) (*Response, error) {
 		"• Each server's settings, groups and meetings, and the reminders and DMs waiting to be sent.",
 		"• In each server: your check-ins with their notes (" + retention + ") and your daily check-in reminder.",
 		"• In each server: your buddy settings, who you asked not to be paired with (never shown to anyone), your pairings and whether you said you talked.",
+		"• In each server: your `/support` requests with their topics, and whether you said it helped; as a supporter, your time on duty and the requests you took.",
 		"",
 		"• Moderation records: warnings and reports. They are kept when you delete your data, because they protect the community.",
 		"",

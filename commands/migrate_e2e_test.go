@@ -97,6 +97,12 @@ func TestMigrateDataEndToEnd(t *testing.T) {
 	h.Fake.SubmitModal(t, guild, alice, open.Data.CustomID, map[string]string{"reason": "Unkind"})
 	h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second)
 
+	// Support on request: the moderators are the supporters here, in
+	// #general; the moderator goes on duty and Alice asks.
+	do(guild, admin, `/kindred setup supporter_role:<@&`+kindredtest.ModRoleID+`> support_channel:<#`+kindredtest.GeneralID+`>`, "Saved")
+	do(guild, mod, `/supporter on hours:8`, "on duty")
+	do(guild, alice, `/support topic:"a rough week"`, "private thread is open")
+
 	// No command leaves a failed job behind: a job of a kind no release
 	// handles, addressed to Alice, stands in for one.
 	if err := h.Stop(t); err != nil {

@@ -95,6 +95,7 @@ func (f *MyData) confirmDelete(ctx context.Context, req *Request) (*Response, er
 		"• your preferences (timezone, quiet hours, DMs)",
 		"• your group memberships, meeting answers and attendance",
 		"• your buddy settings, your avoid list and your pairing history",
+		"• your support requests with their topics, and your times on duty as a supporter",
 		"• reminders and DMs waiting to be sent to you",
 		"",
 		"Kept: warnings and reports, which are moderation records, and the groups and meetings you created, which belong to their server.",
@@ -150,6 +151,8 @@ func erasedText(e storage.ErasedMemberData) string {
 			{e.BuddySettings, "buddy setting"},
 			{e.BuddyAvoids, "avoid-list entry"},
 			{e.Pairings, "pairing"},
+			{e.SupportRequests, "support request"},
+			{e.SupporterShifts, "supporter shift"},
 			{e.PendingMessages + e.FailedMessages, "waiting reminder or DM"},
 		}
 		var parts []string

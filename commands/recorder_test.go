@@ -172,6 +172,14 @@ func (r *recorder) AddThreadMember(_ context.Context, threadID, userID string) e
 	return r.record(recordedCall{Method: "AddThreadMember", Args: []string{threadID, userID}})
 }
 
+func (r *recorder) CloseThread(_ context.Context, threadID string) error {
+	return r.record(recordedCall{Method: "CloseThread", Args: []string{threadID}})
+}
+
+func (r *recorder) EditMessage(_ context.Context, channelID, messageID string, m Message) error {
+	return r.record(recordedCall{Method: "EditMessage", Args: []string{channelID, messageID}, Message: m.MessageSend()})
+}
+
 func (r *recorder) Timeout(_ context.Context, guildID, userID string, until time.Time, _ string) error {
 	return r.record(recordedCall{Method: "Timeout", Args: []string{guildID, userID, until.UTC().Format(time.RFC3339)}})
 }

@@ -36,6 +36,13 @@ var routeGuards = []struct {
 	{"command escalation/set", "[guild moderator]", ""},
 	{"command escalation/list", "[guild moderator]", ""},
 	{"command escalation/clear", "[guild moderator]", ""},
+	{"command supporter/stats", "[guild moderator]", ""},
+
+	// Peer supporters: members holding the server's supporter role.
+	{"command supporter/on", "[guild supporter]", ""},
+	{"command supporter/off", "[guild supporter]", ""},
+	{"command supporter/status", "[guild supporter]", ""},
+	{"component support:take:{request:int}", "[guild supporter]", ""},
 
 	// A member's own things, in a server.
 	{"command group/list", "[guild]", "reads the server's public group list"},
@@ -61,6 +68,8 @@ var routeGuards = []struct {
 	{"component here:{meeting:int}:{start:int}", "[guild]", "the presser's own attendance; the meeting must be in this server"},
 	{"component buddy:{answer}:{pairing:int}", "[guild]", "only the pair's members may answer"},
 	{"modal report:{channel:id}:{message:id}:{author:id}", "[guild]", "the reporter's own report"},
+	{"command support", "[guild]", "the member's own request, in their own private thread"},
+	{"component support:close:{request:int}", "[guild]", "only the member who asked, the supporter who took it or a moderator may close; the request must be in this server"},
 
 	// Anywhere: the member's own data, or buttons that arrive by DM.
 	{"command kindred/about", "[anywhere]", "describes Kindred"},
@@ -75,6 +84,7 @@ var routeGuards = []struct {
 	{"component mydata:delete:{owner:id}:{expires:int}", "[anywhere]", "only its owner's press deletes"},
 	{"component checkin:mood:{guild:id}:{mood:int}", "[anywhere]", "arrives by DM; records the presser's own check-in"},
 	{"component rsvp:{meeting:int}:{start:int}:{answer}", "[anywhere]", "arrives by DM too; the presser's own answer"},
+	{"component support:helped:{request:int}:{answer}", "[anywhere]", "arrives by DM; only the member who asked may answer"},
 }
 
 // A route that changes server state must declare a role guard; every other
@@ -84,7 +94,7 @@ func TestRouteAudit(t *testing.T) {
 	want := map[string]string{}
 	for _, g := range routeGuards {
 		want[g.route] = g.guards
-		role := strings.Contains(g.guards, "facilitator") || strings.Contains(g.guards, "moderator") || strings.Contains(g.guards, "manage-server")
+		role := strings.Contains(g.guards, "facilitator") || strings.Contains(g.guards, "moderator") || strings.Contains(g.guards, "manage-server") || strings.Contains(g.guards, "supporter")
 		if !role && g.why == "" {
 			t.Errorf("%s: no role guard and no reason why any member may use it", g.route)
 		}

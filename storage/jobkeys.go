@@ -18,6 +18,11 @@ import (
 //	group:<g>:pairing:round:<unix>               a scheduled pairing round
 //	group:<g>:pairing:followup:<pairing>         a pair's "did you talk?" question
 //	checkin:prompt:<guild>:<user>:<unix>         a daily check-in prompt
+//	support:shift:<guild>:<user>:<unix>          a supporter's end of duty
+//	support:request:<r>:                         every timer of a support request (close)
+//	support:request:<r>:wait                     "nobody has taken it yet", 10 minutes in
+//	support:request:<r>:idle:<unix>              the inactivity check
+//	support:feedback:<r>                         "did it help?" (its DM's cause)
 //
 // A DM caused by a job is keyed under that job's key (DMKey), so a rerun
 // of the job enqueues no second DM.
@@ -97,4 +102,37 @@ func ChannelPostKey(causeKey string) string {
 // causeKey posts (a pairing round's report of threads it could not open).
 func ModlogPostKey(causeKey string) string {
 	return causeKey + ":modlog"
+}
+
+// SupporterShiftJobPrefix begins the key of a supporter's queued end of
+// duty, so going off duty (or on again) cancels it.
+func SupporterShiftJobPrefix(guildID, userID string) string {
+	return fmt.Sprintf("support:shift:%s:%s:", guildID, userID)
+}
+
+// SupporterShiftJobKey is the end of the supporter's duty at endsAt.
+func SupporterShiftJobKey(guildID, userID string, endsAt time.Time) string {
+	return fmt.Sprintf("%s%d", SupporterShiftJobPrefix(guildID, userID), endsAt.Unix())
+}
+
+// SupportRequestJobPrefix begins the key of every timer of one support
+// request, so closing it cancels them all.
+func SupportRequestJobPrefix(requestID int64) string {
+	return fmt.Sprintf("support:request:%d:", requestID)
+}
+
+// SupportWaitJobKey is the request's "nobody has taken it yet" message.
+func SupportWaitJobKey(requestID int64) string {
+	return SupportRequestJobPrefix(requestID) + "wait"
+}
+
+// SupportIdleJobKey is the request's inactivity check at at.
+func SupportIdleJobKey(requestID int64, at time.Time) string {
+	return fmt.Sprintf("%sidle:%d", SupportRequestJobPrefix(requestID), at.Unix())
+}
+
+// SupportFeedbackKey names the "did it help?" question of a closed
+// request (the DM's key is DMJobKey of it).
+func SupportFeedbackKey(requestID int64) string {
+	return fmt.Sprintf("support:feedback:%d", requestID)
 }

@@ -65,6 +65,16 @@ type MemberData struct {
 	PairingSchedulesSet []PairingScheduleData `json:"pairing_schedules_set"`
 	PairingRoundsRun    []PairingRoundRunData `json:"pairing_rounds_run"`
 
+	// SupportRequests are the member's own /support requests, with their
+	// topics. Who took one is the supporter's, and is left out.
+	SupportRequests []SupportRequestData `json:"support_requests"`
+	// SupportRequestsTaken are other members' requests this member took as
+	// a supporter: when, never the topic or who asked. Kept on delete:
+	// they are part of the asking member's record.
+	SupportRequestsTaken []SupportTakenData `json:"support_requests_taken"`
+	// SupporterShifts are the member's current times on duty as a supporter.
+	SupporterShifts []SupporterShiftData `json:"supporter_shifts"`
+
 	// PendingMessages are queued timed work addressed to the member (DMs,
 	// check-in prompts): what and when, never the content.
 	PendingMessages []PendingMessageData `json:"pending_messages"`
@@ -85,6 +95,35 @@ type WarningData struct {
 	Reason    string    `json:"reason"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// SupportRequestData is one of the member's /support requests.
+type SupportRequestData struct {
+	GuildID     string     `json:"guild_id"`
+	RequestID   string     `json:"request_id"`
+	Topic       string     `json:"topic"`
+	Urgent      bool       `json:"urgent"`
+	ThreadID    string     `json:"thread_id"`
+	CreatedAt   time.Time  `json:"created_at"`
+	TakenAt     *time.Time `json:"taken_at"`
+	ClosedAt    *time.Time `json:"closed_at"`
+	CloseReason string     `json:"close_reason"` // member, supporter, moderator, inactive; "" while open
+	Helped      *bool      `json:"helped"`       // the member's answer to "did it help?"; null if none
+}
+
+// SupportTakenData is a request the member took as a supporter.
+type SupportTakenData struct {
+	GuildID   string     `json:"guild_id"`
+	RequestID string     `json:"request_id"`
+	TakenAt   time.Time  `json:"taken_at"`
+	ClosedAt  *time.Time `json:"closed_at"`
+}
+
+// SupporterShiftData is a time on duty as a supporter.
+type SupporterShiftData struct {
+	GuildID   string    `json:"guild_id"`
+	StartedAt time.Time `json:"started_at"`
+	EndsAt    time.Time `json:"ends_at"`
 }
 
 // PreferencesData is the member's /preferences.
@@ -262,6 +301,8 @@ type ErasedMemberData struct {
 	Pairings         int
 	RSVPs            int
 	Attendance       int
+	SupportRequests  int
+	SupporterShifts  int
 	PendingMessages  int // queued jobs addressed to the member, cancelled
 	FailedMessages   int // failed jobs addressed to the member
 	SentMessageMarks int // sent_log entries of work addressed to the member
@@ -271,7 +312,7 @@ type ErasedMemberData struct {
 func (e ErasedMemberData) Total() int {
 	return e.Checkins + e.CheckinReminders + e.CheckinRuns + e.Preferences + e.GroupMemberships +
 		e.BuddySettings + e.BuddyAvoids + e.Pairings + e.RSVPs + e.Attendance +
-		e.PendingMessages + e.FailedMessages + e.SentMessageMarks
+		e.SupportRequests + e.SupporterShifts + e.PendingMessages + e.FailedMessages + e.SentMessageMarks
 }
 
 // What /mydata does with a column that holds a member's user id.
@@ -319,12 +360,15 @@ func MemberDataColumns() []MemberColumn {
 		{Table: "pairing_round_members", Column: "user_id", Use: MemberErased},
 		{Table: "meeting_rsvps", Column: "user_id", Use: MemberErased},
 		{Table: "meeting_attendance", Column: "user_id", Use: MemberErased},
+		{Table: "support_requests", Column: "user_id", Use: MemberErased},
+		{Table: "supporter_shifts", Column: "user_id", Use: MemberErased},
 
 		{Table: "groups", Column: "created_by", Use: MemberKept, Reason: "the group belongs to the server and its other members"},
 		{Table: "meetings", Column: "created_by", Use: MemberKept, Reason: "the meeting belongs to the group and its other members"},
 		{Table: "meeting_cancellations", Column: "cancelled_by", Use: MemberKept, Reason: "the cancellation is the group's record of its meetings"},
 		{Table: "pairing_settings", Column: "updated_by", Use: MemberKept, Reason: "the schedule is the group's setting"},
 		{Table: "pairing_rounds", Column: "run_by", Use: MemberKept, Reason: "the round is the group's record; its members' rows are erased separately"},
+		{Table: "support_requests", Column: "taken_by", Use: MemberKept, Reason: "who took a request is part of the asking member's record, erased with theirs"},
 
 		{Table: "buddy_avoids", Column: "avoid_id", Use: NotExported, Reason: "an entry naming this member is another member's private avoid list: never shown, and kept so that member is still never paired with them"},
 
@@ -378,6 +422,7 @@ func (db *DB) ExportMemberData(ctx context.Context, userID string, now time.Time
 		{"check-ins", exportCheckins},
 		{"buddies", exportBuddies},
 		{"pairings", exportPairings},
+		{"support", exportSupport},
 		{"jobs", exportJobs},
 	}
 	for _, s := range steps {
@@ -691,6 +736,64 @@ func exportPairings(ctx context.Context, tx *sql.Tx, userID string, d *MemberDat
 	})
 }
 
+func exportSupport(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
+	d.SupportRequests, d.SupportRequestsTaken, d.SupporterShifts = []SupportRequestData{}, []SupportTakenData{}, []SupporterShiftData{}
+	args := []any{userID}
+	optional := func(v sql.NullInt64) *time.Time {
+		if !v.Valid {
+			return nil
+		}
+		t := unixUTC(v.Int64)
+		return &t
+	}
+	if err := each(ctx, tx, `SELECT guild_id, id, topic, urgent, thread_id, created_at, taken_at, closed_at, close_reason, helped
+		FROM support_requests WHERE user_id = ? ORDER BY created_at, id`, args, func(r *sql.Rows) error {
+		var s SupportRequestData
+		var id, urgent, created int64
+		var taken, closed, helped sql.NullInt64
+		if err := r.Scan(&s.GuildID, &id, &s.Topic, &urgent, &s.ThreadID, &created, &taken, &closed, &s.CloseReason, &helped); err != nil {
+			return err
+		}
+		s.RequestID, s.Urgent, s.CreatedAt = idString(id), urgent == 1, unixUTC(created)
+		s.TakenAt, s.ClosedAt = optional(taken), optional(closed)
+		if helped.Valid {
+			h := helped.Int64 == 1
+			s.Helped = &h
+		}
+		d.SupportRequests = append(d.SupportRequests, s)
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := each(ctx, tx, `SELECT guild_id, id, taken_at, closed_at FROM support_requests
+		WHERE taken_by = ? ORDER BY taken_at, id`, args, func(r *sql.Rows) error {
+		var s SupportTakenData
+		var id int64
+		var taken, closed sql.NullInt64
+		if err := r.Scan(&s.GuildID, &id, &taken, &closed); err != nil {
+			return err
+		}
+		s.RequestID, s.ClosedAt = idString(id), optional(closed)
+		if taken.Valid {
+			s.TakenAt = unixUTC(taken.Int64)
+		}
+		d.SupportRequestsTaken = append(d.SupportRequestsTaken, s)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return each(ctx, tx, `SELECT guild_id, started_at, ends_at FROM supporter_shifts WHERE user_id = ? ORDER BY guild_id`, args, func(r *sql.Rows) error {
+		var s SupporterShiftData
+		var started, ends int64
+		if err := r.Scan(&s.GuildID, &started, &ends); err != nil {
+			return err
+		}
+		s.StartedAt, s.EndsAt = unixUTC(started), unixUTC(ends)
+		d.SupporterShifts = append(d.SupporterShifts, s)
+		return nil
+	})
+}
+
 func exportJobs(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
 	d.PendingMessages, d.FailedMessages = []PendingMessageData{}, []FailedMessageData{}
 	args := []any{userID}
@@ -750,6 +853,8 @@ func (db *DB) EraseMemberData(ctx context.Context, userID string) (ErasedMemberD
 		{&e.Pairings, `DELETE FROM pairing_round_members WHERE user_id = ?1`, nil},
 		{&e.RSVPs, `DELETE FROM meeting_rsvps WHERE user_id = ?1`, nil},
 		{&e.Attendance, `DELETE FROM meeting_attendance WHERE user_id = ?1`, nil},
+		{&e.SupportRequests, `DELETE FROM support_requests WHERE user_id = ?1`, nil},
+		{&e.SupporterShifts, `DELETE FROM supporter_shifts WHERE user_id = ?1`, nil},
 		{&e.PendingMessages, `DELETE FROM jobs WHERE ` + memberJobsWhere, nil},
 		{&e.FailedMessages, `DELETE FROM jobs_failed WHERE ` + memberJobsWhere, nil},
 		{&e.SentMessageMarks, `DELETE FROM sent_log WHERE ` + db.dialect.memberSent, nil},

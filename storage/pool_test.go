@@ -106,6 +106,7 @@ func poolCalls(db *DB) []poolCall {
 		meeting       Meeting
 		round         Round
 		report        Report
+		support       SupportRequest
 		claimed       []Job
 		start         = t0.Add(48 * time.Hour)
 		text          = "Europe/Berlin"
@@ -298,6 +299,38 @@ func poolCalls(db *DB) []poolCall {
 		write("ClaimReport", func(ctx context.Context) error { return errOf(db.ClaimReport(ctx, report.ID, t0)) }),
 		write("ReleaseReport", func(ctx context.Context) error { return db.ReleaseReport(ctx, report.ID) }),
 		write("ClaimPendingReports", func(ctx context.Context) error { return errOf(db.ClaimPendingReports(ctx, guild, t0)) }),
+
+		write("StartShift", func(ctx context.Context) error {
+			end := t0.Add(2 * time.Hour)
+			return db.StartShift(ctx, SupporterShift{GuildID: guild, UserID: u2, StartedAt: t0, EndsAt: end},
+				NewJob{Kind: "support.shift_end", GuildID: guild, UserID: u2, DedupeKey: SupporterShiftJobKey(guild, u2, end), RunAt: end})
+		}),
+		read("OnDutySupporters", func(ctx context.Context) error { return errOf(db.OnDutySupporters(ctx, guild, t0)) }),
+		write("EndShiftAt", func(ctx context.Context) error { return errOf(db.EndShiftAt(ctx, guild, u2, t0)) }),
+		write("EndShift", func(ctx context.Context) error { return errOf(db.EndShift(ctx, guild, u2)) }),
+		write("OpenSupportRequest", func(ctx context.Context) (err error) {
+			support, err = db.OpenSupportRequest(ctx, SupportRequest{GuildID: guild, UserID: u1, Topic: "a hard week", CreatedAt: t0})
+			return err
+		}),
+		write("PostSupportRequest", func(ctx context.Context) error {
+			return db.PostSupportRequest(ctx, support.ID, "750000000000000001", "740000000000000009",
+				[]NewJob{{Kind: "support.wait", GuildID: guild, UserID: u1, DedupeKey: SupportWaitJobKey(support.ID), RunAt: t0.Add(10 * time.Minute)}})
+		}),
+		read("SupportRequest", func(ctx context.Context) error { return errOf(db.SupportRequest(ctx, support.ID)) }),
+		read("OpenSupportRequestOf", func(ctx context.Context) error { return errOf(db.OpenSupportRequestOf(ctx, guild, u1)) }),
+		read("OpenSupportRequests", func(ctx context.Context) error { return errOf(db.OpenSupportRequests(ctx, guild)) }),
+		write("TakeSupportRequest", func(ctx context.Context) error { return errOf(db.TakeSupportRequest(ctx, support.ID, u2, 2, t0)) }),
+		write("ReleaseSupportRequest", func(ctx context.Context) error { return db.ReleaseSupportRequest(ctx, support.ID, u2) }),
+		write("CloseSupportRequest", func(ctx context.Context) error {
+			_, _, err := db.CloseSupportRequest(ctx, support.ID, SupportClosedByModerator, t0, nil)
+			return err
+		}),
+		write("AnswerSupportFeedback", func(ctx context.Context) error { return errOf(db.AnswerSupportFeedback(ctx, support.ID, u1, true)) }),
+		read("SupportEndedByModeratorSince", func(ctx context.Context) error {
+			return errOf(db.SupportEndedByModeratorSince(ctx, guild, u1, t0))
+		}),
+		read("SupportRequestsSince", func(ctx context.Context) error { return errOf(db.SupportRequestsSince(ctx, guild, t0)) }),
+		write("DeleteSupportRequest", func(ctx context.Context) error { return db.DeleteSupportRequest(ctx, support.ID) }),
 
 		write("Enqueue", func(ctx context.Context) error {
 			return errOf(db.Enqueue(ctx, NewJob{Kind: "dm", UserID: u1, DedupeKey: DMJobKey("test:1", u1), RunAt: t0}))

@@ -18,7 +18,11 @@ type GuildSettings struct {
 	FacilitatorRoleID string
 	Timezone          string
 	ResourcesText     string
-	UpdatedAt         time.Time // zero when the server never ran setup
+	// SupporterRoleID and SupportChannelID turn support on request on:
+	// both must be set.
+	SupporterRoleID  string
+	SupportChannelID string
+	UpdatedAt        time.Time // zero when the server never ran setup
 }
 
 // GuildSettingsUpdate names the settings to change; nil fields are kept.
@@ -28,6 +32,8 @@ type GuildSettingsUpdate struct {
 	FacilitatorRoleID *string
 	Timezone          *string
 	ResourcesText     *string
+	SupporterRoleID   *string
+	SupportChannelID  *string
 }
 
 // GuildSettings returns the server's settings, or empty ones (with GuildID
@@ -118,9 +124,11 @@ type queryer interface {
 func guildSettings(ctx context.Context, q queryer, guildID string) (GuildSettings, error) {
 	s := GuildSettings{GuildID: guildID}
 	var updated int64
-	err := q.QueryRowContext(ctx, `SELECT modlog_channel_id, moderator_role_id, facilitator_role_id, timezone, resources_text, updated_at
+	err := q.QueryRowContext(ctx, `SELECT modlog_channel_id, moderator_role_id, facilitator_role_id, timezone, resources_text,
+		supporter_role_id, support_channel_id, updated_at
 		FROM guild_settings WHERE guild_id = ?`, guildID).
-		Scan(&s.ModlogChannelID, &s.ModeratorRoleID, &s.FacilitatorRoleID, &s.Timezone, &s.ResourcesText, &updated)
+		Scan(&s.ModlogChannelID, &s.ModeratorRoleID, &s.FacilitatorRoleID, &s.Timezone, &s.ResourcesText,
+			&s.SupporterRoleID, &s.SupportChannelID, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, nil
 	}
@@ -152,6 +160,8 @@ func (db *DB) UpdateGuildSettings(ctx context.Context, guildID string, u GuildSe
 		{u.FacilitatorRoleID, &s.FacilitatorRoleID},
 		{u.Timezone, &s.Timezone},
 		{u.ResourcesText, &s.ResourcesText},
+		{u.SupporterRoleID, &s.SupporterRoleID},
+		{u.SupportChannelID, &s.SupportChannelID},
 	} {
 		if f.from != nil {
 			*f.to = *f.from
@@ -159,16 +169,20 @@ func (db *DB) UpdateGuildSettings(ctx context.Context, guildID string, u GuildSe
 	}
 	s.UpdatedAt = time.Unix(now.Unix(), 0).UTC()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO guild_settings
-		(guild_id, modlog_channel_id, moderator_role_id, facilitator_role_id, timezone, resources_text, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)
+		(guild_id, modlog_channel_id, moderator_role_id, facilitator_role_id, timezone, resources_text,
+			supporter_role_id, support_channel_id, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (guild_id) DO UPDATE SET
 			modlog_channel_id = excluded.modlog_channel_id,
 			moderator_role_id = excluded.moderator_role_id,
 			facilitator_role_id = excluded.facilitator_role_id,
 			timezone = excluded.timezone,
 			resources_text = excluded.resources_text,
+			supporter_role_id = excluded.supporter_role_id,
+			support_channel_id = excluded.support_channel_id,
 			updated_at = excluded.updated_at`,
-		guildID, s.ModlogChannelID, s.ModeratorRoleID, s.FacilitatorRoleID, s.Timezone, s.ResourcesText, now.Unix()); err != nil {
+		guildID, s.ModlogChannelID, s.ModeratorRoleID, s.FacilitatorRoleID, s.Timezone, s.ResourcesText,
+		s.SupporterRoleID, s.SupportChannelID, now.Unix()); err != nil {
 		return GuildSettings{}, fmt.Errorf("save guild settings: %w", err)
 	}
 	if db.events != nil {
