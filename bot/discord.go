@@ -227,6 +227,28 @@ func (d *discordPort) CloseThread(ctx context.Context, threadID string) error {
 	})
 }
 
+// lastPostsRead is how many of a channel's latest messages LastMemberPost
+// looks through for a member's: Kindred's own posts in a support thread
+// are a handful at most.
+const lastPostsRead = 20
+
+func (d *discordPort) LastMemberPost(ctx context.Context, channelID string) (time.Time, error) {
+	var msgs []*discordgo.Message
+	err := d.call(ctx, "read latest messages", func(opts ...discordgo.RequestOption) (err error) {
+		msgs, err = d.session.ChannelMessages(channelID, lastPostsRead, "", "", "", opts...)
+		return err
+	})
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, m := range msgs { // newest first
+		if m.Author != nil && !m.Author.Bot {
+			return m.Timestamp, nil
+		}
+	}
+	return time.Time{}, nil
+}
+
 func (d *discordPort) EditMessage(ctx context.Context, channelID, messageID string, m commands.Message) error {
 	return d.call(ctx, "edit message", func(opts ...discordgo.RequestOption) error {
 		_, err := d.session.ChannelMessageEditComplex(m.MessageEdit(channelID, messageID), opts...)

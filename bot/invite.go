@@ -21,7 +21,7 @@ func InvitePermissions() []InvitePermission {
 		{"Send Messages", discordgo.PermissionSendMessages, "meeting announcements and reminders, shared check-ins, mod-log entries"},
 		{"Embed Links", discordgo.PermissionEmbedLinks, "announcements and reports are embeds"},
 		{"Attach Files", discordgo.PermissionAttachFiles, "calendar (.ics) files and mood charts"},
-		{"Read Message History", discordgo.PermissionReadMessageHistory, "link reported messages and edit its own reminders"},
+		{"Read Message History", discordgo.PermissionReadMessageHistory, "link reported messages, edit its own reminders, see when a support thread was last used"},
 		{"Manage Roles", discordgo.PermissionManageRoles, "give and take a group's role when members join or leave (only roles below Kindred's own)"},
 		{"Create Private Threads", discordgo.PermissionCreatePrivateThreads, "one private thread per buddy pair and per support request"},
 		{"Send Messages in Threads", discordgo.PermissionSendMessagesInThreads, "introductions and follow-ups in buddy threads; support threads"},

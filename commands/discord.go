@@ -41,6 +41,10 @@ type Discord interface {
 	// CloseThread archives and locks a thread: only members with Manage
 	// Threads can post in it or open it again.
 	CloseThread(ctx context.Context, threadID string) error
+	// LastMemberPost is when a member (not a bot) last posted in a channel
+	// or thread, judged from its latest messages' authors and times; zero
+	// when none of them is a member's. Kindred reads no message's content.
+	LastMemberPost(ctx context.Context, channelID string) (time.Time, error)
 	// EditMessage replaces the content, embeds and components of a message
 	// Kindred posted. Nobody is pinged by an edit.
 	EditMessage(ctx context.Context, channelID, messageID string, m Message) error

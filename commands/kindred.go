@@ -207,8 +207,9 @@ func supportSetting(s storage.GuildSettings) string {
 }
 
 // supportChannelPermissions are what Kindred needs in the support channel:
-// to see it, post cards, open private threads, post in them, and lock,
-// archive and add members to them.
+// to see it, post cards, open private threads, post in them, see when a
+// member last posted in one (Read Message History), and lock, archive and
+// add members to them.
 var supportChannelPermissions = []struct {
 	perm int64
 	name string
@@ -218,6 +219,7 @@ var supportChannelPermissions = []struct {
 	{discordgo.PermissionCreatePrivateThreads, "Create Private Threads"},
 	{discordgo.PermissionSendMessagesInThreads, "Send Messages in Threads"},
 	{discordgo.PermissionManageThreads, "Manage Threads"},
+	{discordgo.PermissionReadMessageHistory, "Read Message History"},
 }
 
 // checkSupportChannel refuses a support channel where Kindred lacks a

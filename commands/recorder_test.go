@@ -176,6 +176,10 @@ func (r *recorder) CloseThread(_ context.Context, threadID string) error {
 	return r.record(recordedCall{Method: "CloseThread", Args: []string{threadID}})
 }
 
+func (r *recorder) LastMemberPost(_ context.Context, channelID string) (time.Time, error) {
+	return time.Time{}, r.record(recordedCall{Method: "LastMemberPost", Args: []string{channelID}})
+}
+
 func (r *recorder) EditMessage(_ context.Context, channelID, messageID string, m Message) error {
 	return r.record(recordedCall{Method: "EditMessage", Args: []string{channelID, messageID}, Message: m.MessageSend()})
 }

@@ -733,7 +733,22 @@ func (f *Support) idle(ctx context.Context, job storage.Job, p supportTimerPaylo
 	if err != nil || !r.Open() {
 		return nil, err
 	}
-	if due := r.LastActivityAt.Add(supportIdle); f.env.Now().Before(due) {
+	// Support happens in the thread: a member's post there is activity
+	// too. Kindred reads when they last posted, never what.
+	activity := r.LastActivityAt
+	if r.ThreadID != "" {
+		last, err := f.env.Discord.LastMemberPost(ctx, r.ThreadID)
+		if transient(err) {
+			return nil, err // try again later rather than close a live conversation
+		}
+		if err != nil {
+			f.env.Log.Warn("could not read when the support thread was last used", "request", r.ID, "thread", r.ThreadID, "err", err)
+		}
+		if last.After(activity) {
+			activity = last
+		}
+	}
+	if due := activity.Add(supportIdle); f.env.Now().Before(due) {
 		return []storage.NewJob{idleJob(r, due)}, nil
 	}
 	if _, err := f.closeRequest(ctx, r, storage.SupportClosedInactive, job.DedupeKey); err != nil {

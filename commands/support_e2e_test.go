@@ -27,7 +27,7 @@ var supportT0 = time.Date(2026, 12, 2, 15, 0, 0, 0, time.UTC)
 // role held by Carol and Dan, and support on request set up.
 func startSupport(t *testing.T) *kindredtest.Harness {
 	t.Helper()
-	h := kindredtest.Start(t, kindredtest.Options{})
+	h := kindredtest.Start(t, kindredtest.Options{FakeClock: true})
 	h.Clock.Set(supportT0)
 	addSupportServer(h)
 	reply := h.Fake.Interact(t, kindredtest.GuildID, kindredtest.OwnerID,
@@ -248,7 +248,8 @@ func TestSupportRequestEndToEnd(t *testing.T) {
 }
 
 // Nobody on duty: the member is told at once with the resources; after 10
-// minutes untaken, in their thread; after a day idle it closes.
+// minutes untaken, in their thread; after a day idle it closes, a day
+// counted from the member's last post in the thread.
 func TestSupportNobodyOnDutyWaitAndIdleEndToEnd(t *testing.T) {
 	t.Parallel()
 	h := startSupport(t)
@@ -281,11 +282,13 @@ func TestSupportNobodyOnDutyWaitAndIdleEndToEnd(t *testing.T) {
 		t.Errorf("wait message = %q", wait.Content)
 	}
 	h.Restart(t) // the day's timer survives a restart
-	h.RunDue(t, supportT0.Add(23*time.Hour))
+	h.RunDue(t, supportT0.Add(20*time.Hour))
+	h.Fake.UserMessage(thread.ID, kindredtest.AliceID, "still here, still waiting")
+	h.RunDue(t, supportT0.Add(43*time.Hour))
 	if h.Fake.Channel(thread.ID).ThreadMetadata.Locked {
-		t.Fatal("closed before a day without activity")
+		t.Fatal("closed before a day without activity: the member posted at 20 h")
 	}
-	h.RunDue(t, supportT0.Add(24*time.Hour))
+	h.RunDue(t, supportT0.Add(44*time.Hour))
 	bye := h.Fake.WaitMessage(t, thread.ID, 5*time.Second)
 	if !strings.Contains(bye.Content, "a day without activity") {
 		t.Errorf("closing message = %q", bye.Content)

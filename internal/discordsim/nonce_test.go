@@ -159,3 +159,22 @@ func TestNonceTooLong(t *testing.T) {
 		t.Errorf("%d messages, want only the one with a valid nonce", got)
 	}
 }
+
+// Listing a channel's messages needs Read Message History: without it
+// Discord answers an empty list, not an error.
+func TestListMessagesWithoutHistoryIsEmpty(t *testing.T) {
+	b := startBot(t, discordsim.Options{})
+	b.fake.UserMessage(generalID, aliceID, "hello")
+	msgs, err := b.dg.ChannelMessages(generalID, 10, "", "", "")
+	if err != nil || len(msgs) != 1 || msgs[0].Author.ID != aliceID {
+		t.Fatalf("with Read Message History: %v, %v", msgs, err)
+	}
+	without := discordsim.DefaultEveryonePermissions &^ discordgo.PermissionReadMessageHistory
+	b.fake.SetRole(guildID, discordsim.Role{ID: guildID, Name: "@everyone", Permissions: without})
+	b.fake.SetRole(guildID, discordsim.Role{ID: b.fake.BotRoleID(guildID), Name: "Kindred", Permissions: discordsim.BotPermissions &^ discordgo.PermissionReadMessageHistory,
+		Position: discordsim.BotRolePosition, Managed: true})
+	msgs, err = b.dg.ChannelMessages(generalID, 10, "", "", "")
+	if err != nil || len(msgs) != 0 {
+		t.Errorf("without Read Message History: %d messages, %v; want none and no error", len(msgs), err)
+	}
+}

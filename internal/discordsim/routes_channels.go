@@ -148,6 +148,19 @@ func (s *Server) listMessages(c *call) {
 	if cs == nil {
 		return
 	}
+	// Discord: a guild channel's messages need View Channel (and, for a
+	// private thread, being in it or Manage Threads); without Read Message
+	// History the list is empty.
+	if gs := s.guilds[cs.ch.GuildID]; gs != nil {
+		if !s.canSeeLocked(s.botUser.ID, cs.ch.ID) {
+			c.missingAccess()
+			return
+		}
+		if !gs.has(s.botUser.ID, discordgo.PermissionReadMessageHistory) {
+			c.json(http.StatusOK, []*wireMessage{})
+			return
+		}
+	}
 	q := c.r.URL.Query()
 	limit := 50
 	if l, err := strconv.Atoi(q.Get("limit")); err == nil && l >= 1 && l <= 100 {

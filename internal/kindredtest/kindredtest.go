@@ -67,6 +67,10 @@ type Options struct {
 	HTTPInteractions bool
 	// Guilds are more servers the fake holds from the start, besides Server().
 	Guilds []discordsim.Guild
+	// FakeClock puts the fake on the harness Clock too, so the messages it
+	// stamps (a member's post, say) move with RunDue. Interaction
+	// deadlines stay in real time.
+	FakeClock bool
 }
 
 // InteractionsPath is where the harness serves interactions over HTTP.
@@ -76,6 +80,10 @@ const InteractionsPath = "/interactions"
 // Both stop when the test ends.
 func Start(t testing.TB, opts Options) *Harness {
 	t.Helper()
+	clock := &Clock{}
+	if opts.FakeClock {
+		opts.Fake.Now = clock.Now
+	}
 	fake := discordsim.New(opts.Fake)
 	t.Cleanup(fake.Close)
 	fake.AddGuild(Server())
@@ -101,7 +109,7 @@ func Start(t testing.TB, opts Options) *Harness {
 	if opts.Configure != nil {
 		opts.Configure(&cfg)
 	}
-	h := &Harness{Fake: fake, Database: database, DBPath: database.Path, Logs: &SyncBuffer{}, Clock: &Clock{}, cfg: cfg}
+	h := &Harness{Fake: fake, Database: database, DBPath: database.Path, Logs: &SyncBuffer{}, Clock: clock, cfg: cfg}
 	h.start(t)
 	t.Cleanup(func() { h.Stop(t) })
 	return h
