@@ -18,7 +18,10 @@ type GuildSettings struct {
 	FacilitatorRoleID string
 	Timezone          string
 	ResourcesText     string
-	UpdatedAt         time.Time // zero when the server never ran setup
+	// ShareVetting: anonymous shares wait for a moderator's approval
+	// (true, the default) or are posted at once.
+	ShareVetting bool
+	UpdatedAt    time.Time // zero when the server never ran setup
 }
 
 // GuildSettingsUpdate names the settings to change; nil fields are kept.
@@ -28,6 +31,7 @@ type GuildSettingsUpdate struct {
 	FacilitatorRoleID *string
 	Timezone          *string
 	ResourcesText     *string
+	ShareVetting      *bool
 }
 
 // GuildSettings returns the server's settings, or empty ones (with GuildID
@@ -116,11 +120,11 @@ type queryer interface {
 }
 
 func guildSettings(ctx context.Context, q queryer, guildID string) (GuildSettings, error) {
-	s := GuildSettings{GuildID: guildID}
-	var updated int64
-	err := q.QueryRowContext(ctx, `SELECT modlog_channel_id, moderator_role_id, facilitator_role_id, timezone, resources_text, updated_at
-		FROM guild_settings WHERE guild_id = ?`, guildID).
-		Scan(&s.ModlogChannelID, &s.ModeratorRoleID, &s.FacilitatorRoleID, &s.Timezone, &s.ResourcesText, &updated)
+	s := GuildSettings{GuildID: guildID, ShareVetting: true}
+	var updated, vetting int64
+	err := q.QueryRowContext(ctx, `SELECT modlog_channel_id, moderator_role_id, facilitator_role_id, timezone, resources_text, updated_at,
+		share_vetting FROM guild_settings WHERE guild_id = ?`, guildID).
+		Scan(&s.ModlogChannelID, &s.ModeratorRoleID, &s.FacilitatorRoleID, &s.Timezone, &s.ResourcesText, &updated, &vetting)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, nil
 	}
@@ -128,6 +132,7 @@ func guildSettings(ctx context.Context, q queryer, guildID string) (GuildSetting
 		return GuildSettings{}, fmt.Errorf("read guild settings: %w", err)
 	}
 	s.UpdatedAt = time.Unix(updated, 0).UTC()
+	s.ShareVetting = vetting != 0
 	return s, nil
 }
 
@@ -157,6 +162,9 @@ func (db *DB) UpdateGuildSettings(ctx context.Context, guildID string, u GuildSe
 			*f.to = *f.from
 		}
 	}
+	if u.ShareVetting != nil {
+		s.ShareVetting = *u.ShareVetting
+	}
 	s.UpdatedAt = time.Unix(now.Unix(), 0).UTC()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO guild_settings
 		(guild_id, modlog_channel_id, moderator_role_id, facilitator_role_id, timezone, resources_text, updated_at)
@@ -169,6 +177,9 @@ func (db *DB) UpdateGuildSettings(ctx context.Context, guildID string, u GuildSe
 			resources_text = excluded.resources_text,
 			updated_at = excluded.updated_at`,
 		guildID, s.ModlogChannelID, s.ModeratorRoleID, s.FacilitatorRoleID, s.Timezone, s.ResourcesText, now.Unix()); err != nil {
+		return GuildSettings{}, fmt.Errorf("save guild settings: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE guild_settings SET share_vetting = ? WHERE guild_id = ?`, boolInt(s.ShareVetting), guildID); err != nil {
 		return GuildSettings{}, fmt.Errorf("save guild settings: %w", err)
 	}
 	if db.events != nil {
