@@ -309,7 +309,9 @@ func poolCalls(db *DB) []poolCall {
 		}),
 		read("Share", func(ctx context.Context) error { return errOf(db.Share(ctx, guild, share.ID)) }),
 		read("ShareByMessage", func(ctx context.Context) error { return errOf(db.ShareByMessage(ctx, guild, "740000000000000003")) }),
-		write("DecideShare", func(ctx context.Context) error { return errOf(db.DecideShare(ctx, guild, share.ID, SharePosted, mod, "", t0)) }),
+		write("DecideShare", func(ctx context.Context) error {
+			return errOf(db.DecideShare(ctx, guild, share.ID, SharePosted, mod, "", t0))
+		}),
 		write("ReopenShare", func(ctx context.Context) error { return db.ReopenShare(ctx, share.ID) }),
 		write("SetSharePost", func(ctx context.Context) error {
 			return errOf(db.SetSharePost(ctx, share.ID, "730000000000000004", "740000000000000004", "730000000000000005", t0))
