@@ -213,6 +213,44 @@ func (d *discordPort) StartPrivateThread(ctx context.Context, channelID, name st
 	return th.ID, nil
 }
 
+func (d *discordPort) StartMessageThread(ctx context.Context, channelID, messageID, name string, autoArchive time.Duration) (string, error) {
+	var th *discordgo.Channel
+	err := d.call(ctx, "start message thread", func(opts ...discordgo.RequestOption) (err error) {
+		th, err = d.session.MessageThreadStartComplex(channelID, messageID, &discordgo.ThreadStart{
+			Name:                name,
+			AutoArchiveDuration: int(autoArchive / time.Minute),
+		}, opts...)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return th.ID, nil
+}
+
+func (d *discordPort) EditMessage(ctx context.Context, channelID, messageID string, m commands.Message) error {
+	send := m.MessageSend() // fitted, with the same allowed mentions
+	edit := &discordgo.MessageEdit{
+		ID: messageID, Channel: channelID,
+		Content: &send.Content, Embeds: &send.Embeds, AllowedMentions: send.AllowedMentions,
+	}
+	components := send.Components
+	if components == nil {
+		components = []discordgo.MessageComponent{}
+	}
+	edit.Components = &components
+	return d.call(ctx, "edit message", func(opts ...discordgo.RequestOption) error {
+		_, err := d.session.ChannelMessageEditComplex(edit, opts...)
+		return err
+	})
+}
+
+func (d *discordPort) DeleteMessage(ctx context.Context, channelID, messageID string) error {
+	return d.call(ctx, "delete message", func(opts ...discordgo.RequestOption) error {
+		return d.session.ChannelMessageDelete(channelID, messageID, opts...)
+	})
+}
+
 func (d *discordPort) AddThreadMember(ctx context.Context, threadID, userID string) error {
 	return d.call(ctx, "add thread member", func(opts ...discordgo.RequestOption) error {
 		return d.session.ThreadMemberAdd(threadID, userID, opts...)

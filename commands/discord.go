@@ -38,6 +38,14 @@ type Discord interface {
 	// others to.
 	StartPrivateThread(ctx context.Context, channelID, name string, autoArchive time.Duration) (threadID string, err error)
 	AddThreadMember(ctx context.Context, threadID, userID string) error
+	// StartMessageThread opens a public thread on one of Kindred's
+	// messages, for replies to it.
+	StartMessageThread(ctx context.Context, channelID, messageID, name string, autoArchive time.Duration) (threadID string, err error)
+	// EditMessage replaces one of Kindred's messages with m (content,
+	// embeds and components; files are kept).
+	EditMessage(ctx context.Context, channelID, messageID string, m Message) error
+	// DeleteMessage deletes one of Kindred's messages.
+	DeleteMessage(ctx context.Context, channelID, messageID string) error
 	// Timeout, Kick and Ban are moderation actions; reason goes to the
 	// audit log.
 	Timeout(ctx context.Context, guildID, userID string, until time.Time, reason string) error

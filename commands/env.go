@@ -36,6 +36,7 @@ func Features(env Env) []Feature {
 		&Checkins{env: env},
 		&Buddies{env: env},
 		&Moderation{env: env},
+		&Shares{env: env},
 		&DMs{env: env},
 		&MyData{env: env},
 	}

@@ -43,6 +43,7 @@ var kindredCommand = &discordgo.ApplicationCommand{
 					Description: "Your own crisis and support resources for /resources (\"default\" restores the built-in list)",
 					MaxLength:   maxResourcesText,
 				},
+				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "share_vetting", Description: "Anonymous shares wait for a moderator's approval in the mod-log (default true)"},
 			},
 		},
 		{
@@ -145,7 +146,21 @@ func parseSetup(req *Request) (u storage.GuildSettingsUpdate, changed bool, err 
 		}
 		u.ResourcesText, changed = &text, true
 	}
+	if req.Has("share_vetting") {
+		vetting, err := req.Bool("share_vetting", true)
+		if err != nil {
+			return u, false, err
+		}
+		u.ShareVetting, changed = &vetting, true
+	}
 	return u, changed, nil
+}
+
+func shareVettingText(vetting bool) string {
+	if vetting {
+		return "wait for a moderator's approval in the mod-log (`share_vetting` on)"
+	}
+	return "are posted at once (`share_vetting` off)"
 }
 
 func settingsEmbed(title string, s storage.GuildSettings) *discordgo.MessageEmbed {
@@ -168,6 +183,7 @@ func settingsEmbed(title string, s storage.GuildSettings) *discordgo.MessageEmbe
 			{Name: "Facilitator role", Value: orNot(s.FacilitatorRoleID, "<@&%s>", "not set (members with Manage Events still count)")},
 			{Name: "Default timezone", Value: orNot(s.Timezone, "%s", "UTC (not set)")},
 			{Name: "/resources shows", Value: resources},
+			{Name: "Anonymous shares", Value: shareVettingText(s.ShareVetting)},
 		},
 		Footer: &discordgo.MessageEmbedFooter{Text: "Change any of these with /kindred setup and the option's name."},
 	}

@@ -81,6 +81,7 @@ func myDataSummary(d storage.MemberData) string {
 		nouns(len(d.GroupMemberships), "group membership"),
 		nouns(len(d.MeetingRSVPs), "meeting answer"),
 		nouns(len(d.Pairings), "pairing"),
+		nouns(len(d.Shares), "anonymous share"),
 	}
 	return strings.Join(parts, ", ")
 }
@@ -95,6 +96,7 @@ func (f *MyData) confirmDelete(ctx context.Context, req *Request) (*Response, er
 		"• your preferences (timezone, quiet hours, DMs)",
 		"• your group memberships, meeting answers and attendance",
 		"• your buddy settings, your avoid list and your pairing history",
+		"• your anonymous shares, with their posts",
 		"• reminders and DMs waiting to be sent to you",
 		"",
 		"Kept: warnings and reports, which are moderation records, and the groups and meetings you created, which belong to their server.",
@@ -128,8 +130,14 @@ func (f *MyData) delete(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mydata delete: %w", err)
 	}
+	// Posts go after the commit: the rows are erased whatever Discord says.
+	notDeleted := deleteSharePosts(ctx, f.env, erased.SharePosts)
 	f.env.Log.Info("member data erased", "user", req.UserID, "rows", erased.Total())
-	return &Response{Update: true, Content: erasedText(erased), Components: []discordgo.MessageComponent{}}, nil
+	text := erasedText(erased)
+	if notDeleted > 0 {
+		text += fmt.Sprintf("\n%s of your anonymous shares couldn't be deleted from Discord just now; their text is gone from Kindred. A moderator can delete the post for you.", plural(notDeleted, "One post", "Some posts"))
+	}
+	return &Response{Update: true, Content: text, Components: []discordgo.MessageComponent{}}, nil
 }
 
 func erasedText(e storage.ErasedMemberData) string {
@@ -150,6 +158,7 @@ func erasedText(e storage.ErasedMemberData) string {
 			{e.BuddySettings, "buddy setting"},
 			{e.BuddyAvoids, "avoid-list entry"},
 			{e.Pairings, "pairing"},
+			{e.Shares, "anonymous share"},
 			{e.PendingMessages + e.FailedMessages, "waiting reminder or DM"},
 		}
 		var parts []string
