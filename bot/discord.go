@@ -213,6 +213,27 @@ func (d *discordPort) StartPrivateThread(ctx context.Context, channelID, name st
 	return th.ID, nil
 }
 
+func (d *discordPort) StartMessageThread(ctx context.Context, channelID, messageID, name string, autoArchive time.Duration) (string, error) {
+	var th *discordgo.Channel
+	err := d.call(ctx, "start message thread", func(opts ...discordgo.RequestOption) (err error) {
+		th, err = d.session.MessageThreadStartComplex(channelID, messageID, &discordgo.ThreadStart{
+			Name:                name,
+			AutoArchiveDuration: int(autoArchive / time.Minute),
+		}, opts...)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return th.ID, nil
+}
+
+func (d *discordPort) DeleteMessage(ctx context.Context, channelID, messageID string) error {
+	return d.call(ctx, "delete message", func(opts ...discordgo.RequestOption) error {
+		return d.session.ChannelMessageDelete(channelID, messageID, opts...)
+	})
+}
+
 func (d *discordPort) AddThreadMember(ctx context.Context, threadID, userID string) error {
 	return d.call(ctx, "add thread member", func(opts ...discordgo.RequestOption) error {
 		return d.session.ThreadMemberAdd(threadID, userID, opts...)

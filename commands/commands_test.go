@@ -214,7 +214,7 @@ func TestSetupStoresAndShows(t *testing.T) {
 	}
 	s, _ := env.DB.GuildSettings(context.Background(), guildID)
 	want := storage.GuildSettings{GuildID: guildID, ModlogChannelID: modlog.ID, ModeratorRoleID: mod.ID, Timezone: "Europe/Berlin",
-		ResourcesText: "Call our warmline: 0800 111 0 111", UpdatedAt: t0}
+		ResourcesText: "Call our warmline: 0800 111 0 111", ShareVetting: true, UpdatedAt: t0}
 	if s != want {
 		t.Errorf("stored %+v, want %+v", s, want)
 	}

@@ -45,9 +45,14 @@ type Discord interface {
 	// or thread, judged from its latest messages' authors and times; zero
 	// when none of them is a member's. Kindred reads no message's content.
 	LastMemberPost(ctx context.Context, channelID string) (time.Time, error)
-	// EditMessage replaces the content, embeds and components of a message
-	// Kindred posted. Nobody is pinged by an edit.
+	// StartMessageThread opens a public thread on one of Kindred's
+	// messages, for replies to it.
+	StartMessageThread(ctx context.Context, channelID, messageID, name string, autoArchive time.Duration) (threadID string, err error)
+	// EditMessage replaces one of Kindred's messages with m (content,
+	// embeds and components; files are kept). Nobody is pinged by an edit.
 	EditMessage(ctx context.Context, channelID, messageID string, m Message) error
+	// DeleteMessage deletes one of Kindred's messages.
+	DeleteMessage(ctx context.Context, channelID, messageID string) error
 	// Timeout, Kick and Ban are moderation actions; reason goes to the
 	// audit log.
 	Timeout(ctx context.Context, guildID, userID string, until time.Time, reason string) error

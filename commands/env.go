@@ -37,6 +37,7 @@ func Features(env Env) []Feature {
 		&Buddies{env: env},
 		&Moderation{env: env},
 		&Support{env: env},
+		&Shares{env: env},
 		&DMs{env: env},
 		&MyData{env: env},
 	}

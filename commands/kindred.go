@@ -50,6 +50,7 @@ var kindredCommand = &discordgo.ApplicationCommand{
 					Description:  "Where /support opens private threads and posts request cards for supporters",
 					ChannelTypes: []discordgo.ChannelType{discordgo.ChannelTypeGuildText},
 				},
+				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "share_vetting", Description: "Anonymous shares wait for a moderator's approval in the mod-log (default true)"},
 			},
 		},
 		{
@@ -165,7 +166,21 @@ func parseSetup(req *Request) (u storage.GuildSettingsUpdate, changed bool, err 
 		}
 		u.SupportChannelID, changed = &ch.ID, true
 	}
+	if req.Has("share_vetting") {
+		vetting, err := req.Bool("share_vetting", true)
+		if err != nil {
+			return u, false, err
+		}
+		u.ShareVetting, changed = &vetting, true
+	}
 	return u, changed, nil
+}
+
+func shareVettingText(vetting bool) string {
+	if vetting {
+		return "wait for a moderator's approval in the mod-log (`share_vetting` on)"
+	}
+	return "are posted at once (`share_vetting` off)"
 }
 
 func settingsEmbed(title string, s storage.GuildSettings) *discordgo.MessageEmbed {
@@ -189,6 +204,7 @@ func settingsEmbed(title string, s storage.GuildSettings) *discordgo.MessageEmbe
 			{Name: "Default timezone", Value: orNot(s.Timezone, "%s", "UTC (not set)")},
 			{Name: "/resources shows", Value: resources},
 			{Name: "Support on request", Value: supportSetting(s)},
+			{Name: "Anonymous shares", Value: shareVettingText(s.ShareVetting)},
 		},
 		Footer: &discordgo.MessageEmbedFooter{Text: "Change any of these with /kindred setup and the option's name."},
 	}

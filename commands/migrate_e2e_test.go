@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"github.com/bwmarrin/discordgo"
 	"reflect"
 	"strings"
 	"testing"
@@ -102,6 +103,25 @@ func TestMigrateDataEndToEnd(t *testing.T) {
 	do(guild, admin, `/kindred setup supporter_role:<@&`+kindredtest.ModRoleID+`> support_channel:<#`+kindredtest.GeneralID+`>`, "Saved")
 	do(guild, mod, `/supporter on hours:8`, "on duty")
 	do(guild, alice, `/support topic:"a rough week"`, "private thread is open")
+	// Anonymous sharing: a share approved, its author warned through it
+	// and blocked from sharing.
+	do(guild, alice, `/share group:"Evening Circle" text:"A hard week, and I'm still here"`, "Thank you")
+	var card *discordgo.Message
+	for _, m := range h.Fake.Messages(kindredtest.ModlogID) {
+		for _, b := range buttonsOf(m) {
+			if b.Label == "Approve" {
+				card = m
+			}
+		}
+	}
+	if card == nil {
+		t.Fatal("no vetting card in the mod-log")
+	}
+	h.Fake.Click(t, guild, mod, buttonID(t, card, "Approve"), card)
+	posts := h.Fake.Messages(kindredtest.GeneralID)
+	warnForm := h.Fake.MessageCommand(t, guild, mod, "Warn anonymous author", posts[len(posts)-1])
+	warned := h.Fake.SubmitModal(t, guild, mod, warnForm.Data.CustomID, map[string]string{"reason": "Please keep to the guidelines"})
+	h.Fake.Click(t, guild, mod, warned.Buttons()[0].CustomID, nil)
 
 	// No command leaves a failed job behind: a job of a kind no release
 	// handles, addressed to Alice, stands in for one.

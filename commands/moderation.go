@@ -569,12 +569,24 @@ func (f *Moderation) warnings(ctx context.Context, req *Request) (*Response, err
 // memberWarnings is a member's whole record, newest first, as moderators
 // see it: revoked and expired warnings too, with who issued each.
 func (f *Moderation) memberWarnings(ctx context.Context, guildID, userID string, now time.Time) (*Response, error) {
-	all, err := f.env.DB.Warnings(ctx, guildID, userID)
+	listed, err := f.env.DB.Warnings(ctx, guildID, userID)
 	if err != nil {
 		return nil, err
 	}
+	// Warnings given through an anonymous share are left out, for every
+	// member alike, or this view would name the share's author.
+	viaShares, err := f.env.DB.ShareWarningCases(ctx, guildID)
+	if err != nil {
+		return nil, err
+	}
+	var all []storage.Warning
+	for _, w := range listed {
+		if !viaShares[w.Case] {
+			all = append(all, w)
+		}
+	}
 	if len(all) == 0 {
-		return Ephemeral(fmt.Sprintf("<@%s> has no warnings in this server.", userID)), nil
+		return Ephemeral(fmt.Sprintf("<@%s> has no warnings in this server. %s", userID, anonymousWarningsNote)), nil
 	}
 	activeCount := 0
 	var lines []string
@@ -588,8 +600,13 @@ func (f *Moderation) memberWarnings(ctx context.Context, guildID, userID string,
 		Title:       "Warnings",
 		Description: joinFitted(fmt.Sprintf("<@%s>: %d active, %d in all.", userID, activeCount, len(all)), lines, "\n\n", maxEmbedDescription, andMore),
 		Color:       colourModeration,
+		Footer:      &discordgo.MessageEmbedFooter{Text: anonymousWarningsNote},
 	}}}, nil
 }
+
+// anonymousWarningsNote goes with every moderator's view of a member's
+// warnings, whether or not any were left out.
+const anonymousWarningsNote = "Warnings given through anonymous shares are never listed here, to keep their authors anonymous; they count toward escalation as usual."
 
 // warningStatus is "active", "revoked" or "expired" at now.
 func warningStatus(w storage.Warning, now time.Time) string {
@@ -660,13 +677,26 @@ func (f *Moderation) unwarn(ctx context.Context, req *Request) (*Response, error
 	case err != nil:
 		return nil, err
 	}
-	f.env.Log.Info("warning revoked", "guild", req.GuildID, "case", w.Case, "user", w.UserID, "moderator", req.UserID)
 	settings, err := f.env.DB.GuildSettings(ctx, req.GuildID)
 	if err != nil {
 		return nil, err
 	}
+	viaShares, err := f.env.DB.ShareWarningCases(ctx, req.GuildID)
+	if err != nil {
+		return nil, err
+	}
 	text := fmt.Sprintf("Case #%d (<@%s>) is revoked: it no longer counts, and stays in their record as revoked.", w.Case, w.UserID)
-	if problem, _ := f.logToModlog(ctx, settings.ModlogChannelID, revokedEmbed(w)); problem != "" {
+	embed := revokedEmbed(w)
+	if !viaShares[w.Case] {
+		f.env.Log.Info("warning revoked", "guild", req.GuildID, "case", w.Case, "user", w.UserID, "moderator", req.UserID)
+	} else {
+		// Given through an anonymous share: its author stays unnamed, in
+		// the log too.
+		f.env.Log.Info("warning revoked", "guild", req.GuildID, "case", w.Case, "moderator", req.UserID)
+		text = fmt.Sprintf("Case #%d (anonymous author) is revoked: it no longer counts, and stays in their record as revoked.", w.Case)
+		embed.Fields[0].Value = "Anonymous author (warned through a share)"
+	}
+	if problem, _ := f.logToModlog(ctx, settings.ModlogChannelID, embed); problem != "" {
 		text += "\n" + problem
 	}
 	return Ephemeral(text), nil

@@ -81,6 +81,7 @@ func myDataSummary(d storage.MemberData) string {
 		nouns(len(d.GroupMemberships), "group membership"),
 		nouns(len(d.MeetingRSVPs), "meeting answer"),
 		nouns(len(d.Pairings), "pairing"),
+		nouns(len(d.Shares), "anonymous share"),
 	}
 	return strings.Join(parts, ", ")
 }
@@ -96,6 +97,7 @@ func (f *MyData) confirmDelete(ctx context.Context, req *Request) (*Response, er
 		"• your group memberships, meeting answers and attendance",
 		"• your buddy settings, your avoid list and your pairing history",
 		"• your support requests with their topics, and your times on duty as a supporter",
+		"• your anonymous shares, with their posts",
 		"• reminders and DMs waiting to be sent to you",
 		"",
 		"Kept: warnings and reports, which are moderation records, and the groups and meetings you created, which belong to their server.",
@@ -129,8 +131,14 @@ func (f *MyData) delete(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mydata delete: %w", err)
 	}
+	// Posts go after the commit: the rows are erased whatever Discord says.
+	notDeleted := deleteSharePosts(ctx, f.env, erased.SharePosts)
 	f.env.Log.Info("member data erased", "user", req.UserID, "rows", erased.Total())
-	return &Response{Update: true, Content: erasedText(erased), Components: []discordgo.MessageComponent{}}, nil
+	text := erasedText(erased)
+	if notDeleted > 0 {
+		text += fmt.Sprintf("\n%s of your anonymous shares couldn't be deleted from Discord just now; their text is gone from Kindred. A moderator can delete the post for you.", plural(notDeleted, "One post", "Some posts"))
+	}
+	return &Response{Update: true, Content: text, Components: []discordgo.MessageComponent{}}, nil
 }
 
 func erasedText(e storage.ErasedMemberData) string {
@@ -153,6 +161,7 @@ func erasedText(e storage.ErasedMemberData) string {
 			{e.Pairings, "pairing"},
 			{e.SupportRequests, "support request"},
 			{e.SupporterShifts, "supporter shift"},
+			{e.Shares, "anonymous share"},
 			{e.PendingMessages + e.FailedMessages, "waiting reminder or DM"},
 		}
 		var parts []string

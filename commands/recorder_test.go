@@ -168,6 +168,21 @@ func (r *recorder) StartPrivateThread(_ context.Context, channelID, name string,
 	return r.newID(), nil
 }
 
+func (r *recorder) StartMessageThread(_ context.Context, channelID, messageID, name string, _ time.Duration) (string, error) {
+	if err := r.record(recordedCall{Method: "StartMessageThread", Args: []string{channelID, messageID, name}}); err != nil {
+		return "", err
+	}
+	return r.newID(), nil
+}
+
+func (r *recorder) EditMessage(_ context.Context, channelID, messageID string, m Message) error {
+	return r.record(recordedCall{Method: "EditMessage", Args: []string{channelID, messageID}, Message: m.MessageSend()})
+}
+
+func (r *recorder) DeleteMessage(_ context.Context, channelID, messageID string) error {
+	return r.record(recordedCall{Method: "DeleteMessage", Args: []string{channelID, messageID}})
+}
+
 func (r *recorder) AddThreadMember(_ context.Context, threadID, userID string) error {
 	return r.record(recordedCall{Method: "AddThreadMember", Args: []string{threadID, userID}})
 }
@@ -178,10 +193,6 @@ func (r *recorder) CloseThread(_ context.Context, threadID string) error {
 
 func (r *recorder) LastMemberPost(_ context.Context, channelID string) (time.Time, error) {
 	return time.Time{}, r.record(recordedCall{Method: "LastMemberPost", Args: []string{channelID}})
-}
-
-func (r *recorder) EditMessage(_ context.Context, channelID, messageID string, m Message) error {
-	return r.record(recordedCall{Method: "EditMessage", Args: []string{channelID, messageID}, Message: m.MessageSend()})
 }
 
 func (r *recorder) Timeout(_ context.Context, guildID, userID string, until time.Time, _ string) error {

@@ -43,6 +43,13 @@ var routeGuards = []struct {
 	{"command supporter/off", "[guild supporter]", ""},
 	{"command supporter/status", "[guild supporter]", ""},
 	{"component support:take:{request:int}", "[guild supporter]", ""},
+	{"command Warn anonymous author", "[guild moderator]", ""},
+	{"modal share:warn:{share:int}", "[guild moderator]", ""},
+	{"component share:approve:{share:int}", "[guild moderator]", ""},
+	{"component share:reject:{share:int}", "[guild moderator]", ""},
+	{"modal share:rejectform:{share:int}", "[guild moderator]", ""},
+	{"component share:block:{share:int}", "[guild moderator]", ""},
+	{"component share:unblock:{share:int}", "[guild moderator]", ""},
 
 	// A member's own things, in a server.
 	{"command group/list", "[guild]", "reads the server's public group list"},
@@ -64,6 +71,9 @@ var routeGuards = []struct {
 	{"command buddy/unavoid", "[guild]", "the member's own avoid list"},
 	{"command warnings", "[guild]", "own warnings; naming a user asks for a moderator in the handler"},
 	{"command Report to moderators", "[guild]", "any member may report; only moderators read it"},
+	{"command share", "[guild]", "the member's own share, to a group they joined (checked in the handler)"},
+	{"command shares", "[guild]", "the member's own shares, ephemeral"},
+	{"component share:delete:{share:int}", "[guild]", "only the share's author can delete it; anyone else gets the same answer as for a deleted one"},
 	{"component group:agree:{group:int}", "[guild]", "the presser joins; the group must be in this server"},
 	{"component here:{meeting:int}:{start:int}", "[guild]", "the presser's own attendance; the meeting must be in this server"},
 	{"component buddy:{answer}:{pairing:int}", "[guild]", "only the pair's members may answer"},

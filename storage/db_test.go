@@ -272,7 +272,7 @@ func testGuildSettingsRoundTrip(t *testing.T, db *storage.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !s.UpdatedAt.IsZero() || s.GuildID != "g1" {
+	if !s.UpdatedAt.IsZero() || s.GuildID != "g1" || !s.ShareVetting {
 		t.Fatalf("unset settings = %+v", s)
 	}
 	mod, tz := "r-mod", "Europe/Berlin"
@@ -284,7 +284,7 @@ func testGuildSettingsRoundTrip(t *testing.T, db *storage.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := storage.GuildSettings{GuildID: "g1", ModlogChannelID: log, ModeratorRoleID: mod, Timezone: tz, UpdatedAt: t0}
+	want := storage.GuildSettings{GuildID: "g1", ModlogChannelID: log, ModeratorRoleID: mod, Timezone: tz, ShareVetting: true, UpdatedAt: t0}
 	if got != want {
 		t.Errorf("after partial update = %+v, want %+v", got, want)
 	}

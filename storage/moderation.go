@@ -91,14 +91,26 @@ func scanWarning(row interface{ Scan(...any) error }) (Warning, error) {
 // inserts the row; the single writer connection begins it IMMEDIATE, so
 // concurrent warnings get distinct numbers with no gaps.
 func (db *DB) AddWarning(ctx context.Context, w Warning) (Warning, int, error) {
-	if !w.ExpiresAt.After(w.CreatedAt) {
-		return Warning{}, 0, fmt.Errorf("add warning: expiry %v is not after %v", w.ExpiresAt, w.CreatedAt)
-	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return Warning{}, 0, err
 	}
 	defer tx.Rollback()
+	w, active, err := addWarningTx(ctx, tx, w)
+	if err != nil {
+		return Warning{}, 0, err
+	}
+	if err := tx.Commit(); err != nil {
+		return Warning{}, 0, err
+	}
+	return w, active, nil
+}
+
+// addWarningTx is AddWarning inside tx.
+func addWarningTx(ctx context.Context, tx *sql.Tx, w Warning) (Warning, int, error) {
+	if !w.ExpiresAt.After(w.CreatedAt) {
+		return Warning{}, 0, fmt.Errorf("add warning: expiry %v is not after %v", w.ExpiresAt, w.CreatedAt)
+	}
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(case_number), 0) + 1 FROM warnings WHERE guild_id = ?`,
 		w.GuildID).Scan(&w.Case); err != nil {
 		return Warning{}, 0, fmt.Errorf("allocate case number: %w", err)
@@ -114,9 +126,6 @@ func (db *DB) AddWarning(ctx context.Context, w Warning) (Warning, int, error) {
 	}
 	active, err := activeWarningCount(ctx, tx, w.GuildID, w.UserID, w.CreatedAt)
 	if err != nil {
-		return Warning{}, 0, err
-	}
-	if err := tx.Commit(); err != nil {
 		return Warning{}, 0, err
 	}
 	return w, active, nil

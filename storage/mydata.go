@@ -86,6 +86,25 @@ type MemberData struct {
 	// them to the member: reason and dates, no moderator. Warnings and
 	// reports are moderation records, kept on delete.
 	Warnings []WarningData `json:"warnings"`
+
+	// Shares are the member's anonymous shares (/share), text included,
+	// except those they deleted. Blocks from sharing are moderation records.
+	Shares []ShareData `json:"shares"`
+}
+
+// ShareData is one of the member's anonymous shares.
+type ShareData struct {
+	GuildID        string     `json:"guild_id"`
+	ShareID        string     `json:"share_id"`
+	GroupID        string     `json:"group_id"`
+	Text           string     `json:"text"`
+	ContentWarning string     `json:"content_warning"`
+	State          string     `json:"state"` // pending | posted | rejected
+	CreatedAt      time.Time  `json:"created_at"`
+	PostedAt       *time.Time `json:"posted_at"`
+	ChannelID      string     `json:"channel_id"` // the post; "" until posted
+	MessageID      string     `json:"message_id"`
+	RejectReason   string     `json:"reject_reason"`
 }
 
 // WarningData is one of the member's active warnings.
@@ -306,13 +325,22 @@ type ErasedMemberData struct {
 	PendingMessages  int // queued jobs addressed to the member, cancelled
 	FailedMessages   int // failed jobs addressed to the member
 	SentMessageMarks int // sent_log entries of work addressed to the member
+	Shares           int // anonymous shares, deleted ones included
+	// SharePosts are the Discord messages of the erased shares (posts and
+	// vetting cards), for the caller to delete after the commit.
+	SharePosts []MessageRef
+}
+
+// MessageRef names one Discord message.
+type MessageRef struct {
+	ChannelID, MessageID string
 }
 
 // Total is everything deleted.
 func (e ErasedMemberData) Total() int {
 	return e.Checkins + e.CheckinReminders + e.CheckinRuns + e.Preferences + e.GroupMemberships +
 		e.BuddySettings + e.BuddyAvoids + e.Pairings + e.RSVPs + e.Attendance +
-		e.SupportRequests + e.SupporterShifts + e.PendingMessages + e.FailedMessages + e.SentMessageMarks
+		e.SupportRequests + e.SupporterShifts + e.PendingMessages + e.FailedMessages + e.SentMessageMarks + e.Shares
 }
 
 // What /mydata does with a column that holds a member's user id.
@@ -362,6 +390,7 @@ func MemberDataColumns() []MemberColumn {
 		{Table: "meeting_attendance", Column: "user_id", Use: MemberErased},
 		{Table: "support_requests", Column: "user_id", Use: MemberErased},
 		{Table: "supporter_shifts", Column: "user_id", Use: MemberErased},
+		{Table: "shares", Column: "user_id", Use: MemberErased},
 
 		{Table: "groups", Column: "created_by", Use: MemberKept, Reason: "the group belongs to the server and its other members"},
 		{Table: "meetings", Column: "created_by", Use: MemberKept, Reason: "the meeting belongs to the group and its other members"},
@@ -370,6 +399,7 @@ func MemberDataColumns() []MemberColumn {
 		{Table: "pairing_rounds", Column: "run_by", Use: MemberKept, Reason: "the round is the group's record; its members' rows are erased separately"},
 		{Table: "support_requests", Column: "taken_by", Use: MemberKept, Reason: "who took a request is part of the asking member's record, erased with theirs"},
 
+		{Table: "shares", Column: "decided_by", Use: NotExported, Reason: "the moderator's decision on another member's share: the share is its author's data, and a moderator's export must not carry other members' shares"},
 		{Table: "buddy_avoids", Column: "avoid_id", Use: NotExported, Reason: "an entry naming this member is another member's private avoid list: never shown, and kept so that member is still never paired with them"},
 
 		{Table: "jobs", Column: "user_id", Use: MemberErased},
@@ -383,6 +413,7 @@ func MemberDataColumns() []MemberColumn {
 
 		{Table: "warnings", Column: "*", Use: ModerationRecord, Reason: "moderation record"},
 		{Table: "reports", Column: "*", Use: ModerationRecord, Reason: "moderation record"},
+		{Table: "share_blocks", Column: "*", Use: ModerationRecord, Reason: "a moderator's block from sharing, kept like the warning it follows"},
 		{Table: "escalation_rules", Column: "*", Use: ModerationRecord, Reason: "moderation configuration, kept with the records it applies to"},
 	}
 }
@@ -424,6 +455,7 @@ func (db *DB) ExportMemberData(ctx context.Context, userID string, now time.Time
 		{"pairings", exportPairings},
 		{"support", exportSupport},
 		{"jobs", exportJobs},
+		{"shares", exportShares},
 	}
 	for _, s := range steps {
 		if err := s.read(ctx, tx, userID, &d); err != nil {
@@ -445,6 +477,26 @@ func (db *DB) ExportMemberData(ctx context.Context, userID string, now time.Time
 		return MemberData{}, fmt.Errorf("export member data: warnings: %w", err)
 	}
 	return d, nil
+}
+
+func exportShares(ctx context.Context, tx *sql.Tx, userID string, d *MemberData) error {
+	d.Shares = []ShareData{}
+	return each(ctx, tx, `SELECT guild_id, id, group_id, text, content_warning, state, created_at, posted_at, channel_id, message_id, reject_reason
+		FROM shares WHERE user_id = ? AND state <> 'deleted' ORDER BY created_at, id`, []any{userID}, func(r *sql.Rows) error {
+		var s ShareData
+		var id, gid, at int64
+		var posted sql.NullInt64
+		if err := r.Scan(&s.GuildID, &id, &gid, &s.Text, &s.ContentWarning, &s.State, &at, &posted, &s.ChannelID, &s.MessageID, &s.RejectReason); err != nil {
+			return err
+		}
+		s.ShareID, s.GroupID, s.CreatedAt = idString(id), idString(gid), unixUTC(at)
+		if posted.Valid {
+			t := unixUTC(posted.Int64)
+			s.PostedAt = &t
+		}
+		d.Shares = append(d.Shares, s)
+		return nil
+	})
 }
 
 func unixUTC(s int64) time.Time { return time.Unix(s, 0).UTC() }
@@ -858,6 +910,23 @@ func (db *DB) EraseMemberData(ctx context.Context, userID string) (ErasedMemberD
 		{&e.PendingMessages, `DELETE FROM jobs WHERE ` + memberJobsWhere, nil},
 		{&e.FailedMessages, `DELETE FROM jobs_failed WHERE ` + memberJobsWhere, nil},
 		{&e.SentMessageMarks, `DELETE FROM sent_log WHERE ` + db.dialect.memberSent, nil},
+		{&e.Shares, `DELETE FROM shares WHERE user_id = ?1`, nil},
+	}
+	// The shares' posts and cards are read before their rows go.
+	if err := each(ctx, tx, `SELECT channel_id, message_id, card_channel_id, card_message_id FROM shares WHERE user_id = ?1
+		ORDER BY id`, []any{userID}, func(r *sql.Rows) error {
+		var post, card MessageRef
+		if err := r.Scan(&post.ChannelID, &post.MessageID, &card.ChannelID, &card.MessageID); err != nil {
+			return err
+		}
+		for _, m := range []MessageRef{post, card} {
+			if m.ChannelID != "" && m.MessageID != "" {
+				e.SharePosts = append(e.SharePosts, m)
+			}
+		}
+		return nil
+	}); err != nil {
+		return ErasedMemberData{}, fmt.Errorf("erase member data: shares: %w", err)
 	}
 	if err := execCounted(ctx, tx, steps, userID); err != nil {
 		return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)

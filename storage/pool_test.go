@@ -107,6 +107,7 @@ func poolCalls(db *DB) []poolCall {
 		round         Round
 		report        Report
 		support       SupportRequest
+		share         Share
 		claimed       []Job
 		start         = t0.Add(48 * time.Hour)
 		text          = "Europe/Berlin"
@@ -331,6 +332,32 @@ func poolCalls(db *DB) []poolCall {
 		}),
 		read("SupportRequestsSince", func(ctx context.Context) error { return errOf(db.SupportRequestsSince(ctx, guild, t0)) }),
 		write("DeleteSupportRequest", func(ctx context.Context) error { return db.DeleteSupportRequest(ctx, support.ID) }),
+		write("CreateShare", func(ctx context.Context) (err error) {
+			share, err = db.CreateShare(ctx, Share{GuildID: guild, GroupID: group.ID, UserID: u1, Text: "a hard week", CreatedAt: t0}, t0.Add(-time.Hour), t0.Add(time.Hour), 3)
+			return err
+		}),
+		write("SetShareCard", func(ctx context.Context) error {
+			return db.SetShareCard(ctx, share.ID, "730000000000000003", "740000000000000003")
+		}),
+		read("Share", func(ctx context.Context) error { return errOf(db.Share(ctx, guild, share.ID)) }),
+		read("ShareByMessage", func(ctx context.Context) error { return errOf(db.ShareByMessage(ctx, guild, "740000000000000003")) }),
+		write("DecideShare", func(ctx context.Context) error {
+			return errOf(db.DecideShare(ctx, guild, share.ID, SharePosted, mod, "", t0))
+		}),
+		write("ReopenShare", func(ctx context.Context) error { return db.ReopenShare(ctx, share.ID) }),
+		write("SetSharePost", func(ctx context.Context) error {
+			return errOf(db.SetSharePost(ctx, share.ID, "730000000000000004", "740000000000000004", "730000000000000005", t0))
+		}),
+		read("MemberShares", func(ctx context.Context) error { return errOf(db.MemberShares(ctx, guild, u1)) }),
+		write("AddShareWarning", func(ctx context.Context) error {
+			_, _, err := db.AddShareWarning(ctx, Warning{GuildID: guild, UserID: u1, ModeratorID: mod, Reason: "unkind share", CreatedAt: t0, ExpiresAt: later}, share.ID)
+			return err
+		}),
+		read("ShareWarningCases", func(ctx context.Context) error { return errOf(db.ShareWarningCases(ctx, guild)) }),
+		write("BlockShareAuthor", func(ctx context.Context) error { return errOf(db.BlockShareAuthor(ctx, guild, share.ID, mod, t0)) }),
+		write("UnblockShareAuthor", func(ctx context.Context) error { return errOf(db.UnblockShareAuthor(ctx, guild, share.ID)) }),
+		write("DeleteShare", func(ctx context.Context) error { return errOf(db.DeleteShare(ctx, guild, share.ID, u1)) }),
+		write("DiscardShare", func(ctx context.Context) error { return db.DiscardShare(ctx, share.ID) }),
 
 		write("Enqueue", func(ctx context.Context) error {
 			return errOf(db.Enqueue(ctx, NewJob{Kind: "dm", UserID: u1, DedupeKey: DMJobKey("test:1", u1), RunAt: t0}))

@@ -22,7 +22,10 @@ type GuildSettings struct {
 	// both must be set.
 	SupporterRoleID  string
 	SupportChannelID string
-	UpdatedAt        time.Time // zero when the server never ran setup
+	// ShareVetting: anonymous shares wait for a moderator's approval
+	// (true, the default) or are posted at once.
+	ShareVetting bool
+	UpdatedAt    time.Time // zero when the server never ran setup
 }
 
 // GuildSettingsUpdate names the settings to change; nil fields are kept.
@@ -34,6 +37,7 @@ type GuildSettingsUpdate struct {
 	ResourcesText     *string
 	SupporterRoleID   *string
 	SupportChannelID  *string
+	ShareVetting      *bool
 }
 
 // GuildSettings returns the server's settings, or empty ones (with GuildID
@@ -122,13 +126,13 @@ type queryer interface {
 }
 
 func guildSettings(ctx context.Context, q queryer, guildID string) (GuildSettings, error) {
-	s := GuildSettings{GuildID: guildID}
-	var updated int64
+	s := GuildSettings{GuildID: guildID, ShareVetting: true}
+	var updated, vetting int64
 	err := q.QueryRowContext(ctx, `SELECT modlog_channel_id, moderator_role_id, facilitator_role_id, timezone, resources_text,
-		supporter_role_id, support_channel_id, updated_at
+		supporter_role_id, support_channel_id, updated_at, share_vetting
 		FROM guild_settings WHERE guild_id = ?`, guildID).
 		Scan(&s.ModlogChannelID, &s.ModeratorRoleID, &s.FacilitatorRoleID, &s.Timezone, &s.ResourcesText,
-			&s.SupporterRoleID, &s.SupportChannelID, &updated)
+			&s.SupporterRoleID, &s.SupportChannelID, &updated, &vetting)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, nil
 	}
@@ -136,6 +140,7 @@ func guildSettings(ctx context.Context, q queryer, guildID string) (GuildSetting
 		return GuildSettings{}, fmt.Errorf("read guild settings: %w", err)
 	}
 	s.UpdatedAt = time.Unix(updated, 0).UTC()
+	s.ShareVetting = vetting != 0
 	return s, nil
 }
 
@@ -167,6 +172,9 @@ func (db *DB) UpdateGuildSettings(ctx context.Context, guildID string, u GuildSe
 			*f.to = *f.from
 		}
 	}
+	if u.ShareVetting != nil {
+		s.ShareVetting = *u.ShareVetting
+	}
 	s.UpdatedAt = time.Unix(now.Unix(), 0).UTC()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO guild_settings
 		(guild_id, modlog_channel_id, moderator_role_id, facilitator_role_id, timezone, resources_text,
@@ -183,6 +191,9 @@ func (db *DB) UpdateGuildSettings(ctx context.Context, guildID string, u GuildSe
 			updated_at = excluded.updated_at`,
 		guildID, s.ModlogChannelID, s.ModeratorRoleID, s.FacilitatorRoleID, s.Timezone, s.ResourcesText,
 		s.SupporterRoleID, s.SupportChannelID, now.Unix()); err != nil {
+		return GuildSettings{}, fmt.Errorf("save guild settings: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE guild_settings SET share_vetting = ? WHERE guild_id = ?`, boolInt(s.ShareVetting), guildID); err != nil {
 		return GuildSettings{}, fmt.Errorf("save guild settings: %w", err)
 	}
 	if db.events != nil {

@@ -166,13 +166,6 @@ func scanSupportRequest(row rowScanner) (SupportRequest, error) {
 	return r, nil
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // OpenSupportRequest stores a new open request and returns it with its id.
 // A member with an open request in the server gets ErrConflict.
 func (db *DB) OpenSupportRequest(ctx context.Context, r SupportRequest) (SupportRequest, error) {
