@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -132,13 +133,38 @@ func (f *MyData) delete(ctx context.Context, req *Request) (*Response, error) {
 		return nil, fmt.Errorf("mydata delete: %w", err)
 	}
 	// Posts go after the commit: the rows are erased whatever Discord says.
-	notDeleted := deleteSharePosts(ctx, f.env, erased.SharePosts)
+	notDeleted := deleteMessages(ctx, f.env, erased.SharePosts)
+	notWithdrawn := deleteMessages(ctx, f.env, erased.SupportCards)
+	for _, thread := range erased.SupportThreads {
+		if err := f.env.Discord.CloseThread(ctx, thread); err != nil && !errors.Is(err, ErrUnknownChannel) {
+			f.env.Log.Warn("erased support request's thread not closed", "thread", thread, "err", err)
+			notWithdrawn++
+		}
+	}
 	f.env.Log.Info("member data erased", "user", req.UserID, "rows", erased.Total())
 	text := erasedText(erased)
 	if notDeleted > 0 {
 		text += fmt.Sprintf("\n%s of your anonymous shares couldn't be deleted from Discord just now; their text is gone from Kindred. A moderator can delete the post for you.", plural(notDeleted, "One post", "Some posts"))
 	}
+	if notWithdrawn > 0 {
+		text += "\nSome of your support requests couldn't be withdrawn from Discord just now (a card in the support channel, or an open thread); they are gone from Kindred. A moderator can remove them for you."
+	}
 	return &Response{Update: true, Content: text, Components: []discordgo.MessageComponent{}}, nil
+}
+
+// deleteMessages deletes Kindred's messages about erased data (the posts
+// and cards of shares, support cards: /mydata delete). It returns how many
+// could not be deleted; one already gone counts as deleted.
+func deleteMessages(ctx context.Context, env Env, posts []storage.MessageRef) int {
+	failed := 0
+	for _, p := range posts {
+		err := env.Discord.DeleteMessage(ctx, p.ChannelID, p.MessageID)
+		if err != nil && !errors.Is(err, ErrUnknownMessage) && !errors.Is(err, ErrUnknownChannel) {
+			env.Log.Warn("erased member's message not deleted", "channel", p.ChannelID, "message", p.MessageID, "err", err)
+			failed++
+		}
+	}
+	return failed
 }
 
 func erasedText(e storage.ErasedMemberData) string {

@@ -518,20 +518,6 @@ func (f *Shares) deleteMessage(ctx context.Context, s storage.Share, channelID, 
 	}
 }
 
-// deleteSharePosts deletes the posts and cards of erased shares
-// (/mydata delete). It returns how many could not be deleted.
-func deleteSharePosts(ctx context.Context, env Env, posts []storage.MessageRef) int {
-	failed := 0
-	for _, p := range posts {
-		err := env.Discord.DeleteMessage(ctx, p.ChannelID, p.MessageID)
-		if err != nil && !errors.Is(err, ErrUnknownMessage) && !errors.Is(err, ErrUnknownChannel) {
-			env.Log.Warn("erased share's message not deleted", "channel", p.ChannelID, "message", p.MessageID, "err", err)
-			failed++
-		}
-	}
-	return failed
-}
-
 // ---- Warn anonymous author ----
 
 func (f *Shares) warnForm(ctx context.Context, req *Request) (*Response, error) {

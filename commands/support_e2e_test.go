@@ -245,6 +245,38 @@ func TestSupportRequestEndToEnd(t *testing.T) {
 	if reqs, _ := dmExport(t, h, kindredtest.AliceID)["support_requests"].([]any); len(reqs) != 0 {
 		t.Errorf("after delete, support_requests = %v", reqs)
 	}
+	// The card showed her topic: it is gone from the support channel too.
+	if m := h.Fake.Message(card.ID); m != nil {
+		t.Errorf("after delete, her card is still there: %q", embedText(m))
+	}
+}
+
+// /mydata delete while a request is open withdraws its card and closes
+// its thread, so its topic is left nowhere.
+func TestSupportDeleteWhileOpenEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startSupport(t)
+	guild := kindredtest.GuildID
+	h.Fake.Interact(t, guild, supCarolID, "/supporter on")
+	h.Fake.Interact(t, guild, kindredtest.AliceID, `/support topic:"a private worry"`)
+	thread := supportThread(t, h)
+	card := h.Fake.WaitMessage(t, supportChannelID, 5*time.Second)
+	del := h.Fake.Interact(t, "", kindredtest.AliceID, "/mydata delete")
+	done := h.Fake.Click(t, "", kindredtest.AliceID, buttonID(t, del.Message, "Delete my data"), del.Message)
+	if !strings.Contains(done.Text(), "support request") || strings.Contains(done.Text(), "couldn't be withdrawn") {
+		t.Errorf("delete = %q", done.Text())
+	}
+	if m := h.Fake.Message(card.ID); m != nil {
+		t.Errorf("the card is still there: %q", embedText(m))
+	}
+	if md := h.Fake.Channel(thread.ID).ThreadMetadata; !md.Locked || !md.Archived {
+		t.Errorf("the thread is not closed: %+v", md)
+	}
+	for _, m := range h.Fake.Messages(supportChannelID) {
+		if strings.Contains(embedText(m)+m.Content, "a private worry") {
+			t.Errorf("the topic is still in the support channel: %q", embedText(m))
+		}
+	}
 }
 
 // Nobody on duty: the member is told at once with the resources; after 10

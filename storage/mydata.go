@@ -329,6 +329,11 @@ type ErasedMemberData struct {
 	// SharePosts are the Discord messages of the erased shares (posts and
 	// vetting cards), for the caller to delete after the commit.
 	SharePosts []MessageRef
+	// SupportCards are the cards of the erased support requests (they show
+	// the topic), and SupportThreads the threads of those still open, for
+	// the caller to delete and close after the commit.
+	SupportCards   []MessageRef
+	SupportThreads []string
 }
 
 // MessageRef names one Discord message.
@@ -927,6 +932,24 @@ func (db *DB) EraseMemberData(ctx context.Context, userID string) (ErasedMemberD
 		return nil
 	}); err != nil {
 		return ErasedMemberData{}, fmt.Errorf("erase member data: shares: %w", err)
+	}
+	if err := each(ctx, tx, `SELECT channel_id, card_message_id, thread_id, closed_at IS NULL FROM support_requests
+		WHERE user_id = ?1 ORDER BY id`, []any{userID}, func(r *sql.Rows) error {
+		var card MessageRef
+		var thread string
+		var open bool
+		if err := r.Scan(&card.ChannelID, &card.MessageID, &thread, &open); err != nil {
+			return err
+		}
+		if card.ChannelID != "" && card.MessageID != "" {
+			e.SupportCards = append(e.SupportCards, card)
+		}
+		if open && thread != "" {
+			e.SupportThreads = append(e.SupportThreads, thread)
+		}
+		return nil
+	}); err != nil {
+		return ErasedMemberData{}, fmt.Errorf("erase member data: support requests: %w", err)
 	}
 	if err := execCounted(ctx, tx, steps, userID); err != nil {
 		return ErasedMemberData{}, fmt.Errorf("erase member data: %w", err)
