@@ -39,6 +39,7 @@ type IDPattern struct {
 	again   string // the command that gives a fresh one, for the stale reply
 	text    string
 	literal []string // the leading literal parts
+	prefix  string   // the literal parts joined, with the ':' after them
 	fields  []idField
 }
 
@@ -94,6 +95,8 @@ func NewIDPattern(pattern string) *IDPattern {
 	if len(p.literal) == 0 {
 		panic(fmt.Sprintf("commands: custom id pattern %q must start with a literal", pattern))
 	}
+	// Built once: the router tries every pattern's prefix on every click.
+	p.prefix = strings.Join(p.literal, ":") + ":"
 	return p
 }
 
@@ -112,7 +115,7 @@ func (p *IDPattern) Again(command string) *IDPattern {
 func (p *IDPattern) String() string { return p.text }
 
 // Prefix is the literal head of every id of the pattern ("rsvp:").
-func (p *IDPattern) Prefix() string { return strings.Join(p.literal, ":") + ":" }
+func (p *IDPattern) Prefix() string { return p.prefix }
 
 // ID builds a custom id from the fields' values, in the pattern's order:
 // int64 or int for int fields, strings for the others. A value of the
