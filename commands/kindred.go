@@ -284,6 +284,7 @@ func (f *Kindred) about(ctx context.Context, req *Request) (*Response, error) {
 		"• In each server: your check-ins with their notes (" + retention + ") and your daily check-in reminder.",
 		"• In each server: your buddy settings, who you asked not to be paired with (never shown to anyone), your pairings and whether you said you talked.",
 		"• In each server: your `/support` requests with their topics, and whether you said it helped; as a supporter, your time on duty and the requests you took.",
+		"• In each server: your anonymous shares, with you as their author so that `/shares` can list them for you to delete; no member or moderator is ever shown who wrote one.",
 		"",
 		"• Moderation records: warnings and reports. They are kept when you delete your data, because they protect the community.",
 		"",
