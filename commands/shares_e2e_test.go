@@ -230,6 +230,21 @@ func TestShareRejectLimitsAndDeleteEndToEnd(t *testing.T) {
 	if r := h.Fake.Interact(t, guild, kindredtest.BobID, `/share group:Circle text:hello`); !strings.Contains(r.Text(), "groups you've joined") {
 		t.Errorf("a non-member's share = %q", r.Text())
 	}
+	// In a DM there is no server to share in: Discord doesn't offer the
+	// command there, and Kindred refuses one that arrives anyway.
+	if i, err := h.Fake.BuildCommand("", kindredtest.AliceID, `/share group:Circle text:hello`); err != nil {
+		if !strings.Contains(err.Error(), "not available in DMs") {
+			t.Errorf("a share from a DM: %v", err)
+		}
+	} else {
+		r, err := h.Fake.Do(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Ephemeral() || !strings.Contains(r.Text(), "inside a server") {
+			t.Errorf("a share from a DM = %q", r.Text())
+		}
+	}
 	if n := len(h.Fake.Messages(kindredtest.ModlogID)); n != 0 {
 		t.Fatalf("bad input reached the mod-log: %d messages", n)
 	}
