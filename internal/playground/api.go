@@ -27,16 +27,17 @@
 //	  "roles":   [ {"id": "...", "name": "Facilitator", "color": "#..."} ],
 //	  "channels": [
 //	    {"id": "...", "name": "general", "kind": "text",   "parent_id": "",    "topic": "..."},
-//	    {"id": "...", "name": "Buddies · Evening Circle · round 1 · 1", "kind": "thread", "parent_id": "<channel id>"},
+//	    {"id": "...", "name": "Buddies · Evening Circle · round 1 · 1", "kind": "thread", "parent_id": "<channel id>", "private": true},
 //	    {"id": "...", "name": "Kindred", "kind": "dm"}      // this member's DM with Kindred, if any
 //	  ],                                       // only channels this member can see: private threads only if a member of them
 //	  "commands": [ ...ApplicationCommand objects exactly as Kindred registered them (discordgo JSON: name, description, type, options[] with type, name, description, required, choices, autocomplete, min/max_value, max_length; subcommands as options of type 1, groups type 2)... ],
 //	  "tour": [ {"title": "Set up the server", "text": "one sentence", "as": "USER", "channel": "general", "line": "/kindred setup ..."} ],
 //	  "version": 123                           // increases on every change
 //	}
-// Channel kinds: `text`, `thread` (private thread, parent_id set), `dm`. Members: at least Riley
-// (Member), Sam (Facilitator), Morgan (Moderator), Alex (Owner), and a few more plain members for
-// pairing; `actable` true for those the page may act as; the bot appears with `bot: true`.
+// Channel kinds: `text`, `thread` (parent_id set; `private` for a private thread, else a public
+// one such as an anonymous share's replies), `dm`. Members: at least Riley
+// (Member), Sam (Facilitator), Morgan (Moderator), Alex (Owner), Jordan (Peer supporter), and a
+// few more plain members for pairing; `actable` true for those the page may act as; the bot appears with `bot: true`.
 //
 // ## GET /api/channels/{id}/messages?as=USER
 // This channel's messages, oldest first, as this member sees them: everyone's messages plus this
@@ -276,6 +277,7 @@ type channelJSON struct {
 	Kind     string `json:"kind"`
 	ParentID string `json:"parent_id"`
 	Topic    string `json:"topic,omitempty"`
+	Private  bool   `json:"private,omitempty"`
 }
 
 type stateJSON struct {
@@ -340,7 +342,7 @@ func (p *Playground) state(w *world, r *http.Request) (any, error) {
 		case c.Type == discordgo.ChannelTypeGuildText:
 			cj.Kind = "text"
 		case c.IsThread():
-			cj.Kind = "thread"
+			cj.Kind, cj.Private = "thread", c.Type == discordgo.ChannelTypeGuildPrivateThread
 		case c.Type == discordgo.ChannelTypeDM:
 			cj.Kind, cj.Name = "dm", st.Bot.Name
 		default:

@@ -147,6 +147,9 @@ type message struct {
 func (m message) text() string {
 	parts := []string{m.Content}
 	for _, e := range m.Embeds {
+		if e.Author != nil {
+			parts = append(parts, e.Author.Name)
+		}
 		parts = append(parts, e.Title, e.Description)
 		for _, f := range e.Fields {
 			parts = append(parts, f.Name, f.Value)
@@ -164,6 +167,23 @@ func (m message) button(label string) string {
 		}
 	}
 	return ""
+}
+
+// rawMessages are the messages of channels a member sees, in Discord's
+// JSON shape, so a test can look for a name anywhere in them.
+func (p *pg) rawMessages(as string, channelIDs ...string) []string {
+	p.t.Helper()
+	var out []string
+	for _, ch := range channelIDs {
+		var msgs []json.RawMessage
+		if status := p.call("GET", "/api/channels/"+ch+"/messages?as="+as, nil, &msgs); status != 200 {
+			p.t.Fatalf("messages of %s as %s → %d", ch, as, status)
+		}
+		for _, raw := range msgs {
+			out = append(out, string(raw))
+		}
+	}
+	return out
 }
 
 func (p *pg) messages(as, channelID string) []message {
@@ -247,7 +267,7 @@ func TestStateShowsTheDemoCommunity(t *testing.T) {
 	for _, c := range st.Channels {
 		names = append(names, c.Kind+":"+c.Name)
 	}
-	if got := strings.Join(names, " "); got != "text:general text:mod-log text:evening-circle text:recovery-room" {
+	if got := strings.Join(names, " "); got != "text:general text:mod-log text:evening-circle text:recovery-room text:support" {
 		t.Errorf("channels = %s", got)
 	}
 	roles := map[string]string{}
@@ -257,7 +277,7 @@ func TestStateShowsTheDemoCommunity(t *testing.T) {
 		}
 		roles[m.Name] = m.Role
 	}
-	for name, role := range map[string]string{"Riley": "Member", "Sam": "Facilitator", "Morgan": "Moderator", "Alex": "Owner", "Jordan": "Member", "Kindred": "Bot"} {
+	for name, role := range map[string]string{"Riley": "Member", "Sam": "Facilitator", "Morgan": "Moderator", "Alex": "Owner", "Jordan": "Peer supporter", "Casey": "Member", "Kindred": "Bot"} {
 		if roles[name] != role {
 			t.Errorf("%s is %q, want %q", name, roles[name], role)
 		}
@@ -382,12 +402,36 @@ func TestTourRunsInOrder(t *testing.T) {
 		"Sam joins the group":    "I agree",
 		"Sam opts in to buddies": "You're in",
 		"Run a pairing round":    "Round 1",
+		"Turn on support":        "Saved",
+		"Go on duty":             "You're on duty",
+		"Ask for support":        "Your private thread is open",
+		"Share anonymously":      "A moderator will look at it",
 		"Set an escalation rule": "reaches 2 active warnings",
 		"Warn a member":          "case #1",
 		"Export your data":       "everything Kindred stores about you",
 	}
-	var history, export message
+	var history, export, supportReply message
 	for _, step := range st.Tour {
+		switch step.Title {
+		case "Take the request":
+			a := p.click(JordanID, SupportID, p.lastWithButton(JordanID, SupportID, "I'll take this"), "I'll take this")
+			if text := p.message(JordanID, SupportID, a.MessageID).text(); !strings.Contains(text, "It's yours") {
+				t.Errorf("taking the request → %q", text)
+			}
+		case "Approve the share":
+			p.click(MorganID, ModlogID, p.lastWithButton(MorganID, ModlogID, "Approve"), "Approve")
+			msgs := p.messages(RileyID, EveningCircleID)
+			if posted := msgs[len(msgs)-1]; !strings.Contains(posted.text(), "Anonymous member") || !strings.Contains(posted.text(), "tonight I reached out") {
+				t.Errorf("the newest post in #evening-circle = %q, want the share by Anonymous member", posted.text())
+			}
+			// Nothing in the group's channel or the mod-log, as the group
+			// or the moderators see them, names Riley.
+			for _, raw := range append(p.rawMessages(MorganID, EveningCircleID, ModlogID), p.rawMessages(SamID, EveningCircleID)...) {
+				if strings.Contains(raw, "Riley") || strings.Contains(raw, RileyID) {
+					t.Errorf("a message names Riley, the share's author: %s", raw)
+				}
+			}
+		}
 		if step.Line == "" {
 			continue
 		}
@@ -406,13 +450,9 @@ func TestTourRunsInOrder(t *testing.T) {
 			p.click(step.As, step.ChannelID, reply, "I agree")
 		case "Schedule a meeting":
 			// The RSVP step: Riley presses Going on the announcement.
-			var announcement message
-			for _, m := range p.messages(RileyID, EveningCircleID) {
-				if m.button("Going") != "" {
-					announcement = m
-				}
-			}
-			p.click(RileyID, EveningCircleID, announcement, "Going")
+			p.click(RileyID, EveningCircleID, p.lastWithButton(RileyID, EveningCircleID, "Going"), "Going")
+		case "Ask for support":
+			supportReply = reply
 		case "See your history":
 			history = reply
 		case "Export your data":
@@ -426,12 +466,47 @@ func TestTourRunsInOrder(t *testing.T) {
 	if thread == nil || thread.ParentID != EveningCircleID {
 		t.Fatalf("Riley has no buddy thread under #evening-circle: %+v", p.state(RileyID).Channels)
 	}
-	if p.state(JordanID).channel("thread") != nil {
-		t.Error("Jordan sees a private thread he is not in")
+	for _, c := range p.state(JordanID).Channels {
+		if c.ID == thread.ID {
+			t.Error("Jordan sees a private thread he is not in")
+		}
 	}
 	var e answer
 	if status := p.call("GET", "/api/channels/"+thread.ID+"/messages?as="+JordanID, nil, &e); status != 404 {
 		t.Errorf("Jordan reading the buddy thread → %d", status)
+	}
+
+	// Riley's support thread, under #support, is Riley's and Jordan's,
+	// who took the request; Casey, another member, neither sees nor reads it.
+	var support *channelJSON
+	for _, c := range p.state(RileyID).Channels {
+		if c.Kind == "thread" && c.ParentID == SupportID {
+			support = &c
+		}
+	}
+	if support == nil || !support.Private || !strings.Contains(supportReply.text(), "<#"+support.ID+">") {
+		t.Fatalf("Riley has no support thread under #support named in the reply %q: %+v", supportReply.text(), p.state(RileyID).Channels)
+	}
+	sees := func(as string) bool {
+		for _, c := range p.state(as).Channels {
+			if c.ID == support.ID {
+				return true
+			}
+		}
+		return false
+	}
+	if !sees(JordanID) || sees(CaseyID) {
+		t.Errorf("the support thread: Jordan sees it %v (want true), Casey %v (want false)", sees(JordanID), sees(CaseyID))
+	}
+	if status := p.call("GET", "/api/channels/"+support.ID+"/messages?as="+CaseyID, nil, &e); status != 404 {
+		t.Errorf("Casey reading the support thread → %d", status)
+	}
+	taken := false
+	for _, m := range p.messages(JordanID, SupportID) {
+		taken = taken || strings.Contains(m.text(), "Taken by <@"+JordanID+">")
+	}
+	if !taken {
+		t.Error("the card in #support does not show Jordan took the request")
 	}
 
 	// The chart and the export are served with their types.
@@ -495,6 +570,20 @@ func TestTourRunsInOrder(t *testing.T) {
 	if status := p.call("POST", "/api/time", map[string]string{"skip": "next"}, &travelled); status != 200 || travelled.Ran == 0 || travelled.Now != "2026-12-02T18:00:00Z" {
 		t.Errorf("skipping to the next job → %d %+v", status, travelled)
 	}
+}
+
+// lastWithButton is the newest message in a channel with a button so
+// labelled, as a member sees it.
+func (p *pg) lastWithButton(as, channelID, label string) message {
+	p.t.Helper()
+	msgs := p.messages(as, channelID)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].button(label) != "" {
+			return msgs[i]
+		}
+	}
+	p.t.Fatalf("%s sees no %q button in %s", as, label, channelID)
+	return message{}
 }
 
 func (p *pg) download(path string) ([]byte, http.Header) {

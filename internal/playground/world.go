@@ -16,15 +16,17 @@ const (
 	ModlogID        = "900000000000000011"
 	EveningCircleID = "900000000000000012"
 	RecoveryRoomID  = "900000000000000013"
+	SupportID       = "900000000000000014"
 	ModeratorRoleID = "900000000000000020"
 	FacilitatorID   = "900000000000000021"
+	SupporterRoleID = "900000000000000022"
 	BotID           = "900000000000000002"
 
 	AlexID   = "910000000000000001" // owns the server
 	RileyID  = "910000000000000002" // a member
 	SamID    = "910000000000000003" // a facilitator
 	MorganID = "910000000000000004" // a moderator
-	JordanID = "910000000000000005"
+	JordanID = "910000000000000005" // a peer supporter
 	CaseyID  = "910000000000000006"
 	TaylorID = "910000000000000007"
 	QuinnID  = "910000000000000008"
@@ -41,7 +43,7 @@ var personas = []persona{
 	{id: SamID, name: "Sam", role: "Facilitator", color: "#2e9e6b", roles: []string{FacilitatorID}},
 	{id: MorganID, name: "Morgan", role: "Moderator", color: "#c9733a", roles: []string{ModeratorRoleID}},
 	{id: AlexID, name: "Alex", role: "Owner", color: "#9b59b6"},
-	{id: JordanID, name: "Jordan", role: "Member", color: "#d4a017"},
+	{id: JordanID, name: "Jordan", role: "Peer supporter", color: "#d4a017", roles: []string{SupporterRoleID}},
 	{id: CaseyID, name: "Casey", role: "Member", color: "#1a9fb0"},
 	{id: TaylorID, name: "Taylor", role: "Member", color: "#c0467a"},
 	{id: QuinnID, name: "Quinn", role: "Member", color: "#6d7b8d"},
@@ -60,6 +62,7 @@ func personaOf(id string) (persona, bool) {
 var roleColors = map[string]string{
 	ModeratorRoleID: "#c9733a",
 	FacilitatorID:   "#2e9e6b",
+	SupporterRoleID: "#d4a017",
 }
 
 // demoGuild is the server as it stands before anyone has used Kindred:
@@ -72,6 +75,7 @@ func demoGuild() discordsim.Guild {
 			{ID: ModlogID, Name: "mod-log", Topic: "Reports and warnings land here once /kindred setup names it"},
 			{ID: EveningCircleID, Name: "evening-circle", Topic: "Home of a peer support group"},
 			{ID: RecoveryRoomID, Name: "recovery-room", Topic: "Another group's home"},
+			{ID: SupportID, Name: "support", Topic: "Private support threads open here once /kindred setup names it"},
 		},
 		// Kindred's own role sits at discordsim.BotRolePosition, above
 		// these, so it may moderate their holders, as a server owner would
@@ -80,6 +84,7 @@ func demoGuild() discordsim.Guild {
 			{ID: ModeratorRoleID, Name: "Moderator", Position: 3, Permissions: discordgo.PermissionManageMessages |
 				discordgo.PermissionModerateMembers | discordgo.PermissionKickMembers},
 			{ID: FacilitatorID, Name: "Facilitator", Position: 2},
+			{ID: SupporterRoleID, Name: "Peer Supporter", Position: 1},
 		},
 	}
 	for _, p := range personas {
@@ -134,6 +139,22 @@ var tour = []tourStep{
 	{Title: "Run a pairing round", As: SamID, Channel: "evening-circle", ChannelID: EveningCircleID,
 		Text: "Kindred pairs the members who opted in and opens a private thread for each pair; skip ahead a few days for the follow-up.",
 		Line: `/pairing run group:"Evening Circle"`},
+	{Title: "Turn on support", As: AlexID, Channel: "general", ChannelID: GeneralID,
+		Text: "Alex names the peer supporters' role and the channel where private support threads open.",
+		Line: `/kindred setup supporter_role:"@Peer Supporter" support_channel:#support`},
+	{Title: "Go on duty", As: JordanID, Channel: "support", ChannelID: SupportID,
+		Text: "Jordan, a peer supporter, is available for the next two hours.",
+		Line: `/supporter on hours:2`},
+	{Title: "Ask for support", As: RileyID, Channel: "general", ChannelID: GeneralID,
+		Text: "Riley would like someone to talk to. A private thread opens for Riley in #support, and a card there pings only the supporters on duty; it shows the topic, never Riley's name.",
+		Line: `/support topic:"a hard evening"`},
+	{Title: "Take the request", As: JordanID, Channel: "support", ChannelID: SupportID,
+		Text: "Press I'll take this on the card: Jordan joins Riley's thread, and the card shows the request is taken."},
+	{Title: "Share anonymously", As: RileyID, Channel: "evening-circle", ChannelID: EveningCircleID,
+		Text: "Riley shares something with the group without a name on it. A moderator looks at it first, without seeing who wrote it.",
+		Line: `/share group:"Evening Circle" text:"Some evenings are still hard, but tonight I reached out instead of staying quiet."`},
+	{Title: "Approve the share", As: MorganID, Channel: "mod-log", ChannelID: ModlogID,
+		Text: "Press Approve on the card: the share appears in #evening-circle from Anonymous member, with a thread for gentle replies."},
 	{Title: "Set an escalation rule", As: MorganID, Channel: "mod-log", ChannelID: ModlogID,
 		Text: "Morgan, a moderator, decides that two active warnings mean a one-hour timeout.",
 		Line: `/escalation set warnings:2 action:timeout duration:1h`},

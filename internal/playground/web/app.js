@@ -580,7 +580,7 @@
     const c = channel(app.channelId);
     $("#channel-title").textContent = c ? c.name : "";
     $("#channel-icon").textContent = !c ? "" : c.kind === "dm" ? "@" : c.kind === "thread" ? "↳" : "#";
-    $("#channel-topic").textContent = c && c.topic ? c.topic : c && c.kind === "thread" ? "Private thread" : "";
+    $("#channel-topic").textContent = c && c.topic ? c.topic : c && c.kind === "thread" ? (c.private ? "Private thread" : "Thread") : "";
     const composer = $("#composer");
     // Short enough for one line on a phone: long thread names are not repeated.
     const where = !c ? "" : c.kind === "dm" ? "@" + c.name : c.kind === "text" ? "#" + c.name : "the thread";
