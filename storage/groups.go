@@ -58,7 +58,7 @@ const groupColumns = `g.id, g.guild_id, g.name, g.description, g.type, g.channel
 	g.commitment, g.guidelines, g.timezone, g.archived_at, g.created_by, g.created_at, g.updated_at,
 	(SELECT COUNT(*) FROM group_members m WHERE m.group_id = g.id)`
 
-func scanGroup(row interface{ Scan(...any) error }) (Group, error) {
+func scanGroup(row rowScanner) (Group, error) {
 	var g Group
 	var archived sql.NullInt64
 	var created, updated int64

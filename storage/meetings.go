@@ -48,7 +48,7 @@ type RSVP struct {
 const meetingColumns = `id, guild_id, group_id, title, first_start, duration_minutes, format, location, recurrence, timezone,
 	reminders, announce_channel_id, announce_message_id, created_by, created_at, cancelled_at`
 
-func scanMeeting(row interface{ Scan(...any) error }) (Meeting, error) {
+func scanMeeting(row rowScanner) (Meeting, error) {
 	var m Meeting
 	var first, created int64
 	var minutes int

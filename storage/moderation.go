@@ -69,7 +69,7 @@ type Report struct {
 const warningColumns = `guild_id, case_number, user_id, moderator_id, reason, created_at, expires_at,
 	revoked_at, revoked_by, revoke_reason`
 
-func scanWarning(row interface{ Scan(...any) error }) (Warning, error) {
+func scanWarning(row rowScanner) (Warning, error) {
 	var w Warning
 	var created, expires int64
 	var revoked sql.NullInt64
@@ -150,21 +150,12 @@ func (db *DB) ActiveWarningCount(ctx context.Context, guildID, userID string, no
 // Warnings are all of the member's warnings in the server, active, expired
 // and revoked, oldest first.
 func (db *DB) Warnings(ctx context.Context, guildID, userID string) ([]Warning, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+warningColumns+` FROM warnings
+	out, err := queryAll(ctx, db.read, scanWarning, `SELECT `+warningColumns+` FROM warnings
 		WHERE guild_id = ? AND user_id = ? ORDER BY case_number`, guildID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("read warnings: %w", err)
 	}
-	defer rows.Close()
-	var out []Warning
-	for rows.Next() {
-		w, err := scanWarning(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read warnings: %w", err)
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ActiveWarnings are the member's warnings that count at now, oldest first.
@@ -302,7 +293,7 @@ func (db *DB) ClearEscalationRule(ctx context.Context, guildID string, warnings 
 
 const reportColumns = `id, guild_id, reporter_id, reported_id, channel_id, message_id, reason, excerpt, created_at, delivered_at`
 
-func scanReport(row interface{ Scan(...any) error }) (Report, error) {
+func scanReport(row rowScanner) (Report, error) {
 	var r Report
 	var created int64
 	var delivered sql.NullInt64

@@ -57,7 +57,7 @@ type Share struct {
 const shareColumns = `id, guild_id, group_id, user_id, text, content_warning, crisis, state, created_at,
 	card_channel_id, card_message_id, channel_id, message_id, thread_id, posted_at, decided_by, decided_at, reject_reason`
 
-func scanShare(row interface{ Scan(...any) error }) (Share, error) {
+func scanShare(row rowScanner) (Share, error) {
 	var s Share
 	var crisis, created int64
 	var posted, decided sql.NullInt64
@@ -226,21 +226,12 @@ func (db *DB) SetSharePost(ctx context.Context, id int64, channelID, messageID, 
 // MemberShares are the member's shares in the server that they haven't
 // deleted, newest first.
 func (db *DB) MemberShares(ctx context.Context, guildID, userID string) ([]Share, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+shareColumns+` FROM shares
+	out, err := queryAll(ctx, db.read, scanShare, `SELECT `+shareColumns+` FROM shares
 		WHERE guild_id = ? AND user_id = ? AND state <> 'deleted' ORDER BY created_at DESC, id DESC`, guildID, userID)
 	if err != nil {
 		return nil, fmt.Errorf("read shares: %w", err)
 	}
-	defer rows.Close()
-	var out []Share
-	for rows.Next() {
-		s, err := scanShare(rows)
-		if err != nil {
-			return nil, fmt.Errorf("read shares: %w", err)
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DeleteShare empties the text of the member's own share and marks it

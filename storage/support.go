@@ -120,29 +120,22 @@ func (db *DB) EndShiftAt(ctx context.Context, guildID, userID string, endsAt tim
 // OnDutySupporters are the server's supporters on duty at now, longest on
 // duty first.
 func (db *DB) OnDutySupporters(ctx context.Context, guildID string, now time.Time) ([]SupporterShift, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT user_id, started_at, ends_at FROM supporter_shifts
+	out, err := queryAll(ctx, db.read, func(row rowScanner) (SupporterShift, error) {
+		s := SupporterShift{GuildID: guildID}
+		var started, ends int64
+		err := row.Scan(&s.UserID, &started, &ends)
+		s.StartedAt, s.EndsAt = unixUTC(started), unixUTC(ends)
+		return s, err
+	}, `SELECT user_id, started_at, ends_at FROM supporter_shifts
 		WHERE guild_id = ? AND ends_at > ? ORDER BY started_at, user_id`, guildID, now.Unix())
 	if err != nil {
 		return nil, fmt.Errorf("on-duty supporters: %w", err)
 	}
-	defer rows.Close()
-	var out []SupporterShift
-	for rows.Next() {
-		s := SupporterShift{GuildID: guildID}
-		var started, ends int64
-		if err := rows.Scan(&s.UserID, &started, &ends); err != nil {
-			return nil, fmt.Errorf("on-duty supporters: %w", err)
-		}
-		s.StartedAt, s.EndsAt = unixUTC(started), unixUTC(ends)
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 const supportColumns = `id, guild_id, user_id, topic, urgent, channel_id, thread_id, card_message_id, created_at,
 	taken_by, taken_at, last_activity_at, closed_at, close_reason, helped`
-
-type rowScanner interface{ Scan(dest ...any) error }
 
 func scanSupportRequest(row rowScanner) (SupportRequest, error) {
 	var r SupportRequest
@@ -270,21 +263,12 @@ func (db *DB) SupportEndedByModeratorSince(ctx context.Context, guildID, userID 
 
 // OpenSupportRequests are the server's open requests, oldest first.
 func (db *DB) OpenSupportRequests(ctx context.Context, guildID string) ([]SupportRequest, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT `+supportColumns+` FROM support_requests
+	out, err := queryAll(ctx, db.read, scanSupportRequest, `SELECT `+supportColumns+` FROM support_requests
 		WHERE guild_id = ? AND closed_at IS NULL ORDER BY created_at, id`, guildID)
 	if err != nil {
 		return nil, fmt.Errorf("open support requests: %w", err)
 	}
-	defer rows.Close()
-	var out []SupportRequest
-	for rows.Next() {
-		r, err := scanSupportRequest(rows)
-		if err != nil {
-			return nil, fmt.Errorf("open support requests: %w", err)
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // TakeSupportRequest gives the open, waiting request id to supporterID,
@@ -419,19 +403,12 @@ func (db *DB) AnswerSupportFeedback(ctx context.Context, id int64, userID string
 // since, oldest first, for anonymous statistics: who asked or took them is
 // left out.
 func (db *DB) SupportRequestsSince(ctx context.Context, guildID string, since time.Time) ([]SupportRequest, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT created_at, taken_at, helped FROM support_requests
-		WHERE guild_id = ? AND created_at >= ? ORDER BY created_at, id`, guildID, since.Unix())
-	if err != nil {
-		return nil, fmt.Errorf("support statistics: %w", err)
-	}
-	defer rows.Close()
-	var out []SupportRequest
-	for rows.Next() {
+	out, err := queryAll(ctx, db.read, func(row rowScanner) (SupportRequest, error) {
 		var r SupportRequest
 		var created int64
 		var taken, helped sql.NullInt64
-		if err := rows.Scan(&created, &taken, &helped); err != nil {
-			return nil, fmt.Errorf("support statistics: %w", err)
+		if err := row.Scan(&created, &taken, &helped); err != nil {
+			return r, err
 		}
 		r.GuildID, r.CreatedAt = guildID, unixUTC(created)
 		if taken.Valid {
@@ -441,7 +418,11 @@ func (db *DB) SupportRequestsSince(ctx context.Context, guildID string, since ti
 			h := helped.Int64 == 1
 			r.Helped = &h
 		}
-		out = append(out, r)
+		return r, nil
+	}, `SELECT created_at, taken_at, helped FROM support_requests
+		WHERE guild_id = ? AND created_at >= ? ORDER BY created_at, id`, guildID, since.Unix())
+	if err != nil {
+		return nil, fmt.Errorf("support statistics: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
