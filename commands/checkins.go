@@ -175,12 +175,10 @@ func (f *Checkins) record(ctx context.Context, req *Request) (*Response, error) 
 	}
 	resp := Ephemeral(strings.Join(lines, "\n"))
 	if m == mood.Lowest || mentionsCrisis(note) {
-		embed, err := resourcesEmbed(ctx, f.env, req.GuildID)
-		if err != nil {
+		resp.Content += "\n" + heavyLine
+		if err := addResources(ctx, f.env, req.GuildID, resp); err != nil {
 			return nil, err
 		}
-		resp.Content += "\nIf things feel heavy right now, you don't have to wait: these people are there to listen."
-		resp.Embeds = []*discordgo.MessageEmbed{embed}
 	}
 	return resp, nil
 }
@@ -496,11 +494,9 @@ func (f *Checkins) tapMood(ctx context.Context, req *Request) (*Response, error)
 	text := fmt.Sprintf("Checked in: **%s**. %s\n%s", mood.Name(m), kindWords[m], streakLine(streak.Days))
 	resp := &Response{Update: true, Content: text, Components: []discordgo.MessageComponent{}}
 	if m == mood.Lowest {
-		embed, err := resourcesEmbed(ctx, f.env, guildID)
-		if err != nil {
+		if err := addResources(ctx, f.env, guildID, resp); err != nil {
 			return nil, err
 		}
-		resp.Embeds = []*discordgo.MessageEmbed{embed}
 	}
 	return resp, nil
 }

@@ -42,6 +42,22 @@ func (f *Resources) show(ctx context.Context, req *Request) (*Response, error) {
 	return &Response{Ephemeral: true, Embeds: []*discordgo.MessageEmbed{embed}}, nil
 }
 
+// heavyLine goes before the resources when a member's own words sound like
+// a crisis.
+const heavyLine = "If things feel heavy right now, you don't have to wait: these people are there to listen."
+
+// addResources adds the resources, as /resources shows them, to a reply:
+// for a member whose words sound like a crisis, or who asked for someone
+// and has to wait.
+func addResources(ctx context.Context, env Env, guildID string, resp *Response) error {
+	embed, err := resourcesEmbed(ctx, env, guildID)
+	if err != nil {
+		return err
+	}
+	resp.Embeds = append(resp.Embeds, embed)
+	return nil
+}
+
 // resourcesEmbed is the server's own resources text, or the built-in list.
 // Other features (a check-in that sounds like a crisis) show it too.
 func resourcesEmbed(ctx context.Context, env Env, guildID string) (*discordgo.MessageEmbed, error) {

@@ -193,12 +193,10 @@ func (f *Shares) share(ctx context.Context, req *Request) (*Response, error) {
 	}
 	resp := Ephemeral(strings.Join(lines, "\n"))
 	if crisis {
-		embed, err := resourcesEmbed(ctx, f.env, req.GuildID)
-		if err != nil {
+		resp.Content += "\n" + heavyLine
+		if err := addResources(ctx, f.env, req.GuildID, resp); err != nil {
 			return nil, err
 		}
-		resp.Content += "\nIf things feel heavy right now, you don't have to wait: these people are there to listen."
-		resp.Embeds = []*discordgo.MessageEmbed{embed}
 	}
 	return resp, nil
 }

@@ -380,11 +380,9 @@ func (f *Support) ask(ctx context.Context, req *Request) (*Response, error) {
 	}
 	resp.Content = strings.Join(lines, "\n")
 	if showResources {
-		embed, err := resourcesEmbed(ctx, f.env, req.GuildID)
-		if err != nil {
+		if err := addResources(ctx, f.env, req.GuildID, resp); err != nil {
 			return nil, err
 		}
-		resp.Embeds = []*discordgo.MessageEmbed{embed}
 	}
 	return resp, nil
 }
