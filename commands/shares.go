@@ -258,20 +258,22 @@ func vettingCard(s storage.Share, g storage.Group, decided string) *discordgo.Me
 	if cw == "" {
 		cw = "none"
 	}
+	// The text is the description, not a field: a share may be longer
+	// than a field's 1,024 characters, and moderators must see all of it.
 	e := &discordgo.MessageEmbed{
-		Title: fmt.Sprintf("Anonymous share #%d waiting for approval", s.ID),
-		Color: colourModeration,
+		Title:       fmt.Sprintf("Anonymous share #%d waiting for approval", s.ID),
+		Color:       colourModeration,
+		Description: orDash(s.Text),
 		Fields: []*discordgo.MessageEmbedField{
 			{Name: "Group", Value: groupTitle(g), Inline: true},
 			{Name: "Content warning", Value: cw, Inline: true},
-			{Name: "Text", Value: orDash(s.Text)},
 		},
 		Footer: &discordgo.MessageEmbedFooter{Text: "Nobody is shown who wrote it. Use Warn anonymous author (message menu) if it breaks the rules."},
 	}
 	if s.Crisis {
 		e.Title = fmt.Sprintf("⚠ Please look first: anonymous share #%d mentions self-harm or suicide", s.ID)
 		e.Color = colourUrgent
-		e.Description = "Its author was shown the crisis resources. Consider approving it with care, or reaching out in the group."
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Its author", Value: "was shown the crisis resources. Consider approving it with care, or reaching out in the group."})
 	}
 	if decided != "" {
 		e.Title = fmt.Sprintf("Anonymous share #%d", s.ID)

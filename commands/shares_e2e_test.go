@@ -369,3 +369,30 @@ func TestShareUnvettedMyDataAndHierarchyEndToEnd(t *testing.T) {
 		t.Error("another member's share was deleted")
 	}
 }
+
+// A share of the longest length is shown whole: on the vetting card, where
+// a moderator decides on it, and in the post.
+func TestShareLongestIsShownWholeEndToEnd(t *testing.T) {
+	t.Parallel()
+	h := startSharing(t, storagetest.SQLite)
+	guild := kindredtest.GuildID
+	text := strings.Repeat("a long evening, ", 93) + "and I made i" // 1,500 characters
+	if n := len([]rune(text)); n != 1500 {
+		t.Fatalf("text has %d characters", n)
+	}
+	h.Fake.Interact(t, guild, kindredtest.AliceID, `/share group:Circle text:"`+text+`" content_warning:"a hard night"`)
+	card := h.Fake.WaitMessage(t, kindredtest.ModlogID, 5*time.Second)
+	if got := discordsim.MessageText(card); !strings.Contains(got, text) {
+		t.Fatalf("the vetting card doesn't show the whole text:\n%s", got)
+	}
+	h.Fake.Click(t, guild, kindredtest.ModeratorID, cardButton(t, card, "Approve"), card)
+	var post *discordgo.Message
+	for _, m := range h.Fake.Messages(kindredtest.GeneralID) {
+		if strings.Contains(discordsim.MessageText(m), "Anonymous member") {
+			post = m
+		}
+	}
+	if post == nil || !strings.Contains(discordsim.MessageText(post), "||"+text+"||") {
+		t.Fatalf("the post doesn't carry the whole text behind its spoiler: %+v", post)
+	}
+}
