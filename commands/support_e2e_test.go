@@ -213,6 +213,15 @@ func TestSupportRequestEndToEnd(t *testing.T) {
 	if !strings.Contains(dm.Content, "Did talking it through help?") {
 		t.Fatalf("feedback DM = %q", dm.Content)
 	}
+	// Bob can't answer for her with her button's id, nor Alice with a
+	// crafted answer.
+	helped := buttonID(t, dm, "It helped")
+	if r := h.Fake.Click(t, "", kindredtest.BobID, helped, nil); !strings.Contains(r.Text(), "Only the member who asked") {
+		t.Errorf("Bob answering Alice's feedback = %q", r.Text())
+	}
+	if r := h.Fake.Click(t, "", kindredtest.AliceID, strings.Replace(helped, ":yes", ":maybe", 1), nil); !r.Ephemeral() || strings.Contains(r.Text(), "glad") {
+		t.Errorf("a crafted answer = %q", r.Text())
+	}
 	if r := h.Fake.Click(t, "", kindredtest.AliceID, buttonID(t, dm, "It helped"), dm); !strings.Contains(r.Text(), "glad it helped") {
 		t.Errorf("feedback = %q", r.Text())
 	}
