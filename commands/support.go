@@ -52,7 +52,7 @@ var supporterCommand = &discordgo.ApplicationCommand{
 			Type: discordgo.ApplicationCommandOptionSubCommand, Name: "on", Description: "Go on duty for a few hours",
 			Options: []*discordgo.ApplicationCommandOption{{
 				Type: discordgo.ApplicationCommandOptionInteger, Name: "hours", Description: "How long, 1 to 8 hours (default 2)",
-				MinValue: ptr(1.0), MaxValue: maxShiftHours,
+				MinValue: floatPtr(1), MaxValue: maxShiftHours,
 			}},
 		},
 		{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "off", Description: "Go off duty"},
@@ -69,8 +69,6 @@ var supportCommand = &discordgo.ApplicationCommand{
 		MaxLength: maxSupportTopic,
 	}},
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // The buttons of support on request.
 var (
