@@ -138,7 +138,7 @@ func newClusterLimited(t testing.TB, shards int, overHTTP bool, rateLimit int) *
 	t.Cleanup(func() { db.Close() })
 	c.db = db
 	if overHTTP {
-		c.lb = &roundRobin{c: c}
+		c.lb = &roundRobin{c: c, client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}}
 		srv := &http.Server{Handler: c.lb}
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -310,9 +310,10 @@ func (c *cluster) stop(shard int) {
 type roundRobin struct {
 	c    *cluster
 	next atomic.Int64
+	// client dials anew for every request, so a request to a process that
+	// is gone fails at connect, before anything was sent.
+	client *http.Client
 }
-
-var lbClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 
 func (lb *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
@@ -328,7 +329,7 @@ func (lb *roundRobin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p := procs[int(lb.next.Add(1))%len(procs)]
 		req, _ := http.NewRequestWithContext(r.Context(), r.Method, "http://"+p.addr+r.URL.Path, bytes.NewReader(body))
 		req.Header = r.Header.Clone()
-		resp, err := lbClient.Do(req)
+		resp, err := lb.client.Do(req)
 		var op *net.OpError
 		if errors.As(err, &op) && op.Op == "dial" {
 			continue
