@@ -161,11 +161,15 @@ func newClusterLimited(t testing.TB, shards int, overHTTP bool, rateLimit int) *
 			}
 		}
 	})
+	errs := make([]error, shards)
 	var wg sync.WaitGroup
 	for shard := range shards {
-		wg.Go(func() { c.start(shard) })
+		wg.Go(func() { _, errs[shard] = c.launch(shard) })
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 	c.waitShare(shards)
 	return c
 }
@@ -183,6 +187,16 @@ var servingAddr = regexp.MustCompile(`msg="kindred is serving".* http=(\S+)`)
 // the shard's process.
 func (c *cluster) start(shard int) *clusterProcess {
 	c.t.Helper()
+	p, err := c.launch(shard)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return p
+}
+
+// launch is start for any goroutine: it returns what went wrong rather
+// than end the test.
+func (c *cluster) launch(shard int) (*clusterProcess, error) {
 	config := filepath.Join(c.dir, fmt.Sprintf("shard-%d-%d.yaml", shard, time.Now().UnixNano()))
 	yaml := fmt.Sprintf("discord:\n  api_url: %s\n  shard_count: %d\n  shard_ids: [%d]\n  global_rate_limit: %d\n",
 		c.fake.URL(), c.shards, shard, c.rateLimit)
@@ -195,14 +209,14 @@ func (c *cluster) start(shard int) *clusterProcess {
 	}
 	yaml += "log:\n  level: info\n"
 	if err := os.WriteFile(config, []byte(yaml), 0o600); err != nil {
-		c.t.Fatal(err)
+		return nil, err
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), runMainEnv+"=1", "KINDRED_TEST_ARGS=--config "+config, bot.TokenEnv+"="+c.fake.Token())
 	p := &clusterProcess{shard: shard, cmd: cmd, stderr: &kindredtest.SyncBuffer{}, exited: make(chan struct{})}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
-		c.t.Fatal(err)
+		return nil, err
 	}
 	c.mu.Lock()
 	c.all = append(c.all, p)
@@ -216,17 +230,17 @@ func (c *cluster) start(shard int) *clusterProcess {
 		}
 		select {
 		case <-p.exited:
-			c.t.Fatalf("shard %d's process exited before serving: %v", shard, p.err)
+			return nil, fmt.Errorf("shard %d's process exited before serving: %v", shard, p.err)
 		case <-time.After(20 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			c.t.Fatalf("shard %d's process did not serve within 2 minutes", shard)
+			return nil, fmt.Errorf("shard %d's process did not serve within 2 minutes", shard)
 		}
 	}
 	c.mu.Lock()
 	c.procs[shard] = p
 	c.mu.Unlock()
-	return p
+	return p, nil
 }
 
 // waitShare waits until every running process has counted live processes
@@ -669,30 +683,31 @@ func TestClusterKill(t *testing.T) {
 			c.pairingRounds(time.Now().Add(10 * time.Second))
 			var frozenAt, killedAt time.Time
 			var claimedAtKill []int64
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				time.Sleep(10 * time.Second)
-				// Kill the victim while it holds jobs: freeze it, and once
-				// the others' jobs in flight are done, what is still
-				// claimed is its own; if it holds none, let it go on.
-				for range 50 {
-					frozenAt = time.Now()
-					c.signal(victim, syscall.SIGSTOP)
-					time.Sleep(300 * time.Millisecond)
-					if claimedAtKill = c.claimedJobs(); len(claimedAtKill) > 0 {
-						break
-					}
-					c.signal(victim, syscall.SIGCONT)
-					time.Sleep(100 * time.Millisecond)
+			// Members keep sending while the test kills; members only
+			// report errors, so they may run on a goroutine of their own.
+			var all []sent
+			sending := make(chan struct{})
+			go func() { defer close(sending); all = c.members(600, 50*time.Millisecond) }()
+			t.Cleanup(func() { <-sending }) // a test that stops early still waits for them
+			time.Sleep(10 * time.Second)
+			// Kill the victim while it holds jobs: freeze it, and once the
+			// others' jobs in flight are done, what is still claimed is its
+			// own; if it holds none, let it go on.
+			for range 50 {
+				frozenAt = time.Now()
+				c.signal(victim, syscall.SIGSTOP)
+				time.Sleep(300 * time.Millisecond)
+				if claimedAtKill = c.claimedJobs(); len(claimedAtKill) > 0 {
+					break
 				}
-				killedAt = time.Now()
-				c.kill(victim)
-				time.Sleep(2 * time.Second)
-				c.start(victim)
-			}()
-			all := c.members(600, 50*time.Millisecond)
-			<-done
+				c.signal(victim, syscall.SIGCONT)
+				time.Sleep(100 * time.Millisecond)
+			}
+			killedAt = time.Now()
+			c.kill(victim)
+			time.Sleep(2 * time.Second)
+			c.start(victim)
+			<-sending
 			if len(claimedAtKill) == 0 {
 				t.Fatal("the killed process never held a job")
 			}
@@ -799,17 +814,16 @@ func TestClusterRollingRestart(t *testing.T) {
 		t.Run(transport, func(t *testing.T) {
 			t.Parallel()
 			c := newCluster(t, clusterShards, transport == "http")
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				for shard := range c.shards {
-					time.Sleep(3 * time.Second)
-					c.stop(shard)
-					c.start(shard)
-				}
-			}()
-			all := c.members(400, 50*time.Millisecond)
-			<-done
+			var all []sent
+			sending := make(chan struct{})
+			go func() { defer close(sending); all = c.members(400, 50*time.Millisecond) }()
+			t.Cleanup(func() { <-sending }) // a test that stops early still waits for them
+			for shard := range c.shards {
+				time.Sleep(3 * time.Second)
+				c.stop(shard)
+				c.start(shard)
+			}
+			<-sending
 			answered, _ := c.answers(all, func(sent) bool { return false })
 			if answered != len(all) {
 				t.Errorf("%d of %d interactions answered with the check-in saved", answered, len(all))
