@@ -1,6 +1,7 @@
 package commands_test
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -143,16 +144,22 @@ func TestSupportRequestEndToEnd(t *testing.T) {
 		t.Errorf("crafted take = %q", r.Text())
 	}
 
+	// Both presses are built first, then sent at once; a goroutine may
+	// not end the test, so they report errors instead.
 	replies := make([]*discordsim.Reply, 2)
+	errs := make([]error, 2)
 	var wg sync.WaitGroup
 	for i, id := range []string{supCarolID, supDanID} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			replies[i] = h.Fake.Click(t, guild, id, take, card)
-		}()
+		press, err := h.Fake.BuildComponent(guild, id, take, nil, card)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() { replies[i], errs[i] = h.Fake.Do(press) })
 	}
 	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
 	winner, won := "", 0
 	for i, r := range replies {
 		switch {
