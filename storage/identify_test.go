@@ -28,7 +28,7 @@ func identifyTimed(t *testing.T, db *storage.DB, key int) span {
 		return nil
 	})
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err) // not Fatal: the two-process test calls this on goroutines of its own
 	}
 	return s
 }
